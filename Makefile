@@ -1,0 +1,33 @@
+# The Grokking Book: `make book` builds the site (executing every chapter), `make test` runs the tests.
+# Both create or reuse the virtual environment $(VENV); nothing is installed outside it except
+# Debian's chromium for the browser check (apt-get, when missing).
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export GROKKIT_RUNS ?= $(CURDIR)/runs
+PIP := $(PY) -m pip --disable-pip-version-check -q
+
+.PHONY: install test test-fast book benchmark clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -r requirements.txt 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	$(PIP) install --no-deps -e . 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	$(PY) -c "import grokkit, torch, papermill, jupyter_book"
+	touch $@
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow"
+
+benchmark: $(STAMP)
+	$(PY) benchmarks/train_speed.py
+
+clean:
+	rm -rf _build .pytest_cache

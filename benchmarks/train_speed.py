@@ -1,0 +1,78 @@
+"""Single-run speed: grokkit vs the papers' plain loop, on this machine, in one process.
+
+    python benchmarks/train_speed.py            # step time and time to grok (add, seed 42)
+    python benchmarks/train_speed.py --quick    # step time only
+    python benchmarks/train_speed.py --device cuda
+
+Step time: the best of 5 repeats of 100 training steps (no evaluation), after a warm-up.
+Time to grok: the whole default run (evaluations, snapshots and checkpoints included) until test
+accuracy >= 0.98 on 3 consecutive evaluations. The plain reference is benchmarks/plain.py.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import grokkit as gk  # noqa: E402
+from plain import plain_train  # noqa: E402
+
+
+def sync(device):
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def grokkit_step_ms(cfg, steps=100, repeats=5) -> float:
+    cfg = cfg.replace(max_steps=steps, stop_threshold=None, eval_every=steps, snapshot_every=0,
+                      checkpoint_every=0)
+    gk.train(cfg.replace(max_steps=20, eval_every=20), progress=False)  # warm-up (and compile, if on)
+    best = float("inf")
+    for _ in range(repeats):
+        run = gk.train(cfg, progress=False)
+        best = min(best, run.info["wall_time_s"] / steps * 1000)
+    return best
+
+
+def plain_step_ms(device, steps=100, repeats=5) -> float:
+    plain_train(max_steps=10, stop=False, device=device, eval_every=10**9)
+    best = float("inf")
+    for _ in range(repeats):
+        _, n, secs = plain_train(max_steps=steps, stop=False, device=device, eval_every=10**9)
+        best = min(best, secs / n * 1000)
+    return best
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--quick", action="store_true", help="step time only")
+    ap.add_argument("--compile", action="store_true", help="also time grokkit with torch.compile")
+    args = ap.parse_args(argv)
+    cfg = gk.presets.single("add", seed=42, device=args.device)
+    rows = [("plain reference loop", plain_step_ms(args.device)), ("grokkit", grokkit_step_ms(cfg))]
+    if args.compile:
+        rows.append(("grokkit, compile=True", grokkit_step_ms(cfg.replace(compile=True))))
+    print(f"device: {args.device} ({torch.get_num_threads()} CPU threads), torch {torch.__version__}")
+    print(f"{'training step (no evaluation)':32s} {'ms/step':>8s}")
+    for name, ms in rows:
+        print(f"{name:32s} {ms:8.2f}   {rows[0][1] / ms:4.2f}x")
+    if args.quick:
+        return
+    t0 = time.perf_counter()
+    step_p, _, secs_p = plain_train(device=args.device)
+    run = gk.train(cfg, progress=False)
+    step_g, secs_g = run.grok_step()[0], run.info["wall_time_s"]
+    print(f"\n{'time to grok (add, seed 42)':32s} {'grok step':>9s} {'seconds':>8s} {'ms/step':>8s}")
+    print(f"{'plain reference loop':32s} {step_p!s:>9s} {secs_p:8.1f} {secs_p / (step_p or 1) * 1000:8.2f}")
+    print(f"{'grokkit':32s} {step_g!s:>9s} {secs_g:8.1f} {secs_g / (step_g or 1) * 1000:8.2f}")
+    print(f"grokkit {secs_p / secs_g:.2f}x faster to grok ({time.perf_counter() - t0:.0f} s for both)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,19 @@
+"""grokkit: the library behind The Grokking Book.
+
+    import grokkit as gk
+    run = gk.load_or_train(gk.presets.single("add"))
+    run.grok_step()          # [3300] or thereabouts
+"""
+__version__ = "0.1.0"
+
+from grokkit import config as presets
+from grokkit.config import Config
+from grokkit.data import OPERATIONS, Dataset, make_dataset
+from grokkit.hooks import Hook, GradientProjection
+from grokkit.model import Transformer, attention_weights, build_model, n_params
+from grokkit.runs import CorruptRun, Run, grok_step, load_or_train
+from grokkit.train import evaluate, train
+
+__all__ = ["Config", "presets", "OPERATIONS", "Dataset", "make_dataset", "Hook", "GradientProjection",
+           "Transformer", "attention_weights", "build_model", "n_params", "Run", "CorruptRun",
+           "grok_step", "load_or_train", "train", "evaluate"]

@@ -1,0 +1,5 @@
+import sys
+
+from grokkit.cli import main
+
+sys.exit(main())

@@ -1,0 +1,158 @@
+"""Run configuration: one frozen dataclass whose defaults are the Xu papers' setting.
+
+Sources: papers-spec §1 (arXiv 2602.16746 / 2602.18523 / 2602.18649). Make variants with
+`dataclasses.replace(cfg, weight_decay=0.0)` or `cfg.replace(...)`; nothing ever mutates a config.
+Every threshold the papers use is a field, never a constant buried in the loop.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+# Fields that change how fast a run goes or what it prints, never what it computes:
+# they are left out of the cache key (see `Config.key`).
+RUNTIME_FIELDS = ("device", "compile")
+
+
+@dataclass(frozen=True)
+class Config:
+    # --- task (papers-spec §1.1) ---
+    ops: tuple[str, ...] = ("add",)  # one operation per output head; see grokkit.data.OPERATIONS
+    p: int = 97  # modulus; also the vocabulary size (no "=" token by default)
+    train_frac: float = 0.5  # fraction of the pair set used for training (50/50 split, §1.1)
+    data_seed: int | None = None  # seed of the split's own generator; None = use `seed`
+    equals_token: bool = False  # append an "=" token (id p) to every input (LRD chapter)
+    # --- model (§1.2) ---
+    d_model: int = 128
+    n_heads: int = 4
+    d_ff: int = 256
+    n_layers: int = 2
+    readout: int = 0  # sequence position read by the heads (0 = the `a` token, as in the papers)
+    # --- optimiser (§1.3): AdamW on EVERY parameter, embeddings and LayerNorm gains included ---
+    lr: float = 1e-3
+    betas: tuple[float, float] = (0.9, 0.98)
+    eps: float = 1e-8
+    weight_decay: float = 1.0
+    grad_clip: float | None = 1.0  # global grad-norm clip before the step; None = off
+    batch_size: int = 512  # drawn with replacement from the train pairs every step (no epochs)
+    precision: str = "fp32"  # "fp32" or "bf16" (autocast of the forward pass)
+    # --- schedule and stopping (§1.3) ---
+    max_steps: int = 200_000  # paper budget: 200k single task, 300k multi task, 50k wd=0 controls
+    eval_every: int = 100  # full train + test evaluation cadence
+    stop_threshold: float | None = 0.98  # stop when every task's test acc >= this ...
+    stop_patience: int = 3  # ... on this many consecutive evaluations; None threshold = never stop
+    steps_after_stop: int = 0  # keep training this many steps after the criterion (lead analyses: 1000)
+    # --- trajectory capture (§1.4) ---
+    snapshot_every: int = 100  # attention matrices W_Q..W_O of every layer (plus step 0); 0 = off
+    checkpoint_every: int = 200  # full flattened parameter vector theta (plus step 0); 0 = off
+    # --- reproducibility and hardware ---
+    seed: int = 42  # model initialisation and batch stream (and the split unless data_seed is set)
+    device: str = "auto"  # "auto" (cuda > mps > cpu), "cpu", "cuda", "mps"
+    compile: bool = False  # torch.compile the training step (pays on GPU; see benchmarks/)
+
+    def __post_init__(self):
+        from grokkit.data import validate_task  # data owns the operation registry
+
+        object.__setattr__(self, "ops", tuple(self.ops))
+        object.__setattr__(self, "betas", tuple(self.betas))
+        validate_task(self.ops, self.p, self.train_frac)
+        if self.d_model % self.n_heads:
+            raise ValueError(f"d_model={self.d_model} must be divisible by n_heads={self.n_heads}")
+        for name in ("d_model", "n_heads", "d_ff", "n_layers", "batch_size", "max_steps", "eval_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.precision not in ("fp32", "bf16"):
+            raise ValueError(f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
+        if self.device not in ("auto", "cpu", "cuda", "mps") and not self.device.startswith("cuda:"):
+            raise ValueError(f"device must be 'auto', 'cpu', 'cuda[:i]' or 'mps', got {self.device!r}")
+        seq = 3 if self.equals_token else 2
+        if not -seq <= self.readout < seq:
+            raise ValueError(f"readout must index one of the {seq} positions, got {self.readout}")
+        if self.checkpoint_every % self.eval_every and self.checkpoint_every:
+            raise ValueError("checkpoint_every must be a multiple of eval_every (resume happens at evaluations)")
+
+    # --- derived quantities ---
+    @property
+    def n_tasks(self) -> int:
+        return len(self.ops)
+
+    @property
+    def seq_len(self) -> int:
+        return 3 if self.equals_token else 2
+
+    @property
+    def vocab(self) -> int:
+        return self.p + 1 if self.equals_token else self.p
+
+    @property
+    def split_seed(self) -> int:
+        return self.seed if self.data_seed is None else self.data_seed
+
+    def replace(self, **changes) -> "Config":
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Config":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown config fields {sorted(unknown)}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+    def key(self, extra: str = "") -> str:
+        """Short hash of every field that changes results (runtime fields excluded) + `extra`."""
+        d = {k: v for k, v in self.to_dict().items() if k not in RUNTIME_FIELDS}
+        blob = json.dumps(d, sort_keys=True, default=list) + extra
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def describe(self) -> str:
+        """One line naming the fields that differ from the defaults."""
+        base = Config()
+        diff = [f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self)
+                if getattr(self, f.name) != getattr(base, f.name)]
+        return ", ".join(diff) or "paper defaults"
+
+
+# --- named presets (module constants; derive variants with .replace) ---
+SINGLE_TASK = Config()  # 290,401 parameters; add mod 97, wd 1.0: groks at ~3k steps
+DUAL_TASK = Config(ops=("add", "mul"), max_steps=300_000)  # 302,914 parameters (2602.18523)
+TRI_TASK = Config(ops=("add", "mul", "x2_y2"), max_steps=300_000)  # 315,427 parameters
+# Fast preset for tests and smoke runs: p = 31, a 64-wide model; groks in ~1.3k steps (~5 s on a CPU).
+FAST = Config(p=31, d_model=64, n_heads=2, d_ff=128, lr=3e-3, train_frac=0.7, batch_size=128,
+              max_steps=3000, eval_every=20, snapshot_every=20, checkpoint_every=40)
+
+
+def single(op: str = "add", **changes) -> Config:
+    """The single-task preset for `op` (2602.16746), with optional field changes."""
+    return SINGLE_TASK.replace(ops=(op,), **changes)
+
+
+def dual(**changes) -> Config:
+    return DUAL_TASK.replace(**changes)
+
+
+def tri(**changes) -> Config:
+    return TRI_TASK.replace(**changes)
+
+
+def scale(name: str, base: Config = TRI_TASK) -> Config:
+    """Model scales of 2602.18649 (Chapter 4): "315K", "1.2M", "2.2M" (tri-task head counts).
+
+    "2.2M" = d_model 256, 4 layers, d_ff 512 reproduces the paper's 2,209,059 parameters exactly.
+    The middle scale is not public; "1.2M" = d_model 256, 2 layers, d_ff 512 (1,154,851) widens
+    the model first and deepens it second, one recipe change at a time.
+    """
+    shapes = {"315K": dict(d_model=128, n_layers=2, d_ff=256),
+              "1.2M": dict(d_model=256, n_layers=2, d_ff=512),
+              "2.2M": dict(d_model=256, n_layers=4, d_ff=512)}
+    if name not in shapes:
+        raise ValueError(f"unknown scale {name!r}; choose one of {sorted(shapes)}")
+    return base.replace(**shapes[name])
+
+
+PRESETS = {"single": SINGLE_TASK, "dual": DUAL_TASK, "tri": TRI_TASK, "fast": FAST}

@@ -1,0 +1,258 @@
+"""Saved runs: the Run object, its directory format, the cache keyed by config, resume.
+
+A run directory holds
+    config.json         the config, hook keys, cache key, library/torch versions, git commit, device
+    metrics.json        every evaluation (per-task train/test accuracy and loss) and scalar records
+    split.safetensors   train/test pair indices
+    weights.safetensors final parameters
+    trajectory.safetensors   recorded tensors (attention snapshots, theta checkpoints, ...) + steps
+    manifest.json       sha256 of every file above; written last
+Loading never unpickles code (JSON + safetensors only). Writes go to a temporary directory that is
+renamed into place, so a run killed mid-write leaves no directory that looks finished; a directory
+whose files do not match its manifest is reported as corrupt and retrained by `load_or_train`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from grokkit.config import Config
+
+FILES = ("config.json", "metrics.json", "split.safetensors", "weights.safetensors", "trajectory.safetensors")
+DEFAULT_ROOT = Path(os.environ.get("GROKKIT_RUNS", Path.home() / ".cache" / "grokkit" / "runs"))
+
+
+class CorruptRun(RuntimeError):
+    """A run directory whose files are missing or do not match their manifest."""
+
+
+def version() -> str:
+    from grokkit import __version__
+    return __version__
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                             cwd=Path(__file__).resolve().parent)
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+@dataclass
+class Run:
+    """Everything one training run produced. Build with `train` or `Run.load`."""
+
+    config: Config
+    history: dict  # "step": [..], "train_acc"/"test_acc"/"train_loss"/"test_loss": [[per task] per eval]
+    records: dict  # scalar series: name -> {"step": [...], "value": [...]}
+    tensors: dict  # tensor series: name -> {"step": LongTensor (n,), "value": Tensor (n, ...)}
+    split: tuple  # (train_idx, test_idx) LongTensors
+    weights: dict  # final parameters, name -> tensor
+    info: dict = field(default_factory=dict)  # key, hooks, versions, device, wall_time_s, stopped_at
+
+    # --- what a notebook asks of a run ---
+    @property
+    def ops(self) -> tuple[str, ...]:
+        return self.config.ops
+
+    @property
+    def steps(self) -> list[int]:
+        return self.history["step"]
+
+    def curve(self, metric: str = "test_acc", task: int | str = 0) -> tuple[list[int], list[float]]:
+        """(steps, values) of one metric for one task (index or operation name)."""
+        t = self.ops.index(task) if isinstance(task, str) else task
+        return self.history["step"], [row[t] for row in self.history[metric]]
+
+    def grok_step(self, threshold: float = 0.98, patience: int = 3, task: int | str | None = None):
+        """Step at which test accuracy first reached `threshold` on `patience` consecutive evals.
+
+        Returns the step of the last of those evaluations (the papers' t98 with 0.98/3; t90 is
+        threshold=0.9, patience=1), None if never. `task=None` returns one value per task; for the
+        multi-task "all tasks" time take the max over them.
+        """
+        if task is None:
+            return [self.grok_step(threshold, patience, t) for t in range(len(self.ops))]
+        steps, acc = self.curve("test_acc", task)
+        return grok_step(steps, acc, threshold, patience)
+
+    @property
+    def grokked(self) -> bool:
+        c = self.config
+        return c.stop_threshold is not None and all(
+            s is not None for s in self.grok_step(c.stop_threshold, c.stop_patience))
+
+    def final(self, metric: str = "test_acc") -> list[float]:
+        return self.history[metric][-1]
+
+    def series(self, name: str) -> tuple[list[int], list]:
+        r = self.records[name]
+        return r["step"], r["value"]
+
+    def trajectory(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """(steps, stacked values) of a recorded tensor series, e.g. 'theta' or 'attn/L0.W_Q'."""
+        t = self.tensors[name]
+        return t["step"], t["value"]
+
+    def attention_trajectory(self) -> tuple[torch.Tensor, dict]:
+        """(steps, {(layer, "W_Q"...): (S, d, d)}) from the attention snapshots."""
+        names = [n for n in self.tensors if n.startswith("attn/")]
+        if not names:
+            raise KeyError("this run recorded no attention snapshots (snapshot_every=0)")
+        out = {}
+        for n in names:
+            layer, mat = n[len("attn/L"):].split(".")
+            out[(int(layer), mat)] = self.tensors[n]["value"]
+        return self.tensors[names[0]]["step"], out
+
+    def model(self, device="cpu"):
+        """The final model, rebuilt from the stored config and weights."""
+        from grokkit.model import build_model
+        m = build_model(self.config)
+        m.load_state_dict(self.weights)
+        return m.to(device)
+
+    def dataset(self, device="cpu"):
+        """The run's dataset with its stored split."""
+        from grokkit.data import make_dataset
+        c = self.config
+        return make_dataset(c.ops, c.p, c.train_frac, c.split_seed, c.equals_token,
+                            split=self.split).to(device)
+
+    def summary(self) -> str:
+        g = self.grok_step(self.config.stop_threshold or 0.98, self.config.stop_patience)
+        parts = [f"{op}: grok step {s if s is not None else 'not reached'}" for op, s in zip(self.ops, g)]
+        t = self.info.get("wall_time_s")
+        return "; ".join(parts) + (f" (final step {self.steps[-1]}, {t:.1f} s)" if t else "")
+
+    # --- persistence ---
+    def save(self, path) -> Path:
+        """Write atomically: a temporary sibling directory renamed into place."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=path.name + ".tmp-", dir=path.parent))
+        try:
+            _write_json(tmp / "config.json", {"config": self.config.to_dict(), **self.info})
+            _write_json(tmp / "metrics.json", {"history": self.history, "records": self.records})
+            save_file({"train_idx": self.split[0].contiguous(), "test_idx": self.split[1].contiguous()},
+                      tmp / "split.safetensors")
+            save_file({k: v.detach().cpu().contiguous() for k, v in self.weights.items()},
+                      tmp / "weights.safetensors")
+            flat = {}
+            for name, t in self.tensors.items():
+                flat[f"{name}#step"] = t["step"].contiguous()
+                flat[f"{name}#value"] = t["value"].contiguous()
+            save_file(flat, tmp / "trajectory.safetensors")
+            _write_json(tmp / "manifest.json", {f: _sha256(tmp / f) for f in FILES})
+            if path.exists():
+                shutil.rmtree(path)
+            os.replace(tmp, path)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path, verify: bool = True) -> "Run":
+        """Load a run directory; raise CorruptRun if a file is missing or fails its checksum."""
+        path = Path(path)
+        manifest_path = path / "manifest.json"
+        if not manifest_path.exists():
+            raise CorruptRun(f"{path}: no manifest.json (unfinished or not a run directory)")
+        try:
+            manifest = json.loads(manifest_path.read_text())
+            if verify:
+                for f in FILES:
+                    if _sha256(path / f) != manifest.get(f):
+                        raise CorruptRun(f"{path / f}: checksum does not match the manifest")
+            info = json.loads((path / "config.json").read_text())
+            metrics = json.loads((path / "metrics.json").read_text())
+            split = load_file(path / "split.safetensors")
+            weights = load_file(path / "weights.safetensors")
+            flat = load_file(path / "trajectory.safetensors")
+        except CorruptRun:
+            raise
+        except (OSError, ValueError, KeyError) as e:  # unreadable JSON / safetensors header
+            raise CorruptRun(f"{path}: {e}") from e
+        tensors = {}
+        for k, v in flat.items():
+            name, part = k.rsplit("#", 1)
+            tensors.setdefault(name, {})[part] = v
+        config = Config.from_dict(info.pop("config"))
+        return cls(config, metrics["history"], metrics["records"], tensors,
+                   (split["train_idx"], split["test_idx"]), weights, info)
+
+
+def grok_step(steps, acc, threshold: float = 0.98, patience: int = 3):
+    """First step where `acc` has been >= threshold on `patience` consecutive entries (else None)."""
+    run = 0
+    for s, a in zip(steps, acc):
+        run = run + 1 if a >= threshold else 0
+        if run >= patience:
+            return s
+    return None
+
+
+def _write_json(path: Path, obj) -> None:
+    path.write_text(json.dumps(obj, indent=1, default=_jsonable))
+
+
+def _jsonable(x):
+    if isinstance(x, torch.Tensor):
+        return x.tolist()
+    if isinstance(x, tuple):
+        return list(x)
+    raise TypeError(f"cannot write {type(x)} to JSON")
+
+
+def _sha256(path: Path) -> str | None:
+    if not path.exists():
+        return None
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# --- the cache ---------------------------------------------------------------------------------
+
+def run_key(config: Config, hooks=()) -> str:
+    from grokkit.hooks import hooks_key
+    return config.key(hooks_key(hooks))
+
+
+def run_dir(config: Config, hooks=(), root=None) -> Path:
+    return Path(root or DEFAULT_ROOT) / run_key(config, hooks)
+
+
+def load_or_train(config: Config, hooks=(), *, root=None, progress: bool = True, verbose: bool = True) -> Run:
+    """Return the cached run of (config, hooks) or train it.
+
+    Cache entries live in `root/<key>` (default ~/.cache/grokkit/runs or $GROKKIT_RUNS). A corrupt
+    entry is reported and retrained; an interrupted training resumes from `root/<key>.partial`.
+    """
+    from grokkit.train import train
+    path = run_dir(config, hooks, root)
+    if path.exists():
+        try:
+            return Run.load(path)
+        except CorruptRun as e:
+            if verbose:
+                print(f"grokkit: cached run is corrupt, retraining ({e})")
+            shutil.rmtree(path, ignore_errors=True)
+    run = train(config, hooks, progress=progress, resume_dir=path.with_name(path.name + ".partial"))
+    run.save(path)
+    shutil.rmtree(path.with_name(path.name + ".partial"), ignore_errors=True)
+    return run

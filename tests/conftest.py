@@ -1,0 +1,24 @@
+import os
+import pathlib
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+# Notebook kernels started by papermill inherit this; do NOT set MPLBACKEND here (figures vanish).
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+
+
+@pytest.fixture
+def runs_root(tmp_path):
+    """An empty run cache for one test."""
+    return tmp_path / "runs"
+
+
+@pytest.fixture(scope="session")
+def fast_run():
+    """One grokking run of the FAST preset, shared by the tests that only read it."""
+    import grokkit as gk
+    return gk.train(gk.presets.FAST, progress=False)

@@ -1,0 +1,30 @@
+import subprocess
+import sys
+
+from conftest import ROOT
+
+
+def _cli(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "grokkit", *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300, **kw)
+
+
+def test_help_documents_the_train_command():
+    out = _cli("--help")
+    assert out.returncode == 0 and "train" in out.stdout
+    out = _cli("train", "--help")
+    assert "--weight-decay" in out.stdout and "--seed" in out.stdout and "--op" in out.stdout
+
+
+def test_train_prints_the_grok_step_and_saves(tmp_path):
+    out = _cli("train", "--preset", "fast", "--seed", "42", "--quiet", "--runs-dir", str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    assert "add: grokked at step" in out.stdout and "saved:" in out.stdout
+    assert len(list(tmp_path.iterdir())) == 1
+    again = _cli("train", "--preset", "fast", "--seed", "42", "--quiet", "--runs-dir", str(tmp_path))
+    assert again.stdout.splitlines()[1] == out.stdout.splitlines()[1]
+
+
+def test_bad_input_is_a_clear_error():
+    out = _cli("train", "--op", "div")
+    assert out.returncode != 0 and "choose from" in out.stderr + out.stdout

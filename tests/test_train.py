@@ -1,0 +1,123 @@
+import pytest
+import torch
+
+import grokkit as gk
+from grokkit.hooks import Hook
+from grokkit.runs import grok_step
+
+QUICK = gk.presets.FAST.replace(max_steps=200, stop_threshold=None)
+
+
+def test_fast_preset_learns_and_groks(fast_run):
+    r = fast_run
+    assert r.history["train_loss"][-1][0] < 0.1 * r.history["train_loss"][0][0]
+    assert r.grokked and r.grok_step()[0] <= gk.presets.FAST.max_steps
+    assert r.info["final_step"] == r.grok_step()[0]  # stopped at the 98%-three-times criterion
+    assert r.final("test_acc")[0] >= 0.98
+
+
+def test_trajectory_is_captured_at_the_configured_cadence(fast_run):
+    steps, mats = fast_run.attention_trajectory()
+    assert steps[0] == 0 and (steps.diff() == 20).all()
+    assert mats[(1, "W_V")].shape == (len(steps), 64, 64)
+    tsteps, theta = fast_run.trajectory("theta")
+    assert tsteps[0] == 0 and (tsteps.diff() == 40).all() and theta.shape[1] == gk.n_params(fast_run.model())
+    assert torch.equal(theta[-1], torch.cat([p.reshape(-1) for p in fast_run.weights.values()])) or \
+        tsteps[-1] != fast_run.info["final_step"]
+
+
+def test_grok_step_thresholds_and_patience():
+    steps, acc = [0, 100, 200, 300, 400, 500], [0.1, 0.95, 0.99, 0.97, 0.99, 0.99]
+    assert grok_step(steps, acc, 0.9, 1) == 100
+    assert grok_step(steps, acc, 0.98, 1) == 200
+    assert grok_step(steps, acc, 0.98, 2) == 500
+    assert grok_step(steps, acc, 0.98, 3) is None
+
+
+def test_same_seed_twice_gives_identical_metrics():
+    a, b = gk.train(QUICK, progress=False), gk.train(QUICK, progress=False)
+    assert a.history == b.history
+    c = gk.train(QUICK.replace(seed=1), progress=False)
+    assert c.history != a.history
+
+
+class Interrupt(Hook):
+    def __init__(self, at):
+        self.at = at
+
+    def on_step(self, ctx):
+        if ctx.step == self.at:
+            raise KeyboardInterrupt
+
+
+def test_interrupted_run_resumes_to_the_same_result(tmp_path):
+    cfg = QUICK.replace(max_steps=240)
+    whole = gk.train(cfg, progress=False)
+    with pytest.raises(KeyboardInterrupt):
+        gk.train(cfg, [Interrupt(130)], progress=False, resume_dir=tmp_path, resume_every_s=0)
+    assert (tmp_path / "state.pt").exists()
+    resumed = gk.train(cfg, progress=False, resume_dir=tmp_path)
+    assert resumed.history == whole.history
+    assert all(torch.equal(resumed.weights[n], w) for n, w in whole.weights.items())
+    for name, t in whole.tensors.items():
+        assert torch.equal(resumed.tensors[name]["step"], t["step"])
+        assert torch.equal(resumed.tensors[name]["value"], t["value"]), name
+
+
+def test_resume_state_of_another_config_is_discarded(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        gk.train(QUICK, [Interrupt(60)], progress=False, resume_dir=tmp_path, resume_every_s=0)
+    other = QUICK.replace(seed=7)
+    assert gk.train(other, progress=False, resume_dir=tmp_path).history == gk.train(other, progress=False).history
+
+
+class Order(Hook):
+    def __init__(self):
+        self.calls = []
+
+    def on_start(self, ctx): self.calls.append(("start", ctx.step))
+    def on_grad(self, ctx): self.calls.append(("grad", ctx.step))
+    def on_step(self, ctx): self.calls.append(("step", ctx.step))
+    def on_eval(self, ctx): self.calls.append(("eval", ctx.step))
+
+
+def test_hooks_are_called_in_the_documented_order():
+    h = Order()
+    gk.train(QUICK.replace(max_steps=20), [h], progress=False)
+    assert h.calls[:4] == [("start", 0), ("eval", 0), ("grad", 0), ("step", 1)]
+    assert h.calls[-2:] == [("step", 20), ("eval", 20)]
+
+
+class Residual(Hook):
+    """Records how much of the gradient the optimiser will see lies outside span(basis)."""
+
+    def __init__(self, basis):
+        self.basis, self.values = basis, []
+
+    def on_grad(self, ctx):
+        g = torch.cat([x.reshape(-1) for x in ctx.grads()])
+        self.values.append(float((g - self.basis @ (self.basis.T @ g)).norm()))
+
+
+def test_gradient_projection_hook():
+    P = gk.n_params(gk.build_model(QUICK))
+    basis = torch.linalg.qr(torch.randn(P, 4, generator=torch.Generator().manual_seed(0)))[0]
+    plain = gk.train(QUICK, progress=False)
+    off = gk.train(QUICK, [gk.GradientProjection(basis, 0.0, start=0)], progress=False)
+    assert off.history == plain.history
+    before, full = Residual(basis), Residual(basis)
+    on = gk.train(QUICK, [before, gk.GradientProjection(basis, 1.0, start=50), full], progress=False)
+    ratio = torch.tensor(full.values) / torch.tensor(before.values)
+    assert torch.allclose(ratio[:50], torch.ones(50)) and ratio[50:].max() < 1e-4  # s = 1 from step 50
+    before, half = Residual(basis), Residual(basis)
+    gk.train(QUICK, [before, gk.GradientProjection(basis, 0.5, start=0), half], progress=False)
+    assert torch.allclose(torch.tensor(half.values) / torch.tensor(before.values), torch.tensor(0.5))
+    assert on.history != plain.history
+    assert on.info["hooks"] and on.info["key"] != plain.info["key"]
+    with pytest.raises(ValueError, match="strength"):
+        gk.GradientProjection(basis, 1.5)
+
+
+def test_bf16_precision_runs():
+    r = gk.train(QUICK.replace(precision="bf16", max_steps=40), progress=False)
+    assert r.history["train_loss"][-1][0] < r.history["train_loss"][0][0]
