@@ -9,7 +9,9 @@ STAMP := $(VENV)/.installed
 export GROKKIT_RUNS ?= $(CURDIR)/runs
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: install test test-fast book benchmark clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install chromium test test-fast book benchmark clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -20,14 +22,22 @@ $(STAMP): requirements.txt pyproject.toml
 
 install: $(STAMP)
 
-test: $(STAMP)
+# Debian's Chromium for the real-browser check of the built site (never `playwright install`).
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+test: $(STAMP) chromium
 	$(PY) -m pytest -q
+
+book: $(STAMP)
+	$(PY) tools/build_book.py --profile $(or $(PROFILE),default)
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
 
 benchmark: $(STAMP)
 	$(PY) benchmarks/train_speed.py
+	$(PY) benchmarks/sweep_speed.py
 
 clean:
 	rm -rf _build .pytest_cache

@@ -12,8 +12,12 @@ from grokkit.data import OPERATIONS, Dataset, make_dataset
 from grokkit.hooks import Hook, GradientProjection
 from grokkit.model import Transformer, attention_weights, build_model, n_params
 from grokkit.runs import CorruptRun, Run, grok_step, load_or_train
-from grokkit.train import evaluate, train
+from grokkit.train import evaluate, resolve_device, train
+from grokkit.ensemble import train_ensemble
+from grokkit.sweep import SweepResult, run_many, sweep
+from grokkit import book, exercises, geometry, plots, widgets
 
 __all__ = ["Config", "presets", "OPERATIONS", "Dataset", "make_dataset", "Hook", "GradientProjection",
            "Transformer", "attention_weights", "build_model", "n_params", "Run", "CorruptRun",
-           "grok_step", "load_or_train", "train", "evaluate"]
+           "grok_step", "load_or_train", "train", "evaluate", "train_ensemble", "sweep", "run_many",
+           "SweepResult", "resolve_device", "book", "exercises", "geometry", "plots", "widgets"]

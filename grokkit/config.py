@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 # Fields that change how fast a run goes or what it prints, never what it computes:
 # they are left out of the cache key (see `Config.key`).
-RUNTIME_FIELDS = ("device", "compile")
+RUNTIME_FIELDS = ("device", "compile", "cuda_graph")
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,8 @@ class Config:
     # --- reproducibility and hardware ---
     seed: int = 42  # model initialisation and batch stream (and the split unless data_seed is set)
     device: str = "auto"  # "auto" (cuda > mps > cpu), "cpu", "cuda", "mps"
-    compile: bool = False  # torch.compile the training step (pays on GPU; see benchmarks/)
+    compile: bool = False  # torch.compile forward+backward (measured slower on a 2-core CPU; see benchmarks/)
+    cuda_graph: bool = True  # on CUDA, replay each step as CUDA graph(s) (grokkit.cuda_graph)
 
     def __post_init__(self):
         from grokkit.data import validate_task  # data owns the operation registry

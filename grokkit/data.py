@@ -118,5 +118,14 @@ def make_dataset(ops, p: int = 97, train_frac: float = 0.5, split_seed: int = 42
     return Dataset(ops, p, pairs, inputs, labels, train_idx, test_idx)
 
 
+def block_length(eval_every: int, cap: int = 1000) -> int:
+    """Batches drawn per `sample_block` call: the largest divisor of eval_every that is <= cap.
+
+    Blocks start at multiples of this length, so every evaluation (where a run can resume) starts
+    a block, and a huge eval_every cannot ask for gigabytes of indices.
+    """
+    return max(k for k in range(1, min(eval_every, cap) + 1) if eval_every % k == 0)
+
+
 def dataset_for(config) -> Dataset:
     return make_dataset(config.ops, config.p, config.train_frac, config.split_seed, config.equals_token)

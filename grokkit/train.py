@@ -28,8 +28,8 @@ import torch
 import torch.nn.functional as F
 
 from grokkit.config import Config
-from grokkit.data import Dataset, dataset_for
-from grokkit.hooks import builtin_hooks, hooks_key
+from grokkit.data import Dataset, block_length, dataset_for
+from grokkit.hooks import Hook, builtin_hooks, hooks_key
 from grokkit.model import build_model
 from grokkit.runs import Run, git_commit, version
 
@@ -58,10 +58,12 @@ def autocast(config: Config, device: torch.device):
     return nullcontext()
 
 
-def make_optimizer(model, config: Config) -> torch.optim.AdamW:
+def make_optimizer(model, config: Config, capturable: bool = False) -> torch.optim.AdamW:
     """AdamW on every parameter (the papers decay embeddings, biases and LayerNorm gains too)."""
+    fused = next(model.parameters()).device.type in ("cpu", "cuda")
     return torch.optim.AdamW(model.parameters(), lr=config.lr, betas=config.betas, eps=config.eps,
-                             weight_decay=config.weight_decay, fused=True)
+                             weight_decay=config.weight_decay, fused=fused, foreach=None if fused else True,
+                             capturable=capturable)
 
 
 def task_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -136,10 +138,13 @@ def train(config: Config, hooks=(), *, progress: bool = True, resume_dir=None,
           resume_every_s: float = 60.0) -> Run:
     """Train one run. `resume_dir`: where to keep resume state (and resume from, if present)."""
     device = resolve_device(config.device)
+    if device.type == "cpu":
+        torch.set_flush_denormal(True)  # denormals in AdamW's state slow long CPU runs ~1.5x
     seed_everything(config.seed)
     data = dataset_for(config).to(device)
     model = build_model(config).to(device)
-    opt = make_optimizer(model, config)
+    graphs = device.type == "cuda" and config.cuda_graph and not config.compile
+    opt = make_optimizer(model, config, capturable=graphs)
     gen = torch.Generator(device).manual_seed(config.seed)  # the batch stream's own generator
     hooks = builtin_hooks(config) + list(hooks)
     ctx = Context(config, model, opt, data, device)
@@ -165,30 +170,38 @@ def train(config: Config, hooks=(), *, progress: bool = True, resume_dir=None,
             h.on_start(ctx)
         _evaluate_into(ctx, history, hooks)
 
+    if graphs:  # after any resume: the graphs capture the tensors as they are now
+        from grokkit.cuda_graph import GraphedStep
+        has_grad_hooks = any(type(h).on_grad is not Hook.on_grad for h in hooks)
+        graphed = GraphedStep(model, opt, config, data, lambda x, y: _forward_loss(model, config, x, y),
+                              split=has_grad_hooks)
     bar = _progress_bar(config, progress, ctx.step)
     t0, last_save = time.perf_counter(), time.perf_counter()
-    block = None
+    block, block_len = None, block_length(config.eval_every)
     model.train()
     while ctx.step < config.max_steps and (stop_at is None or ctx.step < stop_at):
-        # 1. sample: one block of batches per evaluation interval
-        k = ctx.step % config.eval_every
+        # 1. sample: one block of batches at a time (an evaluation interval, at most 1000 steps)
+        k = ctx.step % block_len
         if block is None or k == 0:
-            block = data.sample_block(config.eval_every, config.batch_size, gen)
+            block = data.sample_block(block_len, config.batch_size, gen)
         ctx.batch = block[k]
-        x, y = data.inputs[ctx.batch], data.labels[ctx.batch]
-        if step_fn is not None:  # 2–5 fused by torch.compile
-            ctx.loss = step_fn(x, y)
+        if graphs:  # 2–7 replayed as CUDA graphs; the gradient hooks run between two of them
+            ctx.loss = graphed(ctx.batch, lambda: [h.on_grad(ctx) for h in hooks])
         else:
-            with autocast(config, device):
-                logits = model(x)  # 2. forward
-            ctx.loss = task_loss(logits, y)  # 3. loss
-            opt.zero_grad(set_to_none=True)
-            ctx.loss.backward()  # 4. backward
-            if config.grad_clip is not None:  # 5. clip
-                torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip, foreach=True)
-        for h in hooks:  # 6. gradient hooks
-            h.on_grad(ctx)
-        opt.step()  # 7. optimiser step
+            x, y = data.inputs[ctx.batch], data.labels[ctx.batch]
+            if step_fn is not None:  # 2–5 fused by torch.compile
+                ctx.loss = step_fn(x, y)
+            else:
+                with autocast(config, device):
+                    logits = model(x)  # 2. forward
+                ctx.loss = task_loss(logits, y)  # 3. loss
+                opt.zero_grad(set_to_none=True)
+                ctx.loss.backward()  # 4. backward
+                if config.grad_clip is not None:  # 5. clip
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip, foreach=True)
+            for h in hooks:  # 6. gradient hooks
+                h.on_grad(ctx)
+            opt.step()  # 7. optimiser step
         ctx.step += 1
         for h in hooks:  # 8. step hooks
             h.on_step(ctx)
@@ -230,11 +243,16 @@ def _evaluate_into(ctx, history, hooks) -> list[float]:
     return history["test_acc"][-1]
 
 
+def _forward_loss(model, config, x, y):
+    with autocast(config, x.device):
+        logits = model(x)
+    return task_loss(logits, y)
+
+
 def _compiled_step(model, config):
-    """Forward, loss, backward and clip as one torch.compile'd function (optional; GPU pays most)."""
+    """Forward, loss, backward and clip as one torch.compile'd function (optional)."""
     def step(x, y):
-        with autocast(config, next(model.parameters()).device):
-            loss = task_loss(model(x), y)
+        loss = _forward_loss(model, config, x, y)
         for p in model.parameters():
             p.grad = None
         loss.backward()

@@ -7,6 +7,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "tools"))
 # Notebook kernels started by papermill inherit this; do NOT set MPLBACKEND here (figures vanish).
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 
@@ -22,3 +23,10 @@ def fast_run():
     """One grokking run of the FAST preset, shared by the tests that only read it."""
     import grokkit as gk
     return gk.train(gk.presets.FAST, progress=False)
+
+
+@pytest.fixture(scope="session")
+def monkeypatch_session():
+    mp = pytest.MonkeyPatch()
+    yield mp
+    mp.undo()

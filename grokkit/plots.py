@@ -1,0 +1,142 @@
+"""Every figure the chapters show. Each function takes runs or measurements, draws on new axes and
+returns the figure; nothing is shown or saved here (notebooks display what they get back).
+Compute lives elsewhere: this module only draws.
+"""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+TASK_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2")
+
+
+def use_style() -> None:
+    """The book's matplotlib style (call once per notebook; no other side effects)."""
+    plt.rcParams.update({
+        "figure.dpi": 100, "savefig.dpi": 100, "figure.figsize": (7.5, 3.4),
+        "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.3,
+        "axes.titlesize": 11, "axes.labelsize": 10, "legend.fontsize": 9, "legend.frameon": False,
+        "font.size": 10,
+    })
+
+
+def _log_steps(ax, steps):
+    ax.set_xscale("symlog", linthresh=100)
+    ax.set_xlim(0, max(steps) * 1.05)
+    ax.set_xlabel("step")
+
+
+def curves(run, title: str | None = None, axes=None, mark_grok: bool = True):
+    """Train/test accuracy (left) and loss (right) against step on a log axis, every task."""
+    fig, (ax_acc, ax_loss) = plt.subplots(1, 2) if axes is None else (axes[0].figure, axes)
+    steps = run.steps
+    for t, op in enumerate(run.ops):
+        c = TASK_COLORS[t % len(TASK_COLORS)]
+        label = f"{op} " if len(run.ops) > 1 else ""
+        ax_acc.plot(steps, run.curve("train_acc", t)[1], color=c, ls="--", lw=1.2, label=f"{label}train")
+        ax_acc.plot(steps, run.curve("test_acc", t)[1], color=c, lw=1.8, label=f"{label}test")
+        ax_loss.plot(steps, run.curve("train_loss", t)[1], color=c, ls="--", lw=1.2)
+        ax_loss.plot(steps, run.curve("test_loss", t)[1], color=c, lw=1.8)
+        g = run.grok_step(0.98, 3, t)
+        if mark_grok and g is not None:
+            ax_acc.axvline(g, color=c, lw=0.8, alpha=0.6)
+    for ax in (ax_acc, ax_loss):
+        _log_steps(ax, steps)
+    ax_acc.set_ylim(-0.02, 1.02)
+    ax_acc.set_ylabel("accuracy")
+    ax_loss.set_yscale("log")
+    ax_loss.set_ylabel("cross-entropy")
+    ax_acc.legend(loc="center left")
+    c = run.config
+    fig.suptitle(title or f"{'+'.join(c.ops)} mod {c.p}: weight decay {c.weight_decay:g}, "
+                 f"train fraction {c.train_frac:g}, seed {c.seed}", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def test_accuracy_grid(runs, labels, title: str = "", ncols: int = 3, sharex: bool = True):
+    """Small multiples: test (solid) and train (dashed) accuracy of several runs."""
+    n = len(runs)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 2.4 * nrows), sharey=True, sharex=sharex,
+                             squeeze=False)
+    for ax, run, label in zip(axes.flat, runs, labels):
+        ax.plot(run.steps, run.curve("train_acc")[1], "--", color="0.5", lw=1)
+        ax.plot(run.steps, run.curve("test_acc")[1], color=TASK_COLORS[0], lw=1.6)
+        _log_steps(ax, run.steps)
+        ax.set_title(label, fontsize=10)
+        g = run.grok_step()[0]
+        ax.text(0.03, 0.9, f"grok step {g}" if g else "no grok", transform=ax.transAxes, fontsize=9)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("accuracy")
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def grok_steps_by_group(groups: dict, budget: dict | None = None, title: str = "", ylabel: str = "grok step"):
+    """Dot plot: for each group (e.g. operation), the grok step of every seed; misses drawn at the top."""
+    fig, ax = plt.subplots(figsize=(7.5, 3.2))
+    names = list(groups)
+    top = max([s for v in groups.values() for s in v if s is not None] + list((budget or {}).values()) + [1])
+    for x, name in enumerate(names):
+        vals = groups[name]
+        hits = [v for v in vals if v is not None]
+        misses = len(vals) - len(hits)
+        jitter = np.linspace(-0.12, 0.12, max(len(vals), 1))
+        ax.scatter(x + jitter[:len(hits)], hits, color=TASK_COLORS[0], zorder=3)
+        if hits:
+            ax.hlines(np.mean(hits), x - 0.25, x + 0.25, color="k", lw=1)
+        if misses:
+            b = (budget or {}).get(name, top)
+            ax.scatter(x + jitter[len(hits):], [b * 1.05] * misses, marker="x", color="#d62728", zorder=3)
+            ax.text(x, b * 1.12, f"no grok in {b:,} steps", ha="center", fontsize=8, color="#d62728")
+    ax.set_xticks(range(len(names)), names)
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(0, top * 1.25)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def heatmap(values: np.ndarray, xs, ys, xlabel: str, ylabel: str, title: str = "", fmt: str = "{:.0f}",
+            cbar_label: str = "", missing: str = "—"):
+    """A labelled heat map of values[i, j] (rows: ys, columns: xs); nan cells print `missing`."""
+    fig, ax = plt.subplots(figsize=(5.2, 3.6))
+    im = ax.imshow(values, origin="lower", aspect="auto", cmap="viridis")
+    ax.set_xticks(range(len(xs)), [f"{x:g}" for x in xs])
+    ax.set_yticks(range(len(ys)), [f"{y:g}" for y in ys])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    finite = values[np.isfinite(values)]
+    mid = (finite.min() + finite.max()) / 2 if finite.size else 0
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            v = values[i, j]
+            ax.text(j, i, missing if not np.isfinite(v) else fmt.format(v), ha="center", va="center",
+                    color="white" if not np.isfinite(v) or v < mid else "black", fontsize=9)
+    fig.colorbar(im, ax=ax, label=cbar_label)
+    ax.grid(False)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def fourier_spectrum(before: np.ndarray, after: np.ndarray, labels=("initialisation", "after grokking"),
+                     top: int = 5, title: str = "Fourier power of the token embedding"):
+    """Bars of the power per frequency k = 1..p//2 (before vs after); the `top` frequencies labelled."""
+    fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.0), sharey=True)
+    ks = np.arange(1, len(before) + 1)
+    for ax, power, label in zip(axes, (before, after), labels):
+        share = power / power.sum()
+        ax.bar(ks, share, color=TASK_COLORS[0], width=0.8)
+        for k in np.argsort(share)[::-1][:top]:
+            ax.text(ks[k], share[k], str(ks[k]), ha="center", va="bottom", fontsize=8)
+        ax.set_title(label, fontsize=10)
+        ax.set_xlabel("frequency k")
+    axes[0].set_ylabel("share of power")
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,125 @@
+"""Open the built site in a real browser (Debian's Chromium, headless, driven by Playwright).
+
+    python tests/browser_check.py _build/html [screenshot_dir]
+
+For every page: the title (h1) is there, every figure is a loaded image, internal links resolve
+(page and #anchor). For chapter pages: the "Open in Colab" link points at this notebook on `main`,
+and every slider (the Explorer's static HTML) really changes its figure when moved.
+Nothing outside 127.0.0.1 is fetched.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import shutil
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import urldefrag, urljoin, urlparse
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-quic", "--disable-sync", "--no-first-run"]
+REPO_BLOB = "https://colab.research.google.com/github/grokkit-book/grokkit/blob/main/"
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def serve(root: Path):
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+def pages(root: Path) -> list[str]:
+    """Every content page of the site (generated index/search pages left out)."""
+    skip = {"genindex.html", "search.html", "index.html"}
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*.html")
+                  if p.name not in skip and "_static" not in p.parts and "_sources" not in p.parts)
+
+
+def check_site(root, shots: Path | None = None) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    root = Path(root)
+    server, base = serve(root)
+    problems, report = [], {}
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        raise RuntimeError("Debian's chromium is not installed (apt-get install -y chromium)")
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.route("**/*", lambda route: route.continue_() if urlparse(route.request.url).hostname == "127.0.0.1"
+                       else route.abort())
+            page.goto(base, wait_until="load")  # index.html redirects to the first page
+            page.wait_for_load_state("load")
+            report["index_redirect"] = page.url
+            link_targets = set()
+            for rel in pages(root):
+                url = urljoin(base, rel)
+                page.goto(url, wait_until="load")
+                info = {"title": page.locator("main h1").first.inner_text().strip(" #¶\n")}
+                if not info["title"]:
+                    problems.append(f"{rel}: no title")
+                imgs = page.eval_on_selector_all(  # this site's own images (the Colab badge lives on the web)
+                    "main img", "els => els.filter(e => !/^https?:/.test(e.getAttribute('src')) || "
+                    "e.src.startsWith(location.origin)).map(e => [e.getAttribute('src'), e.complete && e.naturalWidth > 0])")
+                info["images"] = len(imgs)
+                problems += [f"{rel}: image not loaded: {src[:80]}" for src, ok in imgs if not ok]
+                for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
+                    if urlparse(href).hostname == "127.0.0.1":
+                        link_targets.add((href, rel))
+                if rel.startswith("notebooks/"):
+                    colab = page.eval_on_selector_all(
+                        "a[href*='colab.research.google.com/github']", "els => els.map(e => e.href)")
+                    want = REPO_BLOB + rel.replace(".html", ".ipynb")
+                    info["colab"] = sorted(set(colab))
+                    if want not in colab:
+                        problems.append(f"{rel}: no Colab link to {want} (found {info['colab']})")
+                    info["sliders"] = _move_sliders(page, rel, problems)
+                if shots is not None:
+                    shots.mkdir(parents=True, exist_ok=True)
+                    page.screenshot(path=str(shots / (rel.replace("/", "_") + ".png")), full_page=False)
+                report[rel] = info
+            for href, source in sorted(link_targets):
+                target, frag = urldefrag(href)
+                resp = page.request.get(target)
+                if resp.status != 200:
+                    problems.append(f"{source}: broken link {href} ({resp.status})")
+                elif frag and target.endswith(".html") and not re.search(
+                        rf'id="{re.escape(frag)}"', resp.text()):
+                    problems.append(f"{source}: link to a missing anchor {href}")
+            report["internal_links"] = len(link_targets)
+            browser.close()
+    finally:
+        server.shutdown()
+    report["problems"] = problems
+    return report
+
+
+def _move_sliders(page, rel, problems) -> int:
+    sliders = page.locator("input.gk-slider")
+    n = sliders.count()
+    for i in range(n):
+        s = sliders.nth(i)
+        img = s.locator("xpath=ancestor::div[contains(@class,'gk-explorer')]//img[contains(@class,'gk-frame')]")
+        before = img.get_attribute("src")
+        s.evaluate("(el) => { el.value = el.max; el.dispatchEvent(new Event('input')); }")
+        after = img.get_attribute("src")
+        loaded = img.evaluate("e => e.complete && e.naturalWidth > 0")
+        if before == after or not loaded:
+            problems.append(f"{rel}: slider {i} did not change its figure")
+    return n
+
+
+if __name__ == "__main__":
+    out = check_site(sys.argv[1], Path(sys.argv[2]) if len(sys.argv) > 2 else None)
+    for k, v in out.items():
+        print(k, v)
+    sys.exit(1 if out["problems"] else 0)

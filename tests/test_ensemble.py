@@ -1,0 +1,69 @@
+import pytest
+import torch
+
+import grokkit as gk
+from grokkit.ensemble import Ensemble, train_ensemble
+from test_train import Residual
+
+SHORT = gk.presets.FAST.replace(max_steps=40, stop_threshold=None)
+
+
+def _rel_diff(a: dict, b: dict, d_model: int) -> float:
+    """Max relative difference over parameters, leaving out the key bias: its gradient is exactly
+    zero in exact arithmetic (softmax ignores a shift shared by all keys), so Adam turns rounding
+    noise there into full-size steps in any two implementations."""
+    worst = 0.0
+    for k in b:
+        x, y = a[k].clone(), b[k].clone()
+        if k.endswith("in_proj_bias"):
+            x[d_model:2 * d_model] = y[d_model:2 * d_model] = 0
+        worst = max(worst, float((x - y).abs().max() / y.abs().max()))
+    return worst
+
+
+def test_members_match_solo_runs_and_each_hyperparameter_takes_effect():
+    configs = [SHORT, SHORT.replace(lr=1e-3), SHORT.replace(weight_decay=0.1), SHORT.replace(train_frac=0.5),
+               SHORT.replace(grad_clip=0.01), SHORT.replace(betas=(0.8, 0.9)), SHORT.replace(seed=7)]
+    members = train_ensemble(configs, progress=False)
+    solos = [gk.train(c, progress=False) for c in configs]
+    for c, m, s in zip(configs, members, solos):
+        assert _rel_diff(m.weights, s.weights, c.d_model) < 1e-5, c.describe()
+        assert m.history["step"] == s.history["step"]
+        for got, want in zip(m.history["train_loss"], s.history["train_loss"]):
+            assert abs(got[0] - want[0]) < 1e-4
+    for s in solos[1:]:  # every varied field changed the solo run, so it changed the member too
+        assert _rel_diff(s.weights, solos[0].weights, SHORT.d_model) > 1e-3
+
+
+def test_members_stop_on_their_own_and_load_like_solo_runs(tmp_path):
+    fast, short = gk.presets.FAST, SHORT.replace(max_steps=70, seed=3)
+    grokked, capped = train_ensemble([fast, short], progress=False)
+    assert grokked.grokked and grokked.info["final_step"] == grokked.grok_step()[0]
+    assert capped.info["final_step"] == 70 and capped.history["step"][-1] == 60
+    back = gk.Run.load(grokked.save(tmp_path / "m"))
+    solo = gk.train(short, progress=False)
+    steps, mats = gk.Run.load(capped.save(tmp_path / "c")).attention_trajectory()
+    solo_steps, solo_mats = solo.attention_trajectory()
+    assert torch.equal(steps, solo_steps) and mats.keys() == solo_mats.keys()
+    assert torch.allclose(mats[(0, "W_Q")], solo_mats[(0, "W_Q")], atol=1e-4)
+    assert back.trajectory("theta")[1].shape[1] == gk.n_params(back.model())
+    assert "ensemble" in back.info["engine"]
+
+
+def test_hooks_see_each_members_own_gradients():
+    P = gk.n_params(gk.build_model(SHORT))
+    basis = torch.linalg.qr(torch.randn(P, 3, generator=torch.Generator().manual_seed(1)))[0]
+    before, after, other = Residual(basis), Residual(basis), Residual(basis)
+    members = [(SHORT, [before, gk.GradientProjection(basis, 1.0, start=10), after]), (SHORT.replace(seed=9), [other])]
+    projected, plain = Ensemble(members).run(progress=False)
+    ratio = torch.tensor(after.values) / torch.tensor(before.values)
+    assert torch.allclose(ratio[:10], torch.ones(10)) and ratio[10:].max() < 1e-4
+    assert min(other.values) > 0.5 * max(other.values) > 0  # the other member was left alone
+    solo = gk.train(SHORT, [gk.GradientProjection(basis, 1.0, start=10)], progress=False)
+    assert _rel_diff(projected.weights, solo.weights, SHORT.d_model) < 1e-5
+    assert projected.info["key"] == solo.info["key"]
+
+
+def test_members_must_share_the_model():
+    with pytest.raises(ValueError, match="must agree"):
+        Ensemble([(SHORT, ()), (SHORT.replace(d_model=32), ())])
