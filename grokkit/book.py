@@ -26,23 +26,36 @@ def check_profile(profile: str) -> str:
     return profile
 
 
+GROKKING_OPS = ("add", "sub", "mul", "x2_y2")  # the four the single-task paper saw grok
+
+
+def seeds_for(S, op: str) -> tuple:
+    """Chapter 1's seeds for an operation (fewer for the paper's non-grokking ones at some profiles)."""
+    return S.op_seeds if op in GROKKING_OPS else S.control_op_seeds
+
+
 def chapter1(profile: str) -> SimpleNamespace:
     """Chapter 1 (single-task grokking). `base` is the headline run; every operation gets
-    `op_budget` steps and the seeds `op_seeds`; the weight-decay x train-fraction grid uses `grid_base`."""
+    `op_budget` steps and the seeds `seeds_for(S, op)`; the weight-decay x train-fraction grid uses
+    `grid_base`."""
     check_profile(profile)
     ops = ("add", "sub", "mul", "x2_y2", "x2_xy_y2", "x3_xy")
     if profile == "smoke":
-        return SimpleNamespace(base=presets.FAST, ops=ops, op_seeds=(42,), op_budget=300, control_budget=300,
+        return SimpleNamespace(base=presets.FAST, ops=ops, op_seeds=(42,), control_op_seeds=(42,), op_budget=300,
+                               control_budget=300,
                                grid_base=presets.FAST.replace(max_steps=1500), weight_decays=[0.3, 1.0],
                                train_fracs=[0.5, 0.7], grid_note="the small test model (p = 31)")
     if profile == "default":
-        # 4,000 steps: 1.05x the slowest grok step of the paper's 12 grokking runs (3,800)
+        # 4,000 steps: 1.05x the slowest grok step of the paper's 12 grokking runs (3,800). Three seeds
+        # for the four operations the paper saw grok, one for the two it did not (CPU time).
         base = presets.SINGLE_TASK.replace(max_steps=4000)
-        return SimpleNamespace(base=base, ops=ops, op_seeds=(42, 137, 2024), op_budget=4000, control_budget=4000,
-                               grid_base=presets.FAST.replace(max_steps=6000), weight_decays=[0.3, 1.0, 3.0],
+        return SimpleNamespace(base=base, ops=ops, op_seeds=(42, 137, 2024), control_op_seeds=(42,),
+                               op_budget=4000, control_budget=4000,
+                               grid_base=presets.FAST.replace(max_steps=3000), weight_decays=[0.3, 1.0, 2.0],
                                train_fracs=[0.3, 0.5, 0.7],
                                grid_note="a smaller model (p = 31, d_model = 64) that groks in seconds")
-    return SimpleNamespace(base=presets.SINGLE_TASK, ops=ops, op_seeds=(42, 137, 2024), op_budget=200_000,
+    return SimpleNamespace(base=presets.SINGLE_TASK, ops=ops, op_seeds=(42, 137, 2024),
+                           control_op_seeds=(42, 137, 2024), op_budget=200_000,
                            control_budget=50_000, grid_base=presets.SINGLE_TASK.replace(max_steps=100_000),
                            weight_decays=[0.1, 0.3, 1.0, 3.0], train_fracs=[0.3, 0.5, 0.7],
                            grid_note="the papers' model (p = 97)")
@@ -54,10 +67,9 @@ def say(text: str):
     return Markdown(text)
 
 
-def record(name: str, value):
-    """Keep a value the chapter measured (tests and the scorecard read them); returns the value."""
+def record(name: str, value) -> None:
+    """Keep a value the chapter measured (tests and the scorecard read them)."""
     _RECORDED[name] = _plain(value)
-    return value
 
 
 def _plain(v):
@@ -85,3 +97,25 @@ def save_records(path: str | None) -> dict:
 
 def fmt_step(step) -> str:
     return "did not grok" if step is None else f"{step:,}"
+
+
+def chapter2(profile: str) -> SimpleNamespace:
+    """Chapter 2 (execution subspace, commutator defect). Reuses Chapter 1's operation runs (same
+    configs, so the same cache entries) and adds weight-decay-0 controls, interventions and an LR sweep."""
+    ch1 = chapter1(profile)
+    grok_ops = ("add", "sub", "mul", "x2_y2")
+    if profile == "smoke":
+        return SimpleNamespace(ch1=ch1, grok_ops=grok_ops, wd0_seeds=(42,), wd0_budget=300, K=3,
+                               strengths=[0.5, 1.0], random_strengths=[1.0], intervention_cap=400,
+                               kick_alphas=[100.0], lrs=[1e-3, 3e-3], lr_ops=("add",), lr_seeds=(42,),
+                               lr_budget=300, start=100)
+    if profile == "default":
+        return SimpleNamespace(ch1=ch1, grok_ops=grok_ops, wd0_seeds=(42,), wd0_budget=4000, K=5,
+                               strengths=[0.25, 0.5, 0.75, 1.0], random_strengths=[0.5, 1.0],
+                               intervention_cap=6000, kick_alphas=[100.0, 500.0], lrs=[3e-4, 1e-3, 3e-3],
+                               lr_ops=("add",), lr_seeds=(42,), lr_budget=30_000, start=500)
+    return SimpleNamespace(ch1=ch1, grok_ops=grok_ops, wd0_seeds=(42, 137, 2024), wd0_budget=50_000, K=9,
+                           strengths=[0.25, 0.5, 0.75, 1.0], random_strengths=[0.25, 0.5, 0.75, 1.0],
+                           intervention_cap=15_000, kick_alphas=[50.0, 100.0, 200.0, 500.0],
+                           lrs=[3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2], lr_ops=grok_ops, lr_seeds=(42, 137, 2024),
+                           lr_budget=500_000, start=500)

@@ -109,3 +109,92 @@ class GradientProjection(Hook):
         for x in grads:
             x.copy_(g[offset:offset + x.numel()].view_as(x))
             offset += x.numel()
+
+
+class _OwnGenerator:
+    """A hook's private random stream on the run's device, saved and restored with the run."""
+
+    seed = 0
+    _gen = None
+    _pending = None
+
+    def generator(self, device) -> torch.Generator:
+        if self._gen is None:
+            self._gen = torch.Generator(device).manual_seed(self.seed)
+            if self._pending is not None:
+                self._gen.set_state(self._pending)
+        return self._gen
+
+    def state_dict(self):
+        return {"gen": self._gen.get_state()} if self._gen is not None else {}
+
+    def load_state_dict(self, state):
+        self._pending = state.get("gen")
+
+
+class DefectTracker(_OwnGenerator, Hook):
+    """Inline commutator defect (M2): median of K samples every `every` steps (and at step 0),
+    recorded as 'defect'. Batches come from the hook's own generator, so training is unchanged."""
+
+    def __init__(self, every: int = 100, K: int = 5, eta: float = 1e-3, seed: int = 0,
+                 task_a: int | None = None, task_b: int | None = None, name: str = "defect"):
+        self.every, self.K, self.eta, self.seed, self.task_a, self.task_b, self.name = every, K, eta, seed, task_a, task_b, name
+        self.key = f"defect(every={every},K={K},eta={eta},seed={seed},tasks={task_a},{task_b})"
+
+    def _measure(self, ctx):
+        from grokkit.geometry.commutator import commutator_defect
+        was = ctx.model.training
+        ctx.model.train()
+        d = commutator_defect(ctx.model, ctx.data, K=self.K, eta=self.eta, generator=self.generator(ctx.device),
+                              task_a=self.task_a, task_b=self.task_b)
+        ctx.model.train(was)
+        ctx.record(self.name, d.median)
+        return d
+
+    def on_start(self, ctx):
+        self._measure(ctx)
+
+    def on_step(self, ctx):
+        if ctx.step % self.every == 0:
+            self._measure(ctx)
+
+
+class Kick(_OwnGenerator, Hook):
+    """Sustained kicks (2602.16746 §2.2): from `start`, every `every` steps, add
+    alpha * scale * u to theta, u a unit vector orthogonal to span(B):
+      direction="commutator": u ∝ the median-sample commutator δ (K samples) with its span(B) part
+                              removed; scale = ‖η g_A‖ of that sample (the paper's choice);
+      direction="random":     u ∝ a Gaussian vector with its span(B) part removed; scale = 1.5e-3
+                              (the fixed value of the authors' code).
+    """
+
+    def __init__(self, basis: torch.Tensor, alpha: float, direction: str = "commutator", every: int = 50,
+                 start: int = 500, K: int = 5, eta: float = 1e-3, seed: int = 0):
+        if direction not in ("commutator", "random"):
+            raise ValueError(f"direction must be 'commutator' or 'random', got {direction!r}")
+        self.basis, self.alpha, self.direction = basis, alpha, direction
+        self.every, self.start, self.K, self.eta, self.seed = every, start, K, eta, seed
+        digest = float(basis.double().abs().sum())
+        self.key = f"kick({direction},alpha={alpha},every={every},start={start},K={K},seed={seed},B={digest:.6e})"
+
+    def on_step(self, ctx):
+        if ctx.step < self.start or ctx.step % self.every:
+            return
+        from grokkit.geometry.commutator import commutator_defect
+        from grokkit.model import flatten, unflatten
+        B = self.basis.to(torch.float64)
+        if self.direction == "commutator":
+            d = commutator_defect(ctx.model, ctx.data, K=self.K, eta=self.eta, generator=self.generator(ctx.device))
+            i = int(torch.argsort(d.values)[len(d.values) // 2])
+            v, scale = d.deltas[i].double(), float(d.step_norm[i])
+        else:
+            v = torch.randn(B.shape[0], generator=torch.Generator().manual_seed(self.seed * 100003 + ctx.step),
+                            dtype=torch.float64)
+            scale = 1.5e-3
+        v = v - B @ (B.T @ v)
+        v = v / v.norm()
+        theta = flatten(ctx.model) + (self.alpha * scale * v).to(torch.float32).to(ctx.device)
+        with torch.no_grad():
+            for (name, p), new in zip(ctx.model.named_parameters(), unflatten(theta, ctx.model).values()):
+                p.copy_(new)
+        ctx.record("kick_norm", self.alpha * scale)

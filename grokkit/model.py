@@ -172,6 +172,17 @@ def attention_weights(model: Transformer) -> dict[tuple[int, str], torch.Tensor]
     return out
 
 
+def attention_from_params(params: dict) -> dict[tuple[int, str], torch.Tensor]:
+    """attention_weights() for a {name: tensor} parameter dict (e.g. `unflatten(theta, model)`)."""
+    out, i = {}, 0
+    while f"blocks.{i}.attn.in_proj_weight" in params:
+        w = params[f"blocks.{i}.attn.in_proj_weight"]
+        out[(i, "W_Q")], out[(i, "W_K")], out[(i, "W_V")] = w.split(w.shape[1])
+        out[(i, "W_O")] = params[f"blocks.{i}.attn.out_proj.weight"]
+        i += 1
+    return out
+
+
 def param_layout(model: nn.Module) -> dict[str, tuple[int, tuple[int, ...]]]:
     """{parameter name: (offset, shape)} in the flattened parameter vector theta."""
     layout, offset = {}, 0

@@ -92,7 +92,7 @@ def grok_steps_by_group(groups: dict, budget: dict | None = None, title: str = "
         if misses:
             b = (budget or {}).get(name, top)
             ax.scatter(x + jitter[len(hits):], [b * 1.05] * misses, marker="x", color="#d62728", zorder=3)
-            ax.text(x, b * 1.12, f"no grok in {b:,} steps", ha="center", fontsize=8, color="#d62728")
+            ax.text(x, b * 1.12, "no grok", ha="center", fontsize=8, color="#d62728")
     ax.set_xticks(range(len(names)), names)
     ax.set_ylabel(ylabel)
     ax.set_ylim(0, top * 1.25)
@@ -105,7 +105,9 @@ def heatmap(values: np.ndarray, xs, ys, xlabel: str, ylabel: str, title: str = "
             cbar_label: str = "", missing: str = "—"):
     """A labelled heat map of values[i, j] (rows: ys, columns: xs); nan cells print `missing`."""
     fig, ax = plt.subplots(figsize=(5.2, 3.6))
-    im = ax.imshow(values, origin="lower", aspect="auto", cmap="viridis")
+    cmap = plt.get_cmap("viridis").copy()
+    cmap.set_bad("0.88")
+    im = ax.imshow(np.ma.masked_invalid(values), origin="lower", aspect="auto", cmap=cmap)
     ax.set_xticks(range(len(xs)), [f"{x:g}" for x in xs])
     ax.set_yticks(range(len(ys)), [f"{y:g}" for y in ys])
     ax.set_xlabel(xlabel)
@@ -116,7 +118,7 @@ def heatmap(values: np.ndarray, xs, ys, xlabel: str, ylabel: str, title: str = "
         for j in range(values.shape[1]):
             v = values[i, j]
             ax.text(j, i, missing if not np.isfinite(v) else fmt.format(v), ha="center", va="center",
-                    color="white" if not np.isfinite(v) or v < mid else "black", fontsize=9)
+                    color="black" if not np.isfinite(v) or v >= mid else "white", fontsize=9)
     fig.colorbar(im, ax=ax, label=cbar_label)
     ax.grid(False)
     ax.set_title(title)
@@ -138,5 +140,116 @@ def fourier_spectrum(before: np.ndarray, after: np.ndarray, labels=("initialisat
         ax.set_xlabel("frequency k")
     axes[0].set_ylabel("share of power")
     fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def pc1_table(shares: dict, title: str = "PC1 share of each attention matrix's trajectory"):
+    """Heat map of PC1 shares: rows = conditions (e.g. operation, weight decay), columns = matrices."""
+    rows = list(shares)
+    cols = list(next(iter(shares.values())))
+    vals = np.array([[100 * shares[r][c] for c in cols] for r in rows])
+    fig, ax = plt.subplots(figsize=(8.0, 0.45 * len(rows) + 1.6))
+    im = ax.imshow(vals, cmap="viridis", vmin=0, vmax=100, aspect="auto")
+    ax.set_xticks(range(len(cols)), [f"L{l} {n}" for l, n in cols], fontsize=8)
+    ax.set_yticks(range(len(rows)), rows, fontsize=9)
+    for i in range(len(rows)):
+        for j in range(len(cols)):
+            ax.text(j, i, f"{vals[i, j]:.0f}", ha="center", va="center", fontsize=8,
+                    color="white" if vals[i, j] < 60 else "black")
+    fig.colorbar(im, ax=ax, label="PC1 share (%)")
+    ax.grid(False)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def defect_overlay(runs_and_defects, labels, onsets=None, ncols: int = 4, title: str = ""):
+    """Small multiples: commutator defect (log, left axis) and test accuracy (right axis) over steps."""
+    n = len(runs_and_defects)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.1 * ncols, 2.3 * nrows), squeeze=False)
+    for k, (ax, (run, (steps, D)), label) in enumerate(zip(axes.flat, runs_and_defects, labels)):
+        ax.plot(steps, D, color="#d62728", lw=1.4)
+        ax.set_yscale("log")
+        ax.set_title(label, fontsize=9)
+        ax2 = ax.twinx()
+        ax2.plot(run.steps, run.curve("test_acc")[1], color=TASK_COLORS[0], lw=1.2)
+        ax2.set_ylim(-0.02, 1.02)
+        ax2.grid(False)
+        if onsets is not None and onsets[k] is not None:
+            ax.axvline(onsets[k], color="#d62728", ls=":", lw=1)
+        g = run.grok_step(0.9, 1)[0]
+        if g is not None:
+            ax.axvline(g, color=TASK_COLORS[0], ls=":", lw=1)
+        ax.tick_params(labelsize=7)
+        ax2.tick_params(labelsize=7)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    fig.text(0.005, 0.5, "commutator defect (red, log)", rotation=90, va="center", fontsize=9, color="#d62728")
+    fig.text(0.995, 0.5, "test accuracy (blue)", rotation=90, va="center", fontsize=9, color=TASK_COLORS[0])
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout(rect=(0.02, 0, 0.98, 1))
+    return fig
+
+
+def fractions_over_training(steps, series: dict, expected: dict | None = None, ylabel: str = "‖Bᵀδ‖ / ‖δ‖",
+                            title: str = ""):
+    """Lines of a per-checkpoint quantity for several bases; dashed lines = random expectations."""
+    fig, ax = plt.subplots(figsize=(7.5, 3.2))
+    for k, (name, vals) in enumerate(series.items()):
+        ax.plot(steps, vals, color=TASK_COLORS[k % len(TASK_COLORS)], lw=1.6, label=name)
+    for k, (name, v) in enumerate((expected or {}).items()):
+        ax.axhline(v, color="0.4", ls="--", lw=1)
+        ax.text(steps[-1], v, f" {name}", va="bottom", ha="right", fontsize=8, color="0.3")
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="upper left")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def dose_response(xs, series: dict, cap: int, xlabel: str = "suppression strength s", title: str = ""):
+    """Grok step against an intervention's strength, one line per variant; misses plotted at the cap."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    for k, (name, ys) in enumerate(series.items()):
+        c = TASK_COLORS[k % len(TASK_COLORS)]
+        x_hit = [x for x, y in zip(xs[name], ys) if y is not None]
+        y_hit = [y for y in ys if y is not None]
+        ax.plot(x_hit, y_hit, "o-", color=c, label=name)
+        miss = [x for x, y in zip(xs[name], ys) if y is None]
+        if miss:
+            ax.scatter(miss, [cap] * len(miss), marker="x", color=c, s=60, zorder=3)
+    ax.axhline(cap, color="0.5", ls=":", lw=1)
+    ax.text(ax.get_xlim()[0], cap, f" cap: {cap:,} steps (x = no grok)", va="bottom", fontsize=8, color="0.3")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("grok step")
+    ax.set_ylim(0, cap * 1.15)
+    ax.legend()
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def power_law(x, y, fit, labels=None, xlabel: str = "grok step $t_{90}$", ylabel: str = "lead time",
+              title: str = ""):
+    """Log-log scatter with the fitted line y = c x^α."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    groups = labels if labels is not None else ["runs"] * len(x)
+    for k, g in enumerate(dict.fromkeys(groups)):
+        pts = [(a, b) for a, b, l in zip(x, y, groups) if l == g and a and b and b > 0]
+        if pts:
+            ax.scatter(*zip(*pts), color=TASK_COLORS[k % len(TASK_COLORS)], label=str(g), zorder=3)
+    xs = np.geomspace(min(v for v in x if v), max(v for v in x if v), 50)
+    ax.plot(xs, fit(xs), color="k", lw=1,
+            label=f"fit: α = {fit.exponent:.2f} ± {fit.exponent_se:.2f} (R² {fit.r2:.2f}, n = {fit.n})")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    ax.set_title(title)
     fig.tight_layout()
     return fig

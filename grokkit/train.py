@@ -69,7 +69,9 @@ def make_optimizer(model, config: Config, capturable: bool = False) -> torch.opt
 def task_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Sum over tasks of the mean cross-entropy. logits (T, B, C), labels (B, T)."""
     T, B, C = logits.shape
-    return F.cross_entropy(logits.reshape(T * B, C).float(), labels.T.reshape(-1)) * T
+    if logits.dtype in (torch.float16, torch.bfloat16):
+        logits = logits.float()
+    return F.cross_entropy(logits.reshape(T * B, C), labels.T.reshape(-1)) * T
 
 
 @torch.no_grad()

@@ -1,0 +1,80 @@
+"""Defect onset, lead time, sign test and power-law fits (papers-spec M6, §3.2, §2.2).
+
+Two onset rules are used in the papers; both are parameters of `defect_onset`:
+  * single-task and tri-task (M6): baseline = max(0.1, median of the first 3 measurements);
+    onset = first measurement with D > 10 x baseline AND D > 20 (factor=10, floor=20, first=3);
+  * dual-task weight-decay comparison (§3.2): baseline = median of the first 30% of measurements
+    (at least 3); onset = first of 3 consecutive measurements with D > 3 x baseline
+    (factor=3, floor=0, first=0.3, sustain=3).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def defect_onset(steps, defects, *, factor: float = 10.0, floor: float = 20.0, first: float = 3,
+                 sustain: int = 1, min_baseline: float = 0.1):
+    """Step of the defect onset (None if never). `first`: an int counts measurements, a float < 1
+    is a fraction of them (at least 3)."""
+    d = list(defects)
+    n_base = int(first) if first >= 1 else max(3, int(math.ceil(first * len(d))))
+    baseline = max(min_baseline, float(np.median(d[:n_base])))
+    run = 0
+    for i, (s, v) in enumerate(zip(steps, d)):
+        run = run + 1 if (v > factor * baseline and v > floor) else 0
+        if run >= sustain:
+            return steps[i - sustain + 1]
+    return None
+
+
+@dataclass
+class Lead:
+    t_onset: int | None
+    t_grok: int | None
+    lead: int | None  # t_grok − t_onset
+    fraction: float | None  # lead / t_grok
+
+
+def lead_time(t_onset, t_grok) -> Lead:
+    if t_onset is None or t_grok is None:
+        return Lead(t_onset, t_grok, None, None)
+    return Lead(t_onset, t_grok, t_grok - t_onset, (t_grok - t_onset) / t_grok)
+
+
+def sign_test(leads) -> tuple[int, int, float]:
+    """(positive, n, one-sided p = P[Binomial(n, 1/2) >= positive]) over the defined leads."""
+    vals = [x for x in leads if x is not None and x != 0]
+    n, k = len(vals), sum(1 for x in vals if x > 0)
+    p = sum(math.comb(n, j) for j in range(k, n + 1)) / 2 ** n if n else float("nan")
+    return k, n, p
+
+
+@dataclass
+class PowerLaw:
+    exponent: float  # α in y = c x^α
+    exponent_se: float  # standard error of α (ordinary least squares on logs)
+    prefactor: float  # c
+    r2: float
+    n: int
+
+    def __call__(self, x):
+        return self.prefactor * np.asarray(x, dtype=float) ** self.exponent
+
+
+def power_law_fit(x, y) -> PowerLaw:
+    """Least squares of log y on log x over the pairs with x, y > 0."""
+    pts = [(a, b) for a, b in zip(x, y) if a and b and a > 0 and b > 0]
+    if len(pts) < 2:
+        raise ValueError(f"a power-law fit needs >= 2 positive pairs, got {len(pts)}")
+    lx, ly = (np.log(np.array(v, dtype=float)) for v in zip(*pts))
+    A = np.stack([lx, np.ones_like(lx)], 1)
+    coef, *_ = np.linalg.lstsq(A, ly, rcond=None)
+    resid = ly - A @ coef
+    n = len(lx)
+    ss_tot = float(((ly - ly.mean()) ** 2).sum())
+    r2 = 1 - float((resid ** 2).sum()) / ss_tot if ss_tot > 0 else 1.0
+    se = math.sqrt(float((resid ** 2).sum()) / (n - 2) / float(((lx - lx.mean()) ** 2).sum())) if n > 2 else float("nan")
+    return PowerLaw(float(coef[0]), se, float(math.exp(coef[1])), r2, n)

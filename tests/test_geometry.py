@@ -1,0 +1,147 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import grokkit as gk
+from grokkit import geometry as G
+from grokkit.geometry.commutator import commutator_defect, second_order_commutator
+from grokkit.model import matrix_offsets
+
+
+def test_trajectory_pca_matches_numpy_svd():
+    g = torch.Generator().manual_seed(0)
+    snaps = torch.randn(30, 6, 5, generator=g).cumsum(0)
+    X = (snaps - snaps[0]).reshape(30, -1).double().numpy()
+    for centred in (True, False):
+        Xc = X - X.mean(0) if centred else X
+        _, s, vt = np.linalg.svd(Xc, full_matrices=False)
+        res = G.trajectory_pca(snaps, centred=centred)
+        assert np.allclose(res.explained.numpy(), (s**2 / (s**2).sum())[:len(res.explained)], atol=1e-10)
+        assert np.allclose(np.abs(res.components[:3].numpy()), np.abs(vt[:3]), atol=1e-8)
+    line = torch.stack([torch.full((4, 4), float(t)) for t in range(10)])
+    assert G.trajectory_pca(line).pc1 == pytest.approx(1.0)
+    assert G.trajectory_pca(line).n_for(0.99) == 1
+
+
+def test_random_walk_null_and_z():
+    g = torch.Generator().manual_seed(1)
+    walk = torch.randn(60, 400, generator=g, dtype=torch.float64).cumsum(0)
+    null = G.random_walk_null(walk, trials=10, seed=2)
+    assert null.shape == (10,) and 0.3 < float(null.mean()) < 0.9  # random walks: PC1 ~ 60%
+    straight = torch.linspace(0, 1, 60)[:, None] * torch.randn(400, generator=g)
+    assert G.null_z(G.trajectory_pca(straight).pc1, null) > 3
+
+
+def test_expanding_window():
+    snaps = torch.randn(45, 3, 3, generator=torch.Generator().manual_seed(0)).cumsum(0)
+    ends, vals = G.expanding_window_pc1(snaps, n_windows=5)
+    assert ends[0] == 5 and ends[-1] == 45 and len(vals) == len(ends)
+    assert vals[-1] == pytest.approx(G.trajectory_pca(snaps).pc1)
+
+
+def _small():
+    cfg = gk.presets.FAST.replace(d_model=16, n_heads=2, d_ff=32, p=11, train_frac=0.6)
+    torch.manual_seed(0)
+    model = gk.build_model(cfg).double().train()
+    return cfg, model, gk.data.dataset_for(cfg)
+
+
+def test_commutator_matches_the_second_order_formula():
+    """δ/η² -> H_B g_A − H_A g_B as η -> 0 (float64, Hessian-vector products as the oracle)."""
+    cfg, model, data = _small()
+    g = torch.Generator().manual_seed(3)
+    idx_a = data.train_idx[torch.randint(len(data.train_idx), (1, 32), generator=g)]
+    idx_b = data.train_idx[torch.randint(len(data.train_idx), (1, 32), generator=g)]
+    oracle = second_order_commutator(model, data, idx_a[0], idx_b[0])
+    for eta, tol in ((1e-3, 3e-2), (1e-4, 3e-3)):
+        d = commutator_defect(model, data, K=1, eta=eta, batches=(idx_a, idx_b))
+        rel = float((d.deltas[0] / eta**2 - oracle).norm() / oracle.norm())
+        assert rel < tol, (eta, rel)
+    ga, gb = _grad_norm(model, data, idx_a[0]), _grad_norm(model, data, idx_b[0])
+    assert float(d.values[0]) == pytest.approx(float(oracle.norm()) / (ga * gb), rel=1e-2)
+
+
+def _grad_norm(model, data, idx):
+    model.zero_grad()
+    from grokkit.train import task_loss
+    task_loss(model(data.inputs[idx]), data.labels[idx]).backward()
+    return float(torch.cat([p.grad.reshape(-1) for p in model.parameters()]).norm())
+
+
+def test_vectorised_samples_equal_separate_samples():
+    cfg, model, data = _small()
+    g = torch.Generator().manual_seed(5)
+    idx = [data.train_idx[torch.randint(len(data.train_idx), (3, 16), generator=g)] for _ in range(2)]
+    together = commutator_defect(model, data, K=3, batches=tuple(idx))
+    for k in range(3):
+        one = commutator_defect(model, data, K=1, batches=(idx[0][k:k + 1], idx[1][k:k + 1]))
+        assert one.values[0] == pytest.approx(float(together.values[k]), rel=1e-8)
+    assert together.median == pytest.approx(float(together.values.median()))
+
+
+def test_bases_are_orthonormal_and_live_where_they_should():
+    run = gk.train(gk.presets.FAST.replace(max_steps=100, stop_threshold=None), progress=False)
+    model = run.model()
+    P, offsets = gk.n_params(model), matrix_offsets(model)
+    _, attn = run.attention_trajectory()
+    B = G.execution_basis(attn, offsets, P)
+    assert B.shape == (P, 16) and torch.allclose(B.T @ B, torch.eye(16, dtype=B.dtype), atol=1e-10)
+    inside = torch.zeros(P, dtype=torch.bool)
+    for off, shape in offsets.values():
+        inside[off:off + shape[0] * shape[1]] = True
+    assert B[~inside].abs().max() < 1e-12
+    W = {k: v for k, v in gk.attention_weights(model).items()}
+    L = G.local_svd_basis({k: v.detach() for k, v in W.items()}, offsets, P, k=3)
+    assert L.shape == (P, 24) and torch.allclose(L.T @ L, torch.eye(24, dtype=L.dtype), atol=1e-10)
+    R = G.random_basis(P, 16, seed=0)
+    delta = torch.randn(50, P, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    frac = G.projected_fraction(delta, R)
+    assert float(frac.mean()) == pytest.approx(math.sqrt(16 / P), rel=0.2)  # the √(K/P) expectation
+
+
+def test_onset_rules_sign_test_and_power_law():
+    steps = list(range(0, 2000, 100))
+    d = [1.0] * 8 + [5, 25, 60, 200] + [300] * 8
+    assert G.defect_onset(steps, d) == 900  # > 10x baseline (1.0) and > 20
+    assert G.defect_onset(steps, d, factor=3, floor=0, first=0.3, sustain=3) == 800
+    assert G.defect_onset(steps, [1.0] * 20) is None
+    assert G.lead_time(900, 1500).lead == 600 and G.lead_time(None, 1500).lead is None
+    assert G.sign_test([5, 3, 2, -1]) == (3, 4, pytest.approx(5 / 16))
+    x = np.array([1e3, 3e3, 1e4, 3e4])
+    fit = G.power_law_fit(x, 0.2 * x**1.3)
+    assert fit.exponent == pytest.approx(1.3) and fit.r2 == pytest.approx(1.0) and fit.prefactor == pytest.approx(0.2)
+
+
+def test_defect_tracker_observes_without_changing_training():
+    cfg = gk.presets.FAST.replace(max_steps=60, stop_threshold=None)
+    plain = gk.train(cfg, progress=False)
+    tracked = gk.train(cfg, [gk.hooks.DefectTracker(every=20, K=3)], progress=False)
+    assert tracked.history == plain.history
+    steps, values = tracked.series("defect")
+    assert steps == [0, 20, 40, 60] and all(v > 0 for v in values)
+
+
+def test_kicks_move_theta_orthogonally_to_the_basis():
+    cfg = gk.presets.FAST.replace(max_steps=40, stop_threshold=None, checkpoint_every=20)
+    P = gk.n_params(gk.build_model(cfg))
+    B = G.random_basis(P, 4, seed=1)
+    base = gk.train(cfg, progress=False)
+    kicked = gk.train(cfg, [gk.hooks.Kick(B, alpha=100.0, direction="random", every=20, start=20)], progress=False)
+    assert kicked.series("kick_norm")[0] == [20, 40]
+    with pytest.raises(ValueError, match="direction"):
+        gk.hooks.Kick(B, 1.0, direction="sideways")
+    assert kicked.history["train_loss"][0] == base.history["train_loss"][0]
+    assert kicked.history["train_loss"][1] != base.history["train_loss"][1]  # evaluated after the kick
+    # one kick, by hand: a jump of alpha * 1.5e-3 (random direction), orthogonal to span(B)
+    from grokkit.model import flatten
+    from grokkit.train import Context
+    model = gk.build_model(cfg)
+    ctx = Context(cfg, model, None, gk.data.dataset_for(cfg), torch.device("cpu"))
+    ctx.step = 20
+    before = flatten(model).double()
+    gk.hooks.Kick(B, alpha=100.0, direction="random", every=20, start=20).on_step(ctx)
+    jump = flatten(model).double() - before
+    assert float(jump.norm()) == pytest.approx(100.0 * 1.5e-3, rel=1e-3)
+    assert float((B.T @ jump).norm()) < 1e-5 * float(jump.norm())
