@@ -4,7 +4,8 @@
     python benchmarks/train_speed.py --quick    # step time only
     python benchmarks/train_speed.py --device cuda
 
-Step time: the best of 5 repeats of 100 training steps (no evaluation), after a warm-up.
+Step time: steady state, from the difference between a long and a short run (best of 3 each), so
+set-up and CUDA-graph capture cancel; no evaluation.
 Time to grok: the whole default run (evaluations, snapshots and checkpoints included) until test
 accuracy >= 0.98 on 3 consecutive evaluations. The plain reference is benchmarks/plain.py.
 """
@@ -32,24 +33,22 @@ def sync(device):
         torch.cuda.synchronize()
 
 
-def grokkit_step_ms(cfg, steps=100, repeats=5) -> float:
-    cfg = cfg.replace(max_steps=steps, stop_threshold=None, eval_every=steps, snapshot_every=0,
-                      checkpoint_every=0)
-    gk.train(cfg.replace(max_steps=20, eval_every=20), progress=False)  # warm-up (and compile, if on)
-    best = float("inf")
-    for _ in range(repeats):
-        run = gk.train(cfg, progress=False)
-        best = min(best, run.info["wall_time_s"] / steps * 1000)
-    return best
+def grokkit_step_ms(cfg, steps=300, repeats=3) -> float:
+    """Steady-state ms/step: (time of a long run − time of a short one) / extra steps, best of
+    `repeats`, so set-up (model, data, CUDA-graph capture) and the step-0 evaluation cancel."""
+    probe = cfg.replace(stop_threshold=None, eval_every=10**6, snapshot_every=0, checkpoint_every=0)
+    timed = lambda n: gk.train(probe.replace(max_steps=n), progress=False).info["wall_time_s"]
+    timed(20)  # warm-up
+    short, long = min(timed(20) for _ in range(repeats)), min(timed(20 + steps) for _ in range(repeats))
+    return (long - short) / steps * 1000
 
 
-def plain_step_ms(device, steps=100, repeats=5) -> float:
-    plain_train(max_steps=10, stop=False, device=device, eval_every=10**9)
-    best = float("inf")
-    for _ in range(repeats):
-        _, n, secs = plain_train(max_steps=steps, stop=False, device=device, eval_every=10**9)
-        best = min(best, secs / n * 1000)
-    return best
+def plain_step_ms(device, steps=100, repeats=3) -> float:
+    """The same difference method for the plain loop (evaluation switched off)."""
+    timed = lambda n: plain_train(max_steps=n, stop=False, device=device, eval_every=10**9)[2]
+    timed(10)
+    short, long = min(timed(10) for _ in range(repeats)), min(timed(10 + steps) for _ in range(repeats))
+    return (long - short) / steps * 1000
 
 
 def main(argv=None):

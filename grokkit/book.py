@@ -112,8 +112,8 @@ def chapter2(profile: str) -> SimpleNamespace:
     if profile == "default":
         return SimpleNamespace(ch1=ch1, grok_ops=grok_ops, wd0_seeds=(42,), wd0_budget=4000, K=5,
                                strengths=[0.25, 0.5, 0.75, 1.0], random_strengths=[0.5, 1.0],
-                               intervention_cap=6000, kick_alphas=[100.0, 500.0], lrs=[3e-4, 1e-3, 3e-3],
-                               lr_ops=("add",), lr_seeds=(42,), lr_budget=30_000, start=500)
+                               intervention_cap=5000, kick_alphas=[200.0], lrs=[5e-4, 1e-3, 3e-3],
+                               lr_ops=("add",), lr_seeds=(42,), lr_budget=15_000, start=500)
     return SimpleNamespace(ch1=ch1, grok_ops=grok_ops, wd0_seeds=(42, 137, 2024), wd0_budget=50_000, K=9,
                            strengths=[0.25, 0.5, 0.75, 1.0], random_strengths=[0.25, 0.5, 0.75, 1.0],
                            intervention_cap=15_000, kick_alphas=[50.0, 100.0, 200.0, 500.0],

@@ -30,14 +30,18 @@ from grokkit.train import (METRICS, Context, _device_name, autocast, resolve_dev
                            task_loss)
 
 # Fields members may differ in; everything else must agree to share one stacked model.
-MEMBER_FIELDS = ("seed", "data_seed", "train_frac", "lr", "weight_decay", "betas", "eps", "grad_clip",
+MEMBER_FIELDS = ("ops", "seed", "data_seed", "train_frac", "lr", "weight_decay", "betas", "eps", "grad_clip",
                  "max_steps", "stop_threshold", "stop_patience", "steps_after_stop",
                  "snapshot_every", "checkpoint_every", "device", "compile")
 
 
 def stack_signature(cfg: Config) -> tuple:
-    """Configs with equal signatures can be trained in one ensemble."""
-    return tuple((f.name, getattr(cfg, f.name)) for f in dataclasses.fields(cfg) if f.name not in MEMBER_FIELDS)
+    """Configs with equal signatures can be trained in one ensemble (same model shape and pair set;
+    the operations may differ, one label set per member)."""
+    from grokkit.data import OPERATIONS
+    same_pairs = any(OPERATIONS[o].exclude_zero for o in cfg.ops)
+    return tuple((f.name, getattr(cfg, f.name)) for f in dataclasses.fields(cfg) if f.name not in MEMBER_FIELDS) + (
+        ("n_tasks", cfg.n_tasks), ("exclude_zero", same_pairs))
 
 
 def adamw_(params, grads, exp_avg, exp_avg_sq, step, lr, wd, beta1, beta2, eps):
@@ -91,15 +95,17 @@ class Ensemble:
         self.exp_avg_sq = {k: torch.zeros_like(v) for k, v in self.params.items()}
         self.t = torch.zeros(1, device=d)  # AdamW's step count, on the device (graph-safe)
         self.datasets = [dataset_for(c).to(d) for c in configs]
-        self.inputs, self.labels = self.datasets[0].inputs, self.datasets[0].labels  # shared pair set
+        self.inputs = self.datasets[0].inputs  # one pair set for all members
+        self.labels = torch.stack([ds.labels for ds in self.datasets])  # (N, n_pairs, n_tasks): per member
         self.gens = [torch.Generator(d).manual_seed(c.seed) for c in configs]
         f = lambda name, default=None: torch.tensor(
             [default if getattr(c, name) is None else getattr(c, name) for c in configs],
             dtype=torch.float32, device=d)
-        self.lr, self.wd, self.eps = f("lr"), f("weight_decay"), f("eps")
-        self.beta1 = torch.tensor([c.betas[0] for c in configs], device=d)
-        self.beta2 = torch.tensor([c.betas[1] for c in configs], device=d)
-        self.clip = f("grad_clip", float("inf"))
+        # per-member hyperparameters of the ACTIVE members, as device tensors (sliced on retirement,
+        # never indexed with Python lists inside the step, which a CUDA graph could not capture)
+        self.hp = {"lr": f("lr"), "wd": f("weight_decay"), "eps": f("eps"), "clip": f("grad_clip", float("inf")),
+                   "beta1": torch.tensor([c.betas[0] for c in configs], device=d),
+                   "beta2": torch.tensor([c.betas[1] for c in configs], device=d)}
         self.train_masks = torch.stack([ds.train_mask for ds in self.datasets])  # (N, n_pairs)
         self.active = list(range(len(configs)))  # member ids still training, in stack order
         self.grads = None
@@ -144,10 +150,9 @@ class Ensemble:
             with autocast(cfg, self.device):
                 logits = vmap(lambda p: functional_call(self.template, p, (self.inputs,)))(params)
             logits = logits.float()  # (n, T, P, C)
-            y = self.labels.T  # (T, P)
+            y = self.labels[s:s + chunk_members].transpose(1, 2)  # (n, T, P)
             correct = (logits.argmax(-1) == y).float()  # (n, T, P)
-            losses = torch.nn.functional.cross_entropy(
-                logits.permute(0, 3, 1, 2), y.expand(logits.shape[0], -1, -1), reduction="none")
+            losses = torch.nn.functional.cross_entropy(logits.permute(0, 3, 1, 2), y, reduction="none")
             mask = self.train_masks[self.active[s:s + chunk_members]].unsqueeze(1).float()  # (n, 1, P)
             tr = lambda t: (t * mask).sum(-1) / mask.sum(-1)
             te = lambda t: (t * (1 - mask)).sum(-1) / (1 - mask).sum(-1)
@@ -258,15 +263,16 @@ class Ensemble:
                 self.ctxs[i].record_tensor("theta", theta[j].clone())
 
     def _forward_backward(self):
-        x, y = self.inputs[self.idx], self.labels[self.idx]
+        rows = torch.arange(len(self.idx), device=self.device)[:, None]
+        x, y = self.inputs[self.idx], self.labels[rows, self.idx]
         self.grads, self.loss = self._grad_fn(self.params, x, y)
-        clip_(self.grads, self.clip[self.active])
+        clip_(self.grads, self.hp["clip"])
 
     def _adamw(self):
-        a = self.active
+        h = self.hp
         self.t += 1
-        adamw_(self.params, self.grads, self.exp_avg, self.exp_avg_sq, self.t, self.lr[a], self.wd[a],
-               self.beta1[a], self.beta2[a], self.eps[a])
+        adamw_(self.params, self.grads, self.exp_avg, self.exp_avg_sq, self.t, h["lr"], h["wd"], h["beta1"],
+               h["beta2"], h["eps"])
 
     def _grad_hooks(self, step, idx):
         self._reseat_all()
@@ -331,6 +337,8 @@ class Ensemble:
         for store in (self.params, self.exp_avg, self.exp_avg_sq):
             for k in store:
                 store[k] = store[k].index_select(0, rows)
+        self.labels = self.labels.index_select(0, rows)
+        self.hp = {k: v.index_select(0, rows) for k, v in self.hp.items()}
         self.grads = None
         self._graphs = None
         self._reseat_all()

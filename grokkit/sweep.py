@@ -244,14 +244,17 @@ def choose_engine(members) -> tuple[str, dict]:
     key = (stack_signature(cfg), device.type, n)
     if key in _CHOICES:
         return _CHOICES[key]
-    same = len({stack_signature(c) for c, _ in members}) == 1
+    groups: dict = {}
+    for c, _ in members:
+        groups.setdefault(stack_signature(c), []).append(c)
+    largest = max(len(g) for g in groups.values())
     probe = cfg.replace(stop_threshold=None, snapshot_every=0, checkpoint_every=0, eval_every=10**6)
     solo_eval = lambda: evaluate(build_model(cfg).to(device), dataset_for(cfg).to(device), cfg)
     ms = {"sequential": _step_ms(lambda s: train(probe.replace(max_steps=s), progress=False))
           + _call_ms(solo_eval) / cfg.eval_every}
-    if same:
+    if largest > 1:  # the ensemble trains each group of stackable configs together
         from grokkit.ensemble import Ensemble
-        k = min(n, _ensemble_chunk(cfg))
+        k = min(largest, _ensemble_chunk(cfg))
         group = lambda s: Ensemble([(probe.replace(seed=probe.seed + i, max_steps=s), ()) for i in range(k)])
         ms["ensemble"] = (_step_ms(lambda s: group(s).run(progress=False))
                           + _call_ms(group(1).evaluate) / cfg.eval_every) / k

@@ -23,7 +23,8 @@ def _rel_diff(a: dict, b: dict, d_model: int) -> float:
 
 def test_members_match_solo_runs_and_each_hyperparameter_takes_effect():
     configs = [SHORT, SHORT.replace(lr=1e-3), SHORT.replace(weight_decay=0.1), SHORT.replace(train_frac=0.5),
-               SHORT.replace(grad_clip=0.01), SHORT.replace(betas=(0.8, 0.9)), SHORT.replace(seed=7)]
+               SHORT.replace(grad_clip=0.01), SHORT.replace(betas=(0.8, 0.9)), SHORT.replace(seed=7),
+               SHORT.replace(ops=("x2_y2",))]
     members = train_ensemble(configs, progress=False)
     solos = [gk.train(c, progress=False) for c in configs]
     for c, m, s in zip(configs, members, solos):
@@ -64,6 +65,19 @@ def test_hooks_see_each_members_own_gradients():
     assert projected.info["key"] == solo.info["key"]
 
 
-def test_members_must_share_the_model():
+def test_members_must_share_the_model_and_the_pair_set():
     with pytest.raises(ValueError, match="must agree"):
         Ensemble([(SHORT, ()), (SHORT.replace(d_model=32), ())])
+    with pytest.raises(ValueError, match="must agree"):  # mul leaves out a = 0 and b = 0
+        Ensemble([(SHORT, ()), (SHORT.replace(ops=("mul",)), ())])
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_graph_and_ensemble_match_eager_on_the_gpu():
+    c = SHORT.replace(device="cuda", max_steps=100)
+    eager = gk.train(c.replace(cuda_graph=False), progress=False)
+    graphed = gk.train(c, progress=False)
+    assert _rel_diff(graphed.weights, eager.weights, c.d_model) < 1e-4
+    member = train_ensemble([c, c.replace(seed=3)], progress=False)[0]
+    assert _rel_diff(member.weights, graphed.weights, c.d_model) < 1e-4

@@ -78,3 +78,27 @@ def power_law_fit(x, y) -> PowerLaw:
     r2 = 1 - float((resid ** 2).sum()) / ss_tot if ss_tot > 0 else 1.0
     se = math.sqrt(float((resid ** 2).sum()) / (n - 2) / float(((lx - lx.mean()) ** 2).sum())) if n > 2 else float("nan")
     return PowerLaw(float(coef[0]), se, float(math.exp(coef[1])), r2, n)
+
+
+@dataclass
+class Reciprocal:
+    a: float  # y = a / x + c
+    c: float
+    r2: float
+    n: int
+
+    def __call__(self, x):
+        return self.a / np.asarray(x, dtype=float) + self.c
+
+
+def reciprocal_fit(x, y) -> Reciprocal:
+    """Least squares of y = a / x + c (the alternative to a power law in 2602.18523)."""
+    pts = [(a, b) for a, b in zip(x, y) if a and b is not None]
+    if len(pts) < 2:
+        raise ValueError(f"a reciprocal fit needs >= 2 pairs, got {len(pts)}")
+    xs, ys = (np.array(v, dtype=float) for v in zip(*pts))
+    A = np.stack([1 / xs, np.ones_like(xs)], 1)
+    (a, c), *_ = np.linalg.lstsq(A, ys, rcond=None)
+    resid = ys - A @ np.array([a, c])
+    ss_tot = float(((ys - ys.mean()) ** 2).sum())
+    return Reciprocal(float(a), float(c), 1 - float((resid ** 2).sum()) / ss_tot if ss_tot else 1.0, len(xs))

@@ -1,0 +1,82 @@
+"""Curvature depth (2602.18523 §3.2): the lowest eigenvalues of the training-loss Hessian.
+
+Lanczos iteration on Hessian-vector products (forward-over-reverse, torch.func) with full
+re-orthogonalisation, over a FIXED subset of training pairs (the paper: 512), at given parameters.
+No weight-decay term is included. "Curvature depth" of a run = the most negative λ_min over its
+checkpoints. Exact for small models: tests compare with a dense eigendecomposition.
+"""
+from __future__ import annotations
+
+import torch
+from torch.func import functional_call, grad, jvp
+
+from grokkit.geometry.commutator import _loss_fn, params_of
+
+
+def hvp_fn(model, data, idx, params: dict | None = None, task: int | None = None):
+    """v (flat, P) -> H v (flat) for the loss on pairs `idx` at `params`."""
+    params = params_of(model) if params is None else params
+    names = list(params)
+    shapes = [params[n].shape for n in names]
+    sizes = [params[n].numel() for n in names]
+    loss = _loss_fn(model, data, task)
+
+    def unflat(v):
+        return {n: t.view(s) for n, t, s in zip(names, v.split(sizes), shapes)}
+
+    def hvp(v: torch.Tensor) -> torch.Tensor:
+        out = jvp(lambda p: grad(loss)(p, idx), (params,), (unflat(v.to(params[names[0]].dtype)),))[1]
+        return torch.cat([out[n].reshape(-1) for n in names])
+    return hvp, sum(sizes)
+
+
+def lanczos_lowest(hvp, P: int, k: int = 5, iters: int = 60, seed: int = 0, dtype=torch.float64,
+                   device="cpu") -> torch.Tensor:
+    """The k smallest Ritz values (ascending) after `iters` Lanczos steps, full re-orthogonalisation."""
+    g = torch.Generator(device).manual_seed(seed)
+    q = torch.randn(P, generator=g, dtype=dtype, device=device)
+    q /= q.norm()
+    Q, alphas, betas = [q], [], []
+    for j in range(min(iters, P)):
+        w = hvp(Q[-1]).to(dtype)
+        a = torch.dot(w, Q[-1])
+        w = w - a * Q[-1] - (betas[-1] * Q[-2] if betas else 0)
+        Qm = torch.stack(Q, 1)
+        w = w - Qm @ (Qm.T @ w)  # full re-orthogonalisation (twice is enough)
+        w = w - Qm @ (Qm.T @ w)
+        alphas.append(a)
+        b = w.norm()
+        if b < 1e-10 or j == min(iters, P) - 1:
+            break
+        betas.append(b)
+        Q.append(w / b)
+    T = torch.diag(torch.stack(alphas))
+    if betas:
+        off = torch.stack(betas[:len(alphas) - 1])
+        T += torch.diag(off, 1) + torch.diag(off, -1)
+    return torch.linalg.eigvalsh(T)[:k]
+
+
+def lowest_hessian_eigs(model, data, params: dict | None = None, *, n_pairs: int = 512, k: int = 5,
+                        iters: int = 60, task: int | None = None, seed: int = 0) -> torch.Tensor:
+    """Bottom-k Hessian eigenvalues of the training loss (summed tasks, or one `task`) on a fixed
+    random subset of `n_pairs` training pairs (the subset depends only on `seed`)."""
+    g = torch.Generator().manual_seed(seed)
+    sub = data.train_idx[torch.randperm(len(data.train_idx), generator=g)[:n_pairs].to(data.train_idx.device)]
+    hvp, P = hvp_fn(model, data, sub, params, task)
+    return lanczos_lowest(hvp, P, k=k, iters=iters, seed=seed, device=data.inputs.device)
+
+
+def head_cosines(run) -> tuple[list[int], dict]:
+    """cos(vec(W_U^i), vec(W_U^j)) between every pair of task heads at every theta checkpoint."""
+    from grokkit.model import unflatten
+    model = run.model()
+    steps, thetas = run.trajectory("theta")
+    pairs = [(i, j) for i in range(len(run.ops)) for j in range(i + 1, len(run.ops))]
+    out = {f"{run.ops[i]}–{run.ops[j]}": [] for i, j in pairs}
+    for theta in thetas:
+        p = unflatten(theta, model)
+        for i, j in pairs:
+            a, b = p[f"heads.{i}.weight"].reshape(-1), p[f"heads.{j}.weight"].reshape(-1)
+            out[f"{run.ops[i]}–{run.ops[j]}"].append(float(a @ b / (a.norm() * b.norm())))
+    return steps.tolist(), out
