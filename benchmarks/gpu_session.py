@@ -222,6 +222,8 @@ def main(argv=None):
     ap.add_argument("--out", required=True)
     ap.add_argument("--dry-run", action="store_true", help="tiny sizes on whatever device is here")
     ap.add_argument("--only", nargs="*")
+    ap.add_argument("--wds", nargs="*", type=float, default=[1.0, 0.5, 0.3, 0.2, 0.1], help="dual-task weight decays")
+    ap.add_argument("--mt-budget", type=int, default=120_000, help="multi-task step budget")
     args = ap.parse_args(argv)
     OUT = Path(args.out)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -235,7 +237,7 @@ def main(argv=None):
         ("ensemble_scan", lambda: ensemble_scan(dev, [2] if dry else [16, 64, 256, 1024], 10 if dry else 100)),
         ("bf16_vs_fp32", lambda: bf16_vs_fp32(dev, (42,) if dry else (42, 137, 2024), 20 if dry else 20_000)),
         ("paper_multitask", lambda: paper_multitask(dev, (42,) if dry else (42, 137, 2024),
-                                                    [1.0] if dry else [1.0, 0.5, 0.3, 0.2, 0.1], 30 if dry else 120_000)),
+                                                    [1.0] if dry else args.wds, 30 if dry else args.mt_budget)),
         ("paper_single_task", lambda: paper_single_task(dev, (42,) if dry else (42, 137, 2024), 30 if dry else 20_000)),
         ("sweep_to_grok", lambda: None if dry else sweep_to_grok(dev)),
     ]

@@ -175,7 +175,7 @@ class Ensemble:
         for i in self.active:
             for h in self.hooks[i]:
                 h.on_start(self.ctxs[i])
-        self._eval_into(histories, streak, stop_at)
+        self._eval_into(histories, streak, stop_at, 0)
         bar = None
         if progress:
             from tqdm.auto import tqdm
@@ -215,7 +215,7 @@ class Ensemble:
                         h.on_step(ctx)
             done = set()
             if step % E == 0:  # 9–10. evaluate, stop
-                done = self._eval_into(histories, streak, stop_at)
+                done = self._eval_into(histories, streak, stop_at, step)
                 if bar is not None:
                     bar.update(E * len(self.active))
                 if on_progress is not None:
@@ -308,11 +308,12 @@ class Ensemble:
                 self._adamw()
         return graphs
 
-    def _eval_into(self, histories, streak, stop_at) -> set:
+    def _eval_into(self, histories, streak, stop_at, step) -> set:
         m = self.evaluate().cpu()  # one host sync per evaluation for the whole ensemble
         done = set()
         for row, i in enumerate(self.active):
             c, ctx, h = self.configs[i], self.ctxs[i], histories[i]
+            ctx.step = step
             h["step"].append(ctx.step)
             for name, values in zip(METRICS, m[row].tolist()):
                 h[name].append(values)
