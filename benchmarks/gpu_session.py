@@ -136,7 +136,7 @@ def sweep_speed(dev, steps):
         out["engine_measurements"] = res.timing.get("measured_ms_per_model_step")
     n = len(grid) * steps
     for k in ("plain_sequential_s", "grokkit_sequential_s", "sweep_s"):
-        out[k.replace("_s", "_model_steps_per_s")] = n / out[k]
+        out[k[:-2] + "_model_steps_per_s"] = n / out[k]
     return out
 
 
