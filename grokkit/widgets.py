@@ -50,12 +50,16 @@ class Explorer:
         frames = ["data:image/png;base64," + base64.b64encode(png).decode() for png in self.frames.values()]
         rows = []
         for j, (name, values) in enumerate(self.axes.items()):
-            labels = json.dumps([f"{v:g}" if isinstance(v, (int, float)) else str(v) for v in values])
+            labels = [f"{v:g}" if isinstance(v, (int, float)) else str(v) for v in values]
+            if len(values) == 1:  # nothing to choose: a fixed value, shown as text
+                rows.append(f'<div class="gk-fixed" style="margin:2px 0">{html.escape(name)}: '
+                            f'{html.escape(labels[0])}</div><input type="hidden" class="gk-slider" value="0">')
+                continue
             rows.append(
                 f'<label style="display:block;margin:2px 0">{html.escape(name)} '
                 f'<input type="range" class="gk-slider" data-axis="{j}" min="0" max="{len(values) - 1}" step="1" '
                 f'value="0" aria-label="{html.escape(name)}" style="vertical-align:middle;width:220px"> '
-                f'<output data-labels=\'{labels}\'>{labels and json.loads(labels)[0]}</output></label>')
+                f'<output data-labels=\'{html.escape(json.dumps(labels))}\'>{html.escape(labels[0])}</output></label>')
         title = f"<div><strong>{html.escape(self.title)}</strong></div>" if self.title else ""
         return (
             f'<div class="gk-explorer" id="{uid}">{title}{"".join(rows)}'
@@ -63,7 +67,7 @@ class Explorer:
             f'<script>(function(){{var root=document.getElementById("{uid}");var frames={json.dumps(frames)};'
             f'var sizes={json.dumps(sizes)};var sl=root.querySelectorAll("input.gk-slider");'
             f'function show(){{var idx=0;for(var j=0;j<sl.length;j++){{idx=idx*sizes[j]+parseInt(sl[j].value);'
-            f'var out=sl[j].nextElementSibling;out.textContent=JSON.parse(out.dataset.labels)[sl[j].value];}}'
+            f'var out=sl[j].nextElementSibling;if(out&&out.dataset.labels)out.textContent=JSON.parse(out.dataset.labels)[sl[j].value];}}'
             f'root.querySelector("img.gk-frame").src=frames[idx];}}'
             f'sl.forEach(function(s){{s.addEventListener("input",show);}});show();}})();</script></div>')
 
@@ -73,7 +77,7 @@ class Explorer:
         import ipywidgets as w
         sliders = {name: w.SelectionSlider(options=values, value=values[0], description=name,
                                            style={"description_width": "initial"},
-                                           layout=w.Layout(width="420px"))
+                                           layout=w.Layout(width="420px"), disabled=len(values) == 1)
                    for name, values in self.axes.items()}
         image = w.Image(value=self.frame(**{k: s.value for k, s in sliders.items()}), format="png")
 

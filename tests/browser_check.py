@@ -104,7 +104,7 @@ def check_site(root, shots: Path | None = None) -> dict:
 
 
 def _move_sliders(page, rel, problems) -> int:
-    sliders = page.locator("input.gk-slider")
+    sliders = page.locator("input.gk-slider[type=range]")
     n = sliders.count()
     for i in range(n):
         s = sliders.nth(i)

@@ -145,3 +145,32 @@ def test_kicks_move_theta_orthogonally_to_the_basis():
     jump = flatten(model).double() - before
     assert float(jump.norm()) == pytest.approx(100.0 * 1.5e-3, rel=1e-3)
     assert float((B.T @ jump).norm()) < 1e-5 * float(jump.norm())
+
+
+def test_lanczos_finds_the_lowest_hessian_eigenvalues_of_a_tiny_model():
+    cfg = gk.presets.FAST.replace(d_model=4, n_heads=1, d_ff=4, p=5, train_frac=0.6, n_layers=1)
+    torch.manual_seed(0)
+    model = gk.build_model(cfg).double().train()
+    data = gk.data.dataset_for(cfg)
+    hvp, P = G.hvp_fn(model, data, data.train_idx)
+    dense = torch.stack([hvp(e) for e in torch.eye(P, dtype=torch.float64)])  # (P, P) Hessian
+    assert torch.allclose(dense, dense.T, atol=1e-8)
+    exact = torch.linalg.eigvalsh(dense)[:3]
+    approx = G.lanczos_lowest(hvp, P, k=3, iters=P)
+    assert torch.allclose(approx, exact, atol=1e-6), (approx, exact)
+    sub = G.lowest_hessian_eigs(model, data, n_pairs=len(data.train_idx), k=3, iters=P)
+    assert torch.allclose(sub, exact, atol=1e-6)
+
+
+def test_parameter_pca_variants():
+    g = torch.Generator().manual_seed(0)
+    thetas = torch.randn(40, 200, generator=g, dtype=torch.float64).cumsum(0)  # more dimensions than rows
+    delta = thetas[-1] - thetas[0]
+    for variant, in_span in (("uncentred", True), ("centred_with_init", True), ("centred_without_init", False)):
+        res = G.parameter_pca(thetas, variant)
+        V = res.components.T  # (D, r)
+        resid = float((delta - V @ (V.T @ delta)).norm() / delta.norm())
+        assert (resid < 1e-8) == in_span, (variant, resid)
+    with pytest.raises(ValueError, match="variant must be one of"):
+        G.parameter_pca(thetas, "centred")
+    assert G.subsample(1000, 100)[:2] == [0, 10] and len(G.subsample(1000, 100)) == 100

@@ -65,18 +65,3 @@ def lowest_hessian_eigs(model, data, params: dict | None = None, *, n_pairs: int
     sub = data.train_idx[torch.randperm(len(data.train_idx), generator=g)[:n_pairs].to(data.train_idx.device)]
     hvp, P = hvp_fn(model, data, sub, params, task)
     return lanczos_lowest(hvp, P, k=k, iters=iters, seed=seed, device=data.inputs.device)
-
-
-def head_cosines(run) -> tuple[list[int], dict]:
-    """cos(vec(W_U^i), vec(W_U^j)) between every pair of task heads at every theta checkpoint."""
-    from grokkit.model import unflatten
-    model = run.model()
-    steps, thetas = run.trajectory("theta")
-    pairs = [(i, j) for i in range(len(run.ops)) for j in range(i + 1, len(run.ops))]
-    out = {f"{run.ops[i]}–{run.ops[j]}": [] for i, j in pairs}
-    for theta in thetas:
-        p = unflatten(theta, model)
-        for i, j in pairs:
-            a, b = p[f"heads.{i}.weight"].reshape(-1), p[f"heads.{j}.weight"].reshape(-1)
-            out[f"{run.ops[i]}–{run.ops[j]}"].append(float(a @ b / (a.norm() * b.norm())))
-    return steps.tolist(), out

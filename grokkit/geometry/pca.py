@@ -162,3 +162,30 @@ def attention_offsets(model) -> dict:
 __all__ = ["PCA", "pca", "trajectory_pca", "pc1_shares", "expanding_window_pc1", "random_walk_null", "null_z",
            "execution_basis", "local_svd_basis", "random_basis", "projected_fraction", "orthonormal",
            "attention_offsets", "MATRIX_NAMES"]
+
+
+# --- full-parameter trajectory PCA (2602.18523 §3.2; three variants, papers-spec Q5) -----------------
+
+PCA_VARIANTS = ("uncentred", "centred_with_init", "centred_without_init")
+
+
+def subsample(n: int, max_rows: int) -> list[int]:
+    """Evenly spaced indices 0 .. n-1 (first and last kept), at most max_rows of them."""
+    if n <= max_rows:
+        return list(range(n))
+    return sorted({round(i * (n - 1) / (max_rows - 1)) for i in range(max_rows)})
+
+
+def parameter_pca(thetas: torch.Tensor, variant: str, max_rows: int = 100) -> PCA:
+    """PCA of a full-parameter trajectory (rows θ_t, t = 0 first), over <= max_rows evenly spaced
+    checkpoints. The variant is required, because it decides what "k PCs reconstruct the model" means:
+      "uncentred":            rows θ_t − θ_0 for t >= 1, no centring (the reconstruction code);
+      "centred_with_init":    rows θ_t for t >= 0, centred (θ_final − θ_0 lies in their span);
+      "centred_without_init": rows θ_t − θ_0 for t >= 1, centred (θ_final − θ_0 does not).
+    """
+    if variant not in PCA_VARIANTS:
+        raise ValueError(f"variant must be one of {PCA_VARIANTS}, got {variant!r}")
+    X = thetas[subsample(len(thetas), max_rows)].double()
+    if variant == "centred_with_init":
+        return pca(X, centred=True)
+    return pca(X[1:] - X[0], centred=(variant == "centred_without_init"))
