@@ -15,9 +15,10 @@ from grokkit.runs import CorruptRun, Run, grok_step, load_or_train
 from grokkit.train import evaluate, resolve_device, train
 from grokkit.ensemble import train_ensemble
 from grokkit.sweep import SweepResult, run_many, sweep
-from grokkit import book, exercises, geometry, plots, widgets
+from grokkit import book, exercises, geometry, hooks, plots, regularizers, widgets
 
 __all__ = ["Config", "presets", "OPERATIONS", "Dataset", "make_dataset", "Hook", "GradientProjection",
            "Transformer", "attention_weights", "build_model", "n_params", "Run", "CorruptRun",
            "grok_step", "load_or_train", "train", "evaluate", "train_ensemble", "sweep", "run_many",
-           "SweepResult", "resolve_device", "book", "exercises", "geometry", "plots", "widgets"]
+           "SweepResult", "resolve_device", "book", "exercises", "geometry", "hooks", "plots",
+           "regularizers", "widgets"]

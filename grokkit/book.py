@@ -119,3 +119,90 @@ def chapter2(profile: str) -> SimpleNamespace:
                            intervention_cap=15_000, kick_alphas=[50.0, 100.0, 200.0, 500.0],
                            lrs=[3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2], lr_ops=grok_ops, lr_seeds=(42, 137, 2024),
                            lr_budget=500_000, start=500)
+
+
+def chapter3(profile: str) -> SimpleNamespace:
+    """Chapter 3 (multi-task). The papers' λ = 0.1 runs need ~100k steps: the default profile trains a
+    reduced grid at the papers' scale and says so; `paper` runs the full grids (GPU)."""
+    check_profile(profile)
+    if profile == "smoke":
+        small = presets.FAST.replace(p=31, max_steps=300)
+        return SimpleNamespace(tri=small.replace(ops=("add", "mul", "x2_y2")), dual=small.replace(ops=("add", "mul")),
+                               tri_seeds=(42,), weight_decays=[1.0, 0.5], wd_seeds=(42,), deletion=[0.0, 0.1],
+                               deletion_cap=300, deletion_k=4, start=50, hessian_checkpoints=3, lanczos=10, K=3,
+                               scale_note="the tiny test model")
+    light = dict(max_steps=40_000)
+    if profile == "default":
+        return SimpleNamespace(tri=presets.TRI_TASK.replace(**light), dual=presets.DUAL_TASK.replace(**light),
+                               tri_seeds=(42,), weight_decays=[1.0, 0.5], wd_seeds=(42,), deletion=[0.0, 0.02, 0.1],
+                               deletion_cap=25_000, deletion_k=20, start=500, hessian_checkpoints=8, lanczos=30, K=5,
+                               scale_note="the papers' model; a reduced grid (seed 42; λ ∈ {1.0, 0.5})")
+    return SimpleNamespace(tri=presets.TRI_TASK, dual=presets.DUAL_TASK, tri_seeds=(42, 137, 2024),
+                           weight_decays=[1.0, 0.5, 0.3, 0.2, 0.1], wd_seeds=(42, 137, 2024),
+                           deletion=[0.0, 0.01, 0.02, 0.03, 0.05, 0.07, 0.10, 0.15, 0.25, 0.5], deletion_cap=50_000,
+                           deletion_k=20, start=500, hessian_checkpoints=30, lanczos=60, K=9,
+                           scale_note="the papers' model and grids")
+
+
+def stored_runs(section: str, path: str = "results/gpu/h200-session2.json") -> list[dict] | None:
+    """Runs measured elsewhere (e.g. on a GPU by benchmarks/gpu_session.py), with their provenance:
+    the list stored under `section`, or None where the repository's results/ is not at hand (Colab)."""
+    from pathlib import Path
+    full = Path(__file__).resolve().parents[1] / path
+    if not full.exists():
+        return None
+    data = json.loads(full.read_text())
+    out = data.get(section)
+    return out.get("runs") if isinstance(out, dict) else None
+
+
+def chapter4(profile: str) -> SimpleNamespace:
+    """Chapter 4 (holographic incompressibility). Reuses Chapter 3's grokked runs; the paper profile
+    adds the two larger model scales and five weight decays (GPU)."""
+    ch3 = chapter3(profile)
+    ranks = [1, 2, 4, 8, 16, 32, 64, 96, 128]
+    if profile == "smoke":
+        return SimpleNamespace(ch3=ch3, scales=[], weight_decays=[1.0], ranks=[1, 4, 16, 64], ks=[1, 2, 4, 8],
+                               keeps=[0.1, 0.5, 0.9, 1.0], factors=[0.9, 0.95, 1.0, 1.05, 1.1], post_steps=100)
+    if profile == "default":
+        return SimpleNamespace(ch3=ch3, scales=[], weight_decays=[1.0], ranks=ranks, ks=list(range(1, 21)) + [30],
+                               keeps=[0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 0.9, 1.0], factors=[0.9, 0.95, 1.0, 1.05, 1.1],
+                               post_steps=3000)
+    return SimpleNamespace(ch3=ch3, scales=["1.2M", "2.2M"], weight_decays=[0.1, 0.2, 0.3, 0.5, 1.0], ranks=ranks + [256],
+                           ks=list(range(1, 21)) + [30], keeps=[0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 0.9, 1.0],
+                           factors=[0.9, 0.95, 1.0, 1.05, 1.1], post_steps=20_000)
+
+
+def lrd_member(base, regulariser: str, strength: float, *, ns_iters: int = 5, hooks=()):
+    """(config, hooks) of one run of the LRD chapter, as the original experiment set it up:
+      "l2":  AdamW weight decay `strength` on every parameter;
+      "lrd": AdamW weight decay 0.1 on everything but W_Q/W_K, and W <- W − strength·NS(W) on W_Q and
+             W_K after every step (not scaled by the learning rate; `ns_iters` Newton–Schulz steps).
+    (W_Q, W_K, W_V share one fused parameter here, so W_V's 0.1 decay is applied by a hook.)"""
+    from grokkit.regularizers import DecoupledDecay, LowRankDecay
+    if regulariser == "l2":
+        return base.replace(weight_decay=strength), list(hooks)
+    if regulariser == "lrd":
+        rules = [DecoupledDecay(0.1, targets=("W_V",), scale_by_lr=True),
+                 LowRankDecay(strength, targets=("W_Q", "W_K"), scale_by_lr=False, method="newton_schulz",
+                              ns_iters=ns_iters)]
+        return base.replace(weight_decay=0.1, decay_exclude=("in_proj",)), rules + list(hooks)
+    raise ValueError(f"regulariser must be 'l2' or 'lrd', got {regulariser!r}")
+
+
+def chapter5(profile: str) -> SimpleNamespace:
+    """Chapter 5 (Low-Rank Decay). L2 strengths are 10x the LRD ones, as in the original grid."""
+    check_profile(profile)
+    if profile == "smoke":
+        base = presets.LRD.replace(p=31, d_model=32, n_heads=2, d_ff=64, max_steps=200, eval_every=50)
+        return SimpleNamespace(base=base, mechanism_steps=200, l2_mech=0.1, lrd_mech=0.005, fractions=[0.5, 0.7],
+                               strengths=[0.005], seeds=(42,), fair_ops=("add", "sub"), fair_strengths=[0.005],
+                               fair_seeds=(42,), budget=200)
+    if profile == "default":
+        return SimpleNamespace(base=presets.LRD, mechanism_steps=4000, l2_mech=0.1, lrd_mech=0.005,
+                               fractions=[0.3, 0.5, 0.7], strengths=[1e-3, 1e-2], seeds=(42,),
+                               fair_ops=("add", "sub"), fair_strengths=[1e-3, 1e-2], fair_seeds=(42,), budget=2500)
+    return SimpleNamespace(base=presets.LRD, mechanism_steps=4000, l2_mech=0.1, lrd_mech=0.005,
+                           fractions=[0.3, 0.4, 0.5, 0.6, 0.7, 0.8], strengths=[1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 5e-2],
+                           seeds=(0, 1, 2), fair_ops=("add", "sub", "mul"), fair_strengths=[1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 5e-2],
+                           fair_seeds=(0, 1, 2), budget=2500)

@@ -14,6 +14,15 @@ from dataclasses import dataclass, field
 # Fields that change how fast a run goes or what it prints, never what it computes:
 # they are left out of the cache key (see `Config.key`).
 RUNTIME_FIELDS = ("device", "compile", "cuda_graph")
+KEY_VERSION = 1
+
+
+def _plain(value):
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _default(f: dataclasses.Field):
+    return _plain(f.default if f.default is not dataclasses.MISSING else f.default_factory())
 
 
 @dataclass(frozen=True)
@@ -30,11 +39,18 @@ class Config:
     d_ff: int = 256
     n_layers: int = 2
     readout: int = 0  # sequence position read by the heads (0 = the `a` token, as in the papers)
+    tied_init: bool = True  # every block starts as a copy of the first (nn.TransformerEncoder does)
+    norm: str = "layernorm"  # "layernorm" (Xu) or "rmsnorm" (scale-invariant variant, LRD chapter)
+    qk_norm: str = "none"  # "none" (Xu), "l2" (per-head, no gain) or "rms" (RMSNorm with gain on q, k)
+    mlp: str = "gelu"  # "gelu" (Xu), "silu" or "swiglu"
+    bias: bool = True  # biases in every linear layer (Xu); the LRD code bases have none
+    pos_std: float = 0.0  # positional-embedding init std; 0 = N(0, 1)/sqrt(d_model) (Xu)
     # --- optimiser (§1.3): AdamW on EVERY parameter, embeddings and LayerNorm gains included ---
     lr: float = 1e-3
     betas: tuple[float, float] = (0.9, 0.98)
     eps: float = 1e-8
     weight_decay: float = 1.0
+    decay_exclude: tuple[str, ...] = ()  # parameters (name fragments) AdamW does not decay, e.g. ("in_proj",)
     grad_clip: float | None = 1.0  # global grad-norm clip before the step; None = off
     batch_size: int = 512  # drawn with replacement from the train pairs every step (no epochs)
     precision: str = "fp32"  # "fp32" or "bf16" (autocast of the forward pass)
@@ -58,12 +74,17 @@ class Config:
 
         object.__setattr__(self, "ops", tuple(self.ops))
         object.__setattr__(self, "betas", tuple(self.betas))
+        object.__setattr__(self, "decay_exclude", tuple(self.decay_exclude))
         validate_task(self.ops, self.p, self.train_frac)
         if self.d_model % self.n_heads:
             raise ValueError(f"d_model={self.d_model} must be divisible by n_heads={self.n_heads}")
         for name in ("d_model", "n_heads", "d_ff", "n_layers", "batch_size", "max_steps", "eval_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name, allowed in (("norm", ("layernorm", "rmsnorm")), ("qk_norm", ("none", "l2", "rms")),
+                              ("mlp", ("gelu", "silu", "swiglu"))):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
         if self.precision not in ("fp32", "bf16"):
             raise ValueError(f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
         if self.device not in ("auto", "cpu", "cuda", "mps") and not self.device.startswith("cuda:"):
@@ -106,9 +127,15 @@ class Config:
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
     def key(self, extra: str = "") -> str:
-        """Short hash of every field that changes results (runtime fields excluded) + `extra`."""
-        d = {k: v for k, v in self.to_dict().items() if k not in RUNTIME_FIELDS}
-        blob = json.dumps(d, sort_keys=True, default=list) + extra
+        """Short hash of the fields that differ from the defaults (runtime fields excluded) + `extra`.
+
+        Hashing only what differs from the papers' defaults keeps every cached run valid when a new
+        field (with a default that reproduces the old behaviour) is added later. The defaults are the
+        papers' settings and are never changed; KEY_VERSION is bumped if one ever must be."""
+        base = Config.__dataclass_fields__
+        d = {k: _plain(v) for k, v in self.to_dict().items()
+             if k not in RUNTIME_FIELDS and _plain(v) != _default(base[k])}
+        blob = json.dumps({"v": KEY_VERSION, **d}, sort_keys=True, default=list) + extra
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def describe(self) -> str:
@@ -126,6 +153,15 @@ TRI_TASK = Config(ops=("add", "mul", "x2_y2"), max_steps=300_000)  # 315,427 par
 # Fast preset for tests and smoke runs: p = 31, a 64-wide model; groks in ~1.3k steps (~5 s on a CPU).
 FAST = Config(p=31, d_model=64, n_heads=2, d_ff=128, lr=3e-3, train_frac=0.7, batch_size=128,
               max_steps=3000, eval_every=20, snapshot_every=20, checkpoint_every=40)
+
+
+# The Low-Rank Decay paper's mechanism setting (2606.04405; its original experiment, papers-spec §5.3 A):
+# tokens [a, b, "="], p = 113, pre-RMSNorm, RMSNorm QK-norm with gain, SiLU MLP 512, no biases, read-out
+# from "=", AdamW betas (0.9, 0.999), no clipping, evaluation every 200 steps. The regulariser (L2 or
+# Low-Rank Decay) is chosen by hooks: see grokkit.book.lrd_members.
+LRD = Config(p=113, equals_token=True, readout=-1, norm="rmsnorm", qk_norm="rms", mlp="silu", d_ff=512, bias=False,
+             tied_init=False, pos_std=0.02, betas=(0.9, 0.999), grad_clip=None, weight_decay=0.1, eval_every=200,
+             stop_threshold=0.99, stop_patience=2, max_steps=2500, snapshot_every=0, checkpoint_every=0)
 
 
 def single(op: str = "add", **changes) -> Config:
@@ -156,4 +192,4 @@ def scale(name: str, base: Config = TRI_TASK) -> Config:
     return base.replace(**shapes[name])
 
 
-PRESETS = {"single": SINGLE_TASK, "dual": DUAL_TASK, "tri": TRI_TASK, "fast": FAST}
+PRESETS = {"single": SINGLE_TASK, "dual": DUAL_TASK, "tri": TRI_TASK, "fast": FAST, "lrd": LRD}

@@ -44,7 +44,7 @@ def stack_signature(cfg: Config) -> tuple:
         ("n_tasks", cfg.n_tasks), ("exclude_zero", same_pairs))
 
 
-def adamw_(params, grads, exp_avg, exp_avg_sq, step, lr, wd, beta1, beta2, eps):
+def adamw_(params, grads, exp_avg, exp_avg_sq, step, lr, wd, beta1, beta2, eps, no_decay=()):
     """Decoupled AdamW, written out, with per-member hyperparameters (tensors of shape (N,)).
 
     Same formula and order as torch.optim.AdamW (foreach): theta *= 1 - lr*wd; m, v updates;
@@ -54,7 +54,8 @@ def adamw_(params, grads, exp_avg, exp_avg_sq, step, lr, wd, beta1, beta2, eps):
         g, m, v = grads[name], exp_avg[name], exp_avg_sq[name]
         shape = (-1,) + (1,) * (p.dim() - 1)
         b1, b2 = beta1.view(shape), beta2.view(shape)
-        p.mul_(1 - (lr * wd).view(shape))
+        if name not in no_decay:
+            p.mul_(1 - (lr * wd).view(shape))
         m.lerp_(g, 1 - b1)
         v.mul_(b2).addcmul_(g, g * (1 - b2))
         step_size = (lr / (1 - beta1 ** step)).view(shape)
@@ -89,6 +90,8 @@ class Ensemble:
             seed_everything(c.seed)  # the same initial weights as a solo run of this config
             models.append(build_model(c))
         self.template = copy.deepcopy(models[0]).to("meta")
+        from grokkit.train import decays
+        self.no_decay = {n for n, _ in models[0].named_parameters() if not decays(n, configs[0])}
         params, _ = stack_module_state(models)
         self.params = {k: v.detach().to(d) for k, v in params.items()}
         self.exp_avg = {k: torch.zeros_like(v) for k, v in self.params.items()}
@@ -272,7 +275,7 @@ class Ensemble:
         h = self.hp
         self.t += 1
         adamw_(self.params, self.grads, self.exp_avg, self.exp_avg_sq, self.t, h["lr"], h["wd"], h["beta1"],
-               h["beta2"], h["eps"])
+               h["beta2"], h["eps"], self.no_decay)
 
     def _grad_hooks(self, step, idx):
         self._reseat_all()

@@ -253,3 +253,61 @@ def power_law(x, y, fit, labels=None, xlabel: str = "grok step $t_{90}$", ylabel
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def xy_lines(x, series: dict, xlabel: str, ylabel: str, title: str = "", logx: bool = False, logy: bool = False,
+             marker: str = "o-"):
+    """A few labelled lines y(x) on one axis (grok time vs λ, curvature depth vs λ, cosines vs step ...)."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.3))
+    for k, (name, ys) in enumerate(series.items()):
+        xs = x[name] if isinstance(x, dict) else x
+        pts = [(a, b) for a, b in zip(xs, ys) if b is not None and np.isfinite(b)]
+        if pts:
+            ax.plot(*zip(*pts), marker, color=TASK_COLORS[k % len(TASK_COLORS)], label=name, ms=4, lw=1.4)
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def spectra(series: dict, title: str = "", ylabel: str = "σ_i / σ_1", logy: bool = True):
+    """Normalised singular-value (or variance) spectra, one line each."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.3))
+    for k, (name, s) in enumerate(series.items()):
+        s = np.asarray(s, dtype=float)
+        ax.plot(np.arange(1, len(s) + 1), s / s[0] if ylabel.startswith("σ") else s,
+                color=TASK_COLORS[k % len(TASK_COLORS)], lw=1.3, label=name)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel("index i")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7, ncol=2)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def accuracy_and_energy(x, acc: dict, energy: dict, xlabel: str, title: str = "", logx: bool = True):
+    """Left: test accuracy (min over tasks) of reconstructions; right: the energy they keep."""
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.3))
+    for k, name in enumerate(acc):
+        xs = x[name] if isinstance(x, dict) else x
+        c = TASK_COLORS[k % len(TASK_COLORS)]
+        a1.plot(xs, acc[name], "o-", color=c, ms=3, label=name)
+        a2.plot(xs, energy[name], "o-", color=c, ms=3, label=name)
+    for ax, yl in ((a1, "test accuracy (worst task)"), (a2, "energy kept")):
+        if logx:
+            ax.set_xscale("log", base=2)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(yl)
+        ax.set_ylim(-0.02, 1.02)
+    a1.legend(fontsize=8)
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig

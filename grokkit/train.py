@@ -58,12 +58,20 @@ def autocast(config: Config, device: torch.device):
     return nullcontext()
 
 
+def decays(name: str, config: Config) -> bool:
+    """Whether AdamW's weight decay applies to parameter `name` (all of them, unless decay_exclude)."""
+    return not any(fragment in name for fragment in config.decay_exclude)
+
+
 def make_optimizer(model, config: Config, capturable: bool = False) -> torch.optim.AdamW:
-    """AdamW on every parameter (the papers decay embeddings, biases and LayerNorm gains too)."""
+    """AdamW on every parameter (the papers decay embeddings, biases and LayerNorm gains too), except
+    the parameters named in config.decay_exclude, which get weight decay 0."""
     fused = next(model.parameters()).device.type in ("cpu", "cuda")
-    return torch.optim.AdamW(model.parameters(), lr=config.lr, betas=config.betas, eps=config.eps,
-                             weight_decay=config.weight_decay, fused=fused, foreach=None if fused else True,
-                             capturable=capturable)
+    named = list(model.named_parameters())
+    groups = [{"params": [p for n, p in named if decays(n, config)], "weight_decay": config.weight_decay},
+              {"params": [p for n, p in named if not decays(n, config)], "weight_decay": 0.0}]
+    return torch.optim.AdamW([g for g in groups if g["params"]], lr=config.lr, betas=config.betas, eps=config.eps,
+                             fused=fused, foreach=None if fused else True, capturable=capturable)
 
 
 def task_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

@@ -174,3 +174,37 @@ def test_parameter_pca_variants():
     with pytest.raises(ValueError, match="variant must be one of"):
         G.parameter_pca(thetas, "centred")
     assert G.subsample(1000, 100)[:2] == [0, 10] and len(G.subsample(1000, 100)) == 100
+
+
+def test_reconstructions_against_direct_computations():
+    g = torch.Generator().manual_seed(0)
+    theta0 = {"a.weight": torch.randn(6, 4, generator=g), "b.weight": torch.randn(3, 4, generator=g),
+              "c.weight": torch.randn(5, 2, generator=g), "a.bias": torch.randn(6, generator=g)}
+    final = {k: v + torch.randn(v.shape, generator=g) for k, v in theta0.items()}
+    full, e = G.per_matrix_svd(theta0, final, r=10)
+    assert e == pytest.approx(1.0) and all(torch.allclose(full[k], final[k], atol=1e-5) for k in final)
+    one, e1 = G.per_matrix_svd(theta0, final, r=1)
+    U, S, Vh = torch.linalg.svd((final["a.weight"] - theta0["a.weight"]).double())
+    assert torch.allclose(one["a.weight"].double(), theta0["a.weight"].double() + S[0] * torch.outer(U[:, 0], Vh[0]), atol=1e-5)
+    assert torch.equal(one["a.bias"], final["a.bias"]) and 0 < e1 < 1
+    joint, _ = G.joint_svd(theta0, final, r=1, stacking="input_width")  # a and b share 4 columns: one stack
+    D = torch.cat([final[k] - theta0[k] for k in ("a.weight", "b.weight")]).double()
+    U, S, Vh = torch.linalg.svd(D)
+    rank1 = S[0] * torch.outer(U[:, 0], Vh[0])
+    assert torch.allclose(joint["b.weight"].double(), theta0["b.weight"].double() + rank1[6:], atol=1e-5)
+    with pytest.raises(ValueError, match="stacking"):
+        G.joint_svd(theta0, final, 1, stacking="diagonal")
+    t0, t1 = torch.zeros(10), torch.arange(10.0) - 4.5
+    pruned = G.magnitude_prune(t0, t1, keep=0.2)
+    assert sorted(pruned.nonzero().flatten().tolist()) == [0, 9]
+    assert torch.allclose(G.rescale(t0, t1, 0.5), t1 / 2)
+    thetas = torch.randn(30, 50, generator=g, dtype=torch.float64).cumsum(0)
+    rec, kept = G.pca_reconstruction(thetas, k=29, variant="uncentred")
+    assert kept == pytest.approx(1.0) and torch.allclose(rec.double(), thetas[-1], atol=1e-4)
+
+
+def test_test_accuracy_of_a_parameter_vector(fast_run):
+    model, data = fast_run.model(), fast_run.dataset()
+    theta = gk.model.flatten(model)
+    assert G.test_accuracy(model, data, theta) == pytest.approx(fast_run.final("test_acc"), abs=1e-6)
+    assert G.test_accuracy(model, data, theta * 0)[0] < 0.2  # a zeroed model is at chance

@@ -73,6 +73,25 @@ def test_chapter1_records_its_measurements(book):
     assert m["elapsed_s"] < 300
 
 
+def test_chapter2_records_its_measurements(book):
+    m = _metrics(book, "02_execution_subspace")
+    assert set(m["pc1_null_z_layer0_WQ"]) == {"add", "sub", "mul", "x2_y2", "x2_xy_y2", "x3_xy"}
+    lo, hi = m["defect_at_step0"]
+    assert 0 < lo <= hi < 100
+    assert 0.99 < m["rho_min"] <= 1.0  # dimension alone puts the commutator outside a 16-dim subspace
+    assert m["exec_random_pca_whole_run"] > 0
+    assert set(m["suppression_pca"]) == {"0.5", "1.0"} and set(m["kicks"]) == {"commutator", "random"}
+    assert m["sign_test"][0] <= m["sign_test"][1]
+
+
+def test_chapter3_records_its_measurements(book):
+    m = _metrics(book, "03_multitask")
+    assert list(m["tri_grok_steps"]) == ["42"] and set(m["tri_grok_steps"]["42"]) == {"add", "mul", "x2_y2"}
+    assert set(m["curvature_depth"]) == {"1.0", "0.5"}
+    assert all(d < 1e3 for v in m["curvature_depth"].values() for d in v)
+    assert set(m["deletion"]) == {"0.0", "0.1"} and 0 <= m["head_cos_max"] <= 1
+
+
 def test_site_builds_without_warnings(book):
     assert book["code"] == 0
     assert (book["out"] / "html" / "notebooks" / "01_grokking.html").exists()

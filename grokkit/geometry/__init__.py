@@ -3,6 +3,9 @@ from grokkit.geometry.commutator import Defect, commutator_defect, defect_series
 from grokkit.geometry.fourier import fourier_power, key_frequencies
 from grokkit.geometry.heads import head_cosines
 from grokkit.geometry.hessian import hvp_fn, lanczos_lowest, lowest_hessian_eigs
+from grokkit.geometry.spectra import effective_rank, stable_rank
+from grokkit.geometry.reconstruct import (STACKINGS, joint_svd, magnitude_prune, pca_reconstruction, per_matrix_svd,
+                                          rescale, spectral_energy, test_accuracy)
 from grokkit.geometry.onset import (Lead, PowerLaw, Reciprocal, defect_onset, lead_time, power_law_fit,
                                     reciprocal_fit, sign_test)
 from grokkit.geometry.pca import (PCA, PCA_VARIANTS, execution_basis, parameter_pca, subsample, expanding_window_pc1, local_svd_basis, null_z, orthonormal,
@@ -12,5 +15,6 @@ from grokkit.geometry.pca import (PCA, PCA_VARIANTS, execution_basis, parameter_
 __all__ = ["Defect", "commutator_defect", "defect_series", "second_order_commutator", "fourier_power",
            "key_frequencies", "head_cosines", "hvp_fn", "lanczos_lowest", "lowest_hessian_eigs", "Lead", "PowerLaw",
            "Reciprocal", "defect_onset", "lead_time", "power_law_fit", "reciprocal_fit", "sign_test",
-           "PCA", "PCA_VARIANTS", "parameter_pca", "subsample", "execution_basis", "expanding_window_pc1", "local_svd_basis", "null_z", "orthonormal",
+           "effective_rank", "stable_rank", "STACKINGS", "joint_svd", "magnitude_prune", "pca_reconstruction", "per_matrix_svd", "rescale",
+           "spectral_energy", "test_accuracy", "PCA", "PCA_VARIANTS", "parameter_pca", "subsample", "execution_basis", "expanding_window_pc1", "local_svd_basis", "null_z", "orthonormal",
            "pc1_shares", "pca", "projected_fraction", "random_basis", "random_walk_null", "trajectory_pca"]

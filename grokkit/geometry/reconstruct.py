@@ -1,0 +1,116 @@
+"""Compressing a grokked model (2602.18649, 2602.18523 §3.2): build θ_rec from θ_0 and θ_final, then test it.
+
+Every method here keeps θ_0 and replaces Δ = θ_final − θ_0 by an approximation:
+  * per-matrix SVD:  W_0 + (rank-r truncation of ΔW) for every 2-D parameter; 1-D parameters final;
+  * joint SVD:       the ΔW of several matrices stacked row-wise (they share their input width) and
+                     truncated to rank r together, then split back; two stackings, named:
+                     "input_width" (all matrices with the same number of columns in one stack) and
+                     "per_layer" (the same, within each block; embeddings and heads form their own
+                     groups); rank is counted per stack;
+  * trajectory PCA:  θ_0 + B_k B_kᵀ Δ with B_k from `parameter_pca` (variant required);
+  * magnitude pruning: keep the largest `keep` fraction of |Δ_i| over all parameters, reset the rest;
+  * rescaling:       θ_0 + s Δ.
+`spectral_energy` is the share Σ_{i≤r} σ_i² / Σ σ_i² that a rank-r truncation keeps.
+"""
+from __future__ import annotations
+
+import re
+
+import torch
+
+from grokkit.geometry.pca import parameter_pca
+from grokkit.model import unflatten
+
+STACKINGS = ("input_width", "per_layer")
+
+
+def _truncate(M: torch.Tensor, r: int) -> torch.Tensor:
+    U, S, Vh = torch.linalg.svd(M.double(), full_matrices=False)
+    r = min(r, len(S))
+    return (U[:, :r] * S[:r]) @ Vh[:r]
+
+
+def spectral_energy(M: torch.Tensor, r: int) -> float:
+    s2 = torch.linalg.svdvals(M.double()) ** 2
+    return float(s2[:r].sum() / s2.sum()) if s2.sum() > 0 else 1.0
+
+
+def per_matrix_svd(theta0: dict, final: dict, r: int) -> tuple[dict, float]:
+    """θ_rec and the mean spectral energy kept over the 2-D parameters."""
+    out, energies = {}, []
+    for name, w in final.items():
+        if w.dim() == 2:
+            d = (w - theta0[name]).double()
+            out[name] = (theta0[name].double() + _truncate(d, r)).to(w.dtype)
+            energies.append(spectral_energy(d, r))
+        else:
+            out[name] = w
+    return out, sum(energies) / len(energies)
+
+
+def _group(name: str, w: torch.Tensor, stacking: str) -> tuple:
+    if stacking == "input_width":
+        return (w.shape[1],)
+    layer = re.match(r"blocks\.(\d+)\.", name)
+    return (layer.group(1) if layer else name.split(".")[0], w.shape[1])
+
+
+def joint_svd(theta0: dict, final: dict, r: int, stacking: str) -> tuple[dict, float]:
+    """θ_rec with the ΔW of each stack truncated jointly to rank r; and the mean energy kept per stack."""
+    if stacking not in STACKINGS:
+        raise ValueError(f"stacking must be one of {STACKINGS}, got {stacking!r}")
+    groups: dict = {}
+    for name, w in final.items():
+        if w.dim() == 2:
+            groups.setdefault(_group(name, w, stacking), []).append(name)
+    out = dict(final)
+    energies = []
+    for names in groups.values():
+        D = torch.cat([(final[n] - theta0[n]).double() for n in names], 0)  # rows stacked, shared columns
+        T = _truncate(D, r)
+        energies.append(spectral_energy(D, r))
+        row = 0
+        for n in names:
+            k = final[n].shape[0]
+            out[n] = (theta0[n].double() + T[row:row + k]).to(final[n].dtype)
+            row += k
+    return out, sum(energies) / len(energies)
+
+
+def pca_reconstruction(thetas: torch.Tensor, k: int, variant: str, max_rows: int = 100) -> tuple[torch.Tensor, float]:
+    """θ_0 + B_k B_kᵀ (θ_final − θ_0), B_k the top-k PCs of the trajectory (variant as in parameter_pca);
+    and the share of ‖Δ‖² it keeps. thetas: (T, P), θ_0 first, θ_final last."""
+    res = parameter_pca(thetas, variant, max_rows)
+    B = res.components[:k].T  # (P, k)
+    delta = (thetas[-1] - thetas[0]).double()
+    proj = B @ (B.T @ delta)
+    return (thetas[0].double() + proj).float(), float(proj.norm() ** 2 / delta.norm() ** 2)
+
+
+def magnitude_prune(theta0: torch.Tensor, final: torch.Tensor, keep: float) -> torch.Tensor:
+    """Keep the `keep` fraction of coordinates with the largest |Δ|; the rest go back to θ_0."""
+    delta = final - theta0
+    n = int(round(keep * delta.numel()))
+    out = theta0.clone()
+    if n > 0:
+        idx = delta.abs().topk(n).indices
+        out[idx] = final[idx]
+    return out
+
+
+def rescale(theta0: torch.Tensor, final: torch.Tensor, s: float) -> torch.Tensor:
+    return theta0 + s * (final - theta0)
+
+
+@torch.no_grad()
+def test_accuracy(model, data, params) -> list[float]:
+    """Per-task test accuracy of `model`'s architecture at `params` (a theta vector or a name->tensor dict)."""
+    from grokkit.train import evaluate
+    if isinstance(params, torch.Tensor):
+        params = unflatten(params, model)
+    saved = {n: p.detach().clone() for n, p in model.named_parameters()}
+    model.load_state_dict({n: v.to(saved[n].dtype) for n, v in params.items()})
+    try:
+        return evaluate(model, data)[1].tolist()
+    finally:
+        model.load_state_dict(saved)
