@@ -11,7 +11,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install chromium test test-fast book benchmark clean
+.PHONY: install chromium test test-fast book benchmark reproduce scorecard assignments clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -34,6 +34,17 @@ book: $(STAMP)
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
+
+# every implemented reproduction target at $(PROFILE) (default: default) into results/, then the scorecard page
+reproduce: $(STAMP)
+	$(PY) -m grokkit reproduce all --profile $(or $(PROFILE),default)
+
+scorecard: $(STAMP)
+	$(PY) -m grokkit scorecard
+
+# the course kit: student (no solutions) and instructor copies of every chapter, outputs cleared
+assignments: $(STAMP)
+	$(PY) -m grokkit assignments --out $(or $(OUT),_build/assignments)
 
 benchmark: $(STAMP)
 	$(PY) benchmarks/train_speed.py

@@ -87,7 +87,9 @@ def _plain(v):
 
 def save_records(path: str | None) -> dict:
     """Write everything recorded (plus the elapsed time) as JSON to `path`, if given."""
+    from grokkit.runs import USED_KEYS
     _RECORDED["elapsed_s"] = round(time.perf_counter() - _T0, 1)
+    _RECORDED["run_keys"] = list(USED_KEYS)
     if path:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         with open(path, "w") as f:

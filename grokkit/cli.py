@@ -1,4 +1,4 @@
-"""`python -m grokkit ...`: train a run from the command line (more subcommands join as chapters do)."""
+"""`python -m grokkit ...`: train a run, measure reproduction targets, build the course kit, grade a submission."""
 from __future__ import annotations
 
 import argparse
@@ -70,6 +70,57 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_reproduce(args) -> int:
+    from grokkit import reproduce, scorecard
+    from grokkit.targets import TARGETS, get
+    if args.list:
+        print(reproduce.list_targets())
+        return 0
+    if not args.targets:
+        raise SystemExit("grokkit: name a target (or --all, or --list to see the 25)")
+    try:
+        chosen = [t for t in TARGETS if t.measure is not None] if args.targets == ["all"] else [get(n) for n in args.targets]
+    except KeyError as e:
+        raise SystemExit(f"grokkit: {e.args[0]}")
+    status = 0
+    for t in chosen:
+        try:
+            e = reproduce.run(t, args.profile)
+        except (LookupError, ValueError) as err:
+            print(f"{t.name}: skipped ({err})")
+            status = 1
+            continue
+        print(f"{t.name} [{args.profile}]: {e['verdict']} ({e['wall_time_s']} s)")
+        for c in e["checks"]:
+            print(f"   {scorecard.MARK[c['passed']]} {c['question']}")
+    if not args.no_page:
+        print(f"scorecard: {scorecard.write_page()}")
+    return status
+
+
+def cmd_scorecard(args) -> int:
+    from grokkit import scorecard
+    print(scorecard.write_page(args.out) if args.out else scorecard.write_page())
+    return 0
+
+
+def cmd_assignments(args) -> int:
+    from grokkit.assignments import build
+    listing = build(args.out)
+    for chapter, exs in listing.items():
+        print(f"  {chapter}: " + ", ".join(f"{e.id} {e.function}" for e in exs))
+    print(f"grokkit: student and instructor notebooks in {args.out} (see README.md there)")
+    return 0
+
+
+def cmd_grade(args) -> int:
+    from grokkit import grader
+    report = grader.grade(args.submission, chapter=args.chapter, timeout=args.timeout,
+                          cell_timeout=args.cell_timeout, report=args.report)
+    print(grader.summary(report))
+    return grader.exit_code(report)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grokkit",
                                      description="Train and analyse grokking runs (The Grokking Book).")
@@ -85,6 +136,31 @@ def main(argv=None) -> int:
     t.add_argument("--save", action="store_true", help="with --no-cache: save the run anyway")
     _add_config_flags(t)
     t.set_defaults(func=cmd_train)
+    a = sub.add_parser("assignments", help="write student and instructor copies of the chapters",
+                       description="Student copies (no solution cells), instructor copies, a README; outputs cleared.")
+    a.add_argument("--out", default="_build/assignments", help="output directory (default %(default)s)")
+    a.set_defaults(func=cmd_assignments)
+    g = sub.add_parser("grade", help="grade a submitted chapter notebook (exit 0 all passed, 1 not, 2 could not grade)",
+                       description="Execute the trusted chapter with the submission's exercise cells (smoke "
+                                   "profile) and report each exercise. Not a security sandbox.")
+    g.add_argument("submission", help="the submitted .ipynb")
+    g.add_argument("--chapter", default=None, help="chapter stem, e.g. 04_holographic (default: from the file "
+                                                  "name or the notebook's title)")
+    g.add_argument("--timeout", type=float, default=600, help="overall wall-clock limit in s (default %(default)s)")
+    g.add_argument("--cell-timeout", type=int, default=120,
+                   help="limit per cell running submitted code or a check, in s (default %(default)s)")
+    g.add_argument("--report", default=None, help="JSON report path (default <stem>.grade.json beside the submission)")
+    g.set_defaults(func=cmd_grade)
+    r = sub.add_parser("reproduce", help="measure reproduction targets (papers-spec §6) into results/",
+                       description="Measure targets and store results/<target>.json; `all` runs every implemented one.")
+    r.add_argument("targets", nargs="*", help="target number, slug or NN-slug (or `all`)")
+    r.add_argument("--profile", default="default", choices=["smoke", "default", "paper"])
+    r.add_argument("--list", action="store_true", help="list the 25 targets with their stored verdicts")
+    r.add_argument("--no-page", action="store_true", help="do not regenerate book/scorecard.md")
+    r.set_defaults(func=cmd_reproduce)
+    sc = sub.add_parser("scorecard", help="regenerate book/scorecard.md from results/")
+    sc.add_argument("--out", default=None)
+    sc.set_defaults(func=cmd_scorecard)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -233,8 +233,14 @@ def run_key(config: Config, hooks=()) -> str:
     return config.key(hooks_key(hooks))
 
 
+USED_KEYS: list[str] = []  # cache keys this process looked up, in order (provenance of chapter numbers)
+
+
 def run_dir(config: Config, hooks=(), root=None) -> Path:
-    return Path(root or DEFAULT_ROOT) / run_key(config, hooks)
+    key = run_key(config, hooks)
+    if key not in USED_KEYS:
+        USED_KEYS.append(key)
+    return Path(root or DEFAULT_ROOT) / key
 
 
 def load_or_train(config: Config, hooks=(), *, root=None, progress: bool = True, verbose: bool = True) -> Run:

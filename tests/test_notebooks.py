@@ -17,7 +17,7 @@ def book(tmp_path_factory, monkeypatch_session):
     import build_book
     out = tmp_path_factory.mktemp("book")
     monkeypatch_session.setenv("GROKKIT_RUNS", str(out / "runs"))
-    code = build_book.main(["--profile", "smoke", "--out", str(out)])
+    code = build_book.main(["--profile", "smoke", "--out", str(out), "--no-record"])
     return {"out": out, "code": code}
 
 

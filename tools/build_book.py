@@ -17,21 +17,10 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
-import papermill as pm
+from grokkit.chapters import execute, store_metrics
+from grokkit.scorecard import write_page
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def execute(nb: Path, out: Path, profile: str, metrics: Path) -> float:
-    t = time.perf_counter()
-    pm.execute_notebook(str(nb), str(out), parameters={"profile": profile, "metrics_path": str(metrics)},
-                        kernel_name="python3", cwd=str(nb.parent), progress_bar=False)
-    clean = nbformat.read(out, as_version=4)
-    clean.metadata.pop("widgets", None)  # the site shows the Explorer's static HTML, not widget views
-    clean.metadata.pop("papermill", None)
-    nbformat.write(clean, out)
-    return time.perf_counter() - t
 
 
 def main(argv=None) -> int:
@@ -39,6 +28,8 @@ def main(argv=None) -> int:
     ap.add_argument("--profile", default="default", choices=["smoke", "default", "paper"])
     ap.add_argument("--only", nargs="*", help="chapter stems to execute (others are staged unexecuted)")
     ap.add_argument("--out", default=str(ROOT / "_build"))
+    ap.add_argument("--no-record", action="store_true",
+                    help="do not store the chapters' numbers in results/chapters/<profile>/ (tests)")
     args = ap.parse_args(argv)
     out = Path(args.out)
     stage = out / "stage"
@@ -48,6 +39,7 @@ def main(argv=None) -> int:
     (out / "metrics").mkdir(parents=True, exist_ok=True)
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy(ROOT / name, stage / name)
+    write_page()  # book/scorecard.md from the stored results/ (deterministic: unchanged results, same bytes)
     shutil.copytree(ROOT / "book", stage / "book")
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     timings = {}
@@ -59,6 +51,8 @@ def main(argv=None) -> int:
         timings[nb.stem] = round(execute(nb, stage / "notebooks" / nb.name, args.profile,
                                          out / "metrics" / f"{nb.stem}.json"), 1)
         print(f"  {timings[nb.stem]:.0f} s", flush=True)
+        if not args.no_record:
+            store_metrics(nb.stem, args.profile, out / "metrics" / f"{nb.stem}.json", timings[nb.stem])
     (out / "metrics" / "timings.json").write_text(json.dumps({"profile": args.profile, **timings}, indent=1))
     t = time.perf_counter()
     cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(stage), "--path-output", str(out / "jb"),

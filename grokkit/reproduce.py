@@ -1,0 +1,86 @@
+"""Run reproduction targets and store their results: `python -m grokkit reproduce TARGET --profile P`.
+
+`results/<NN-slug>.json` holds one entry per profile measured: the measured numbers, the paper's,
+the checks and verdict (grokkit.targets.judge), config hashes (run-cache keys), grokkit version,
+git commit, device, wall time. Writes are atomic. Nothing in results/ is typed by hand.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from grokkit.chapters import RESULTS, provenance
+from grokkit.targets import TARGETS, Target, get, judge
+
+SCALE_ORDER = ("smoke", "default", "paper")  # larger profiles take precedence on the scorecard
+
+
+def result_path(t: Target, results: Path = RESULTS) -> Path:
+    return Path(results) / f"{t.name}.json"
+
+
+def load(t: Target, results: Path = RESULTS) -> dict:
+    path = result_path(t, results)
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text()).get("profiles", {})
+    except (json.JSONDecodeError, AttributeError) as e:
+        raise ValueError(f"{path} is corrupt ({e}); delete it and rerun the target") from e
+
+
+def evaluate(t: Target, measured: dict | None, profile: str) -> tuple[list, str]:
+    """The checks and verdict for `measured` (smoke results are never judged)."""
+    if measured is None or t.checks is None:
+        return [], "not yet run"
+    checks = [(q, None if ok is None else bool(ok)) for q, ok in t.checks(measured)]
+    return checks, ("not yet run" if profile == "smoke" else judge(checks))
+
+
+def run(target: str | Target, profile: str = "default", results: Path = RESULTS) -> dict:
+    """Measure one target at `profile` and store it; returns the stored entry."""
+    t = target if isinstance(target, Target) else get(target)
+    if profile not in t.profiles:
+        raise ValueError(f"target {t.name} has no {profile!r} profile (it has {t.profiles})")
+    if t.measure is None:
+        raise LookupError(f"target {t.name} is not implemented at any profile yet (cost: see papers-spec §6)")
+    t0 = time.perf_counter()
+    out = t.measure(profile)
+    checks, verdict = evaluate(t, out["measured"], profile)
+    entry = {"target": t.name, "claim": t.claim, "paper": t.paper, "source": t.source, "profile": profile,
+             **provenance(), "wall_time_s": round(time.perf_counter() - t0, 1),
+             **{k: v for k, v in out.items() if k != "measured"}, "measured": out["measured"],
+             "checks": [{"question": q, "passed": ok} for q, ok in checks], "verdict": verdict}
+    if "wall_time_s" in out:  # the training was timed elsewhere (a GPU session, a chapter)
+        entry["wall_time_s"] = out["wall_time_s"]
+    profiles = load(t, results)
+    profiles[profile] = entry
+    path = result_path(t, results)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"target": t.name, "profiles": profiles}, indent=1, default=str))
+    os.replace(tmp, path)
+    return entry
+
+
+def best_entry(t: Target, results: Path = RESULTS) -> dict | None:
+    """The largest-scale stored entry of a target (paper > default > smoke), re-judged by today's rule."""
+    profiles = load(t, results)
+    for p in reversed(SCALE_ORDER):
+        if p in profiles:
+            e = dict(profiles[p])
+            checks, e["verdict"] = evaluate(t, e["measured"], p)
+            e["checks"] = [{"question": q, "passed": ok} for q, ok in checks]
+            return e
+    return None
+
+
+def list_targets() -> str:
+    lines = [f"{'target':32s} {'verdict (stored)':18s} claim"]
+    for t in TARGETS:
+        e = best_entry(t)
+        v = "not yet run" if e is None else f"{e['verdict']} ({e['profile']})"
+        lines.append(f"{t.name:32s} {v:18s} {t.claim}" + ("" if t.measure else "  [not implemented: too costly here]"))
+    return "\n".join(lines)

@@ -1,0 +1,93 @@
+"""The reproduction scorecard page (book/scorecard.md), generated from results/*.json.
+
+    python -m grokkit scorecard [--out book/scorecard.md]
+
+One row per target of papers-spec §6: the paper's number, ours, the scale we measured at, and the
+verdict of `grokkit.targets.judge` (its source is printed on the page). Chapters link to a target's
+section with {ref}`scorecard-NN`. The page is deterministic: the same results give the same bytes.
+"""
+from __future__ import annotations
+
+import inspect
+import json
+from pathlib import Path
+
+from grokkit.chapters import RESULTS, ROOT
+from grokkit.reproduce import best_entry
+from grokkit.targets import TARGETS, VERDICTS, judge
+
+PAGE = ROOT / "book" / "scorecard.md"
+MARK = {True: "✓", False: "✗", None: "–"}
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {_fmt(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_fmt(x) for x in v) + "]"
+    return "—" if v is None else str(v)
+
+
+def summary(measured: dict, limit: int = 160) -> str:
+    """The measured numbers in one line (long values are cut)."""
+    s = "; ".join(f"{k}: {_fmt(v)}" for k, v in measured.items())
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def _cell(s: str) -> str:
+    return s.replace("|", "\\|").replace("\n", " ")
+
+
+def render(results: Path = RESULTS) -> str:
+    entries = [(t, best_entry(t, results)) for t in TARGETS]
+    verdict = {t.id: (e["verdict"] if e else "not yet run") for t, e in entries}
+    counts = {v: sum(1 for x in verdict.values() if x == v) for v in VERDICTS}
+    out = ["(scorecard)=", "# Reproduction scorecard", "",
+           "Every target of the implementation spec's reproduction list (§6), claim by claim: the paper's "
+           "number, ours, the scale we measured at, and a verdict. **This page is generated** by "
+           "`python -m grokkit scorecard` from the JSON files in `results/`, which "
+           "`python -m grokkit reproduce TARGET --profile {smoke,default,paper}` writes (measured numbers, "
+           "config hashes, grokkit version, git commit, device, wall time). Nothing here is typed by hand.", "",
+           "**Tally:** " + ", ".join(f"{n} {v}" for v, n in counts.items()) + ".", "",
+           "| # | claim | paper | ours | scale | verdict |", "|---|---|---|---|---|---|"]
+    for t, e in entries:
+        ours = summary(e["measured"], 110) if e else "—"
+        scale = f"{e['profile']}: {e.get('scale', '')}" if e else "—"
+        out.append(f"| {{ref}}`{t.id} <scorecard-{t.id:02d}>` | {_cell(t.claim)} | {_cell(t.paper)} | {_cell(ours)} | "
+                   f"{_cell(scale)} | **{verdict[t.id]}** |")
+    out += ["", "## The verdict rule", "",
+            "Each target asks a few yes/no questions built from the paper's numbers (listed under each target "
+            "below). A question whose input was not measured is unanswered (–). Smoke-profile results use a "
+            "tiny model; they check the pipeline and are never judged. The rule, as the code states it:", "",
+            "```python", inspect.getsource(judge).rstrip(), "```", ""]
+    for t, e in entries:
+        out += [f"(scorecard-{t.id:02d})=", f"## {t.id}. {t.claim}", "",
+                f"*Paper* ({t.source}): {t.paper}.  "]
+        if t.chapter:
+            out.append(f"*Discussed in* {{doc}}`../notebooks/{t.chapter}`.  ")
+        if e is None:
+            why = "not implemented at a scale this CPU affords" if t.measure is None else "no stored result yet"
+            out += [f"*Verdict:* **not yet run** ({why}; command: `python -m grokkit reproduce {t.name}`).", ""]
+            if t.checks is not None:
+                out += [f"* – {q}" for q, _ in t.checks({})] if t.measure is None else []
+            out.append("")
+            continue
+        prov = e.get("from_chapter") or {}
+        where = e.get("device") if not prov else prov.get("device")
+        commit = (prov.get("git_commit") if prov else e.get("git_commit")) or "unknown"
+        out += [f"*Verdict:* **{e['verdict']}** — profile `{e['profile']}`, {e.get('scale', '')}; measured on "
+                f"{where}, grokkit {e.get('grokkit_version')}, commit `{str(commit)[:10]}`"
+                + (f", {e['wall_time_s']:.0f} s" if isinstance(e.get("wall_time_s"), (int, float)) else "") + ".", ""]
+        out += [f"* {MARK[c['passed']]} {c['question']}" for c in e["checks"]] + [""]
+        out += ["```text", json.dumps(e["measured"], indent=None, default=str)[:1500], "```", ""]
+    return "\n".join(out)
+
+
+def write_page(path: Path = PAGE, results: Path = RESULTS) -> Path:
+    path = Path(path)
+    text = render(results)
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+    return path
