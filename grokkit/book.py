@@ -125,24 +125,25 @@ def chapter2(profile: str) -> SimpleNamespace:
 
 def chapter3(profile: str) -> SimpleNamespace:
     """Chapter 3 (multi-task). The papers' λ = 0.1 runs need ~100k steps: the default profile trains a
-    reduced grid at the papers' scale and says so; `paper` runs the full grids (GPU)."""
+    reduced grid at the papers' scale and says so; `paper` runs the full grids (GPU). `wd0_budget`:
+    the steps given to the λ = 0 dual-task control (the failure mode)."""
     check_profile(profile)
     if profile == "smoke":
         small = presets.FAST.replace(p=31, max_steps=300)
         return SimpleNamespace(tri=small.replace(ops=("add", "mul", "x2_y2")), dual=small.replace(ops=("add", "mul")),
                                tri_seeds=(42,), weight_decays=[1.0, 0.5], wd_seeds=(42,), deletion=[0.0, 0.1],
-                               deletion_cap=300, deletion_k=4, start=50, hessian_checkpoints=3, lanczos=10, K=3,
+                               deletion_cap=300, deletion_k=4, start=50, wd0_budget=300, hessian_checkpoints=3, lanczos=10, K=3,
                                scale_note="the tiny test model")
     light = dict(max_steps=40_000)
     if profile == "default":
         return SimpleNamespace(tri=presets.TRI_TASK.replace(**light), dual=presets.DUAL_TASK.replace(**light),
                                tri_seeds=(42,), weight_decays=[1.0, 0.5], wd_seeds=(42,), deletion=[0.0, 0.02, 0.1],
-                               deletion_cap=25_000, deletion_k=20, start=500, hessian_checkpoints=8, lanczos=30, K=5,
+                               deletion_cap=12_000, deletion_k=20, start=500, wd0_budget=10_000, hessian_checkpoints=8, lanczos=30, K=5,
                                scale_note="the papers' model; a reduced grid (seed 42; λ ∈ {1.0, 0.5})")
     return SimpleNamespace(tri=presets.TRI_TASK, dual=presets.DUAL_TASK, tri_seeds=(42, 137, 2024),
                            weight_decays=[1.0, 0.5, 0.3, 0.2, 0.1], wd_seeds=(42, 137, 2024),
                            deletion=[0.0, 0.01, 0.02, 0.03, 0.05, 0.07, 0.10, 0.15, 0.25, 0.5], deletion_cap=50_000,
-                           deletion_k=20, start=500, hessian_checkpoints=30, lanczos=60, K=9,
+                           deletion_k=20, start=500, wd0_budget=100_000, hessian_checkpoints=30, lanczos=60, K=9,
                            scale_note="the papers' model and grids")
 
 
@@ -202,7 +203,7 @@ def chapter5(profile: str) -> SimpleNamespace:
                                fair_seeds=(42,), budget=200)
     if profile == "default":
         return SimpleNamespace(base=presets.LRD, mechanism_steps=4000, l2_mech=0.1, lrd_mech=0.005,
-                               fractions=[0.3, 0.5, 0.7], strengths=[1e-3, 1e-2], seeds=(42,),
+                               fractions=[0.3, 0.5, 0.7], strengths=[1e-2], seeds=(42,),
                                fair_ops=("add", "sub"), fair_strengths=[1e-3, 1e-2], fair_seeds=(42,), budget=2500)
     return SimpleNamespace(base=presets.LRD, mechanism_steps=4000, l2_mech=0.1, lrd_mech=0.005,
                            fractions=[0.3, 0.4, 0.5, 0.6, 0.7, 0.8], strengths=[1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 5e-2],

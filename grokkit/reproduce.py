@@ -53,8 +53,9 @@ def run(target: str | Target, profile: str = "default", results: Path = RESULTS)
              **provenance(), "wall_time_s": round(time.perf_counter() - t0, 1),
              **{k: v for k, v in out.items() if k != "measured"}, "measured": out["measured"],
              "checks": [{"question": q, "passed": ok} for q, ok in checks], "verdict": verdict}
-    if "wall_time_s" in out:  # the training was timed elsewhere (a GPU session, a chapter)
-        entry["wall_time_s"] = out["wall_time_s"]
+    timed_elsewhere = out.get("wall_time_s") or (out.get("from_chapter") or {}).get("wall_time_s")
+    if timed_elsewhere:  # the training was timed elsewhere (a GPU session, the chapter's execution)
+        entry["wall_time_s"] = timed_elsewhere
     profiles = load(t, results)
     profiles[profile] = entry
     path = result_path(t, results)

@@ -57,6 +57,7 @@ def render(results: Path = RESULTS) -> str:
         scale = f"{e['profile']}: {e.get('scale', '')}" if e else "—"
         out.append(f"| {{ref}}`{t.id} <scorecard-{t.id:02d}>` | {_cell(t.claim)} | {_cell(t.paper)} | {_cell(ours)} | "
                    f"{_cell(scale)} | **{verdict[t.id]}** |")
+    out += _timings(results)
     out += ["", "## The verdict rule", "",
             "Each target asks a few yes/no questions built from the paper's numbers (listed under each target "
             "below). A question whose input was not measured is unanswered (–). Smoke-profile results use a "
@@ -83,6 +84,22 @@ def render(results: Path = RESULTS) -> str:
         out += [f"* {MARK[c['passed']]} {c['question']}" for c in e["checks"]] + [""]
         out += ["```text", json.dumps(e["measured"], indent=None, default=str)[:1500], "```", ""]
     return "\n".join(out)
+
+
+def _timings(results: Path) -> list[str]:
+    """A table of the chapters' stored execution times (results/chapters/<profile>/*.json)."""
+    rows = []
+    for profile in ("smoke", "default", "paper"):
+        for f in sorted((Path(results) / "chapters" / profile).glob("*.json")):
+            b = json.loads(f.read_text())
+            rows.append(f"| {{doc}}`../notebooks/{b['chapter']}` | `{profile}` | {b['wall_time_s'] / 60:.1f} min | "
+                        f"{_cell(str(b.get('device')))} | `{str(b.get('git_commit'))[:10]}` |")
+    if not rows:
+        return []
+    return ["", "(scorecard-timings)=", "## Chapter run times", "",
+            "How long each chapter took to execute (papermill, run cache empty at the start of the build "
+            "unless the chapter reuses an earlier chapter's runs), as stored with its numbers:", "",
+            "| chapter | profile | time | device | commit |", "|---|---|---|---|---|", *rows]
 
 
 def write_page(path: Path = PAGE, results: Path = RESULTS) -> Path:
