@@ -221,12 +221,12 @@ def _c_controls(m):
 def _from(stem, keys, scale):
     def measure(profile):
         metrics, prov = _ch(stem, profile)
-        return {"measured": {k: metrics.get(k) for k in keys}, **prov,
-                "scale": scale(profile) if callable(scale) else scale}
+        measured = {k: metrics.get(k) for k in keys}
+        return {"measured": measured, **prov, "scale": scale(profile, measured) if callable(scale) else scale}
     return measure
 
 
-def _scale1(profile):
+def _scale1(profile, measured=None):
     S = book.chapter1(profile)
     return (f"{_model_name(profile)}: 4 grokking ops × "
             f"{len(S.op_seeds)} seeds, {S.op_budget:,} steps")
@@ -450,7 +450,8 @@ TARGETS: list[Target] = [
            _c_lrd_mech),
     Target(10, "lrd-fraction-boundary", "LRD extends grokking to smaller training fractions",
            "L2 ≥ 0.99 only at f ≥ 0.5; LRD ≥ 0.99 at f ≥ 0.5 for c ≥ 5e-3, ≈ 0.9 at f = 0.4", f"{LI} (code A)", CH5,
-           _from(CH5, ["phase", "boundary"], lambda p: f"chapter 5's phase grid ({'reduced' if p != 'paper' else 'full'})"),
+           _from(CH5, ["phase", "boundary"], lambda p, m: f"chapter 5's phase grid ({'reduced' if p != 'paper' else 'full'}: "
+                             f"{len(m['phase'] or {})} cells, 2,500 steps)"),
            _c_lrd_phase),
     Target(11, "projection-kills-grokking", "Projecting out the execution directions kills grokking",
            "s = 1: 0/12 grok; s = 0.75 delays +15–26%; random basis ≈ no delay at s ≤ 0.75", f"{X1} §5", CH2,
@@ -474,7 +475,7 @@ TARGETS: list[Target] = [
            _c_holo),
     Target(17, "deletion-cliff-dual", "Orthogonal deletion: small deletions delay, larger ones kill grokking",
            "14k → 18.1k (1%) → ~21k (2%) → … → fail at 10–25%; 36.9k at 50%", f"{X2} §5", CH3,
-           _from(CH3, ["deletion"], lambda p: f"chapter 3: f ∈ {book.chapter3(p).deletion}, cap {book.chapter3(p).deletion_cap:,}"),
+           _from(CH3, ["deletion"], lambda p, m: f"chapter 3, dual task, seed 42: f ∈ {sorted(float(f) for f in (m['deletion'] or {}))}"),
            _c_deletion),
     Target(18, "tri-task-order", "Tri-task staggered generalisation", "mul < sq < add in 3/3; means 15.3k / 18.4k / 21.1k",
            f"{X2} §3", CH3, _m_tri, _c_tri),
@@ -484,13 +485,13 @@ TARGETS: list[Target] = [
            None, _not_run("delays for f ≤ 7%", "failure for f ≥ 10%")),
     Target(21, "wd-phase-structure", "Dual-task weight-decay phase structure",
            "t ≈ 98k/45k/28k/16.5k/13k at λ = 0.1…1.0; t ∝ λ^−0.91; onset precedes grok 15/15", f"{X2} §3", CH3,
-           _from(CH3, ["dual_grok_steps", "lambda_exponent", "dual_leads"], lambda p: f"chapter 3: λ ∈ {book.chapter3(p).weight_decays}, seed 42"),
+           _from(CH3, ["dual_grok_steps", "lambda_exponent", "dual_leads"], lambda p, m: f"chapter 3: λ ∈ {sorted(m['dual_grok_steps'] or {})}, seed 42"),
            _c_wd_phase),
     Target(22, "tri-task-lead", "Tri-task defect lead across weight decay", "27/27 positive; lead fraction ≈ 0.83/0.77/0.96",
            f"{X2} §3", None, None, _not_run("27/27 leads positive", "lead fractions ≈ 0.83 / 0.77 / 0.96")),
     Target(23, "lead-power-law", "Lead time scales as a power of the grok time", "α = 1.27 ± 0.03, R² 0.97 (n = 43)",
-           f"{X1} §4.4", CH2, _from(CH2, ["lead_power_law"], lambda p: f"chapter 2: LRs {book.chapter2(p).lrs} on "
-                                      f"{', '.join(book.chapter2(p).lr_ops)} plus the chapter-1 runs"), _c_power),
+           f"{X1} §4.4", CH2, _from(CH2, ["lead_power_law"], lambda p, m: f"chapter 2: {(m['lead_power_law'] or {}).get('n', 0)} runs "
+                                         "(learning-rate sweep plus the chapter-1 runs)"), _c_power),
     Target(24, "paper1-scaling", "Holographic findings at 1.15M and 2.2M parameters",
            "3–5 uncentred PCs give ≥ 95%; per-matrix SVD needs ≳ 80/128", f"{X3}", CH4, None,
            _not_run("3–5 uncentred PCs give ≥ 95% of final accuracy", "per-matrix SVD needs ≳ 80/128 components")),
