@@ -245,11 +245,18 @@ def power_law(x, y, fit, labels=None, xlabel: str = "grok step $t_{90}$", ylabel
     xs = np.geomspace(min(v for v in x if v), max(v for v in x if v), 50)
     ax.plot(xs, fit(xs), color="k", lw=1,
             label=f"fit: α = {fit.exponent:.2f} ± {fit.exponent_se:.2f} (R² {fit.r2:.2f}, n = {fit.n})")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    return _finish(fig, ax, xlabel, ylabel, title, logx=True, logy=True)
+
+
+def _finish(fig, ax, xlabel, ylabel, title="", *, logx=False, logy=False, legend=None):
+    """The common epilogue of a one-axis figure: scales, labels, legend, title, layout."""
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(fontsize=8)
+    ax.legend(**(legend or {"fontsize": 8}))
     ax.set_title(title)
     fig.tight_layout()
     return fig
@@ -264,16 +271,7 @@ def xy_lines(x, series: dict, xlabel: str, ylabel: str, title: str = "", logx: b
         pts = [(a, b) for a, b in zip(xs, ys) if b is not None and np.isfinite(b)]
         if pts:
             ax.plot(*zip(*pts), marker, color=TASK_COLORS[k % len(TASK_COLORS)], label=name, ms=4, lw=1.4)
-    if logx:
-        ax.set_xscale("log")
-    if logy:
-        ax.set_yscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.legend(fontsize=8)
-    ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, xlabel, ylabel, title, logx=logx, logy=logy)
 
 
 def spectra(series: dict, title: str = "", ylabel: str = "σ_i / σ_1", logy: bool = True):
@@ -283,14 +281,7 @@ def spectra(series: dict, title: str = "", ylabel: str = "σ_i / σ_1", logy: bo
         s = np.asarray(s, dtype=float)
         ax.plot(np.arange(1, len(s) + 1), s / s[0] if ylabel.startswith("σ") else s,
                 color=TASK_COLORS[k % len(TASK_COLORS)], lw=1.3, label=name)
-    if logy:
-        ax.set_yscale("log")
-    ax.set_xlabel("index i")
-    ax.set_ylabel(ylabel)
-    ax.legend(fontsize=7, ncol=2)
-    ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, "index i", ylabel, title, logy=logy, legend={"fontsize": 7, "ncol": 2})
 
 
 def accuracy_and_energy(x, acc: dict, energy: dict, xlabel: str, title: str = "", logx: bool = True):

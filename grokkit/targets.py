@@ -79,6 +79,11 @@ def _stored(section: str) -> list[dict]:
     return runs
 
 
+def _per_seed(runs) -> dict:
+    """{seed: {op: t98×3}} of stored multi-task runs."""
+    return {str(r["config"]["seed"]): dict(zip(r["config"]["ops"], r["grok_step_98x3"])) for r in runs}
+
+
 def _gpu_prov(runs) -> dict:
     r = runs[0]
     return {"configs": [x["key"] for x in runs], "device": r["device"], "stored": "results/gpu/h200-session2.json",
@@ -292,7 +297,7 @@ def _mean_steps(d):
 def _m_dual(profile):
     if profile == "paper":
         runs = [r for r in _stored("paper_multitask") if len(r["config"]["ops"]) == 2]
-        steps = {str(r["config"]["seed"]): dict(zip(r["config"]["ops"], r["grok_step_98x3"])) for r in runs}
+        steps = _per_seed(runs)
         return {"measured": {"per_task": steps, "rho_min": None}, **_gpu_prov(runs),
                 "scale": "the papers' dual-task model, wd 1.0, 3 seeds, one H200 (ρ not measured there)"}
     metrics, prov = _ch("03_multitask", profile)
@@ -345,7 +350,7 @@ def _c_deletion(m):
 def _m_tri(profile):
     if profile == "paper":
         runs = [r for r in _stored("paper_multitask") if len(r["config"]["ops"]) == 3]
-        steps = {str(r["config"]["seed"]): dict(zip(r["config"]["ops"], r["grok_step_98x3"])) for r in runs}
+        steps = _per_seed(runs)
         return {"measured": {"per_seed": steps}, **_gpu_prov(runs),
                 "scale": "the papers' tri-task model, wd 1.0, 3 seeds, 40k cap, one H200 (ensemble trainer)"}
     metrics, prov = _ch("03_multitask", profile)
