@@ -451,12 +451,13 @@ TARGETS: list[Target] = [
            _from(CH2, ["leads", "sign_test", "defect_growth_grok_min", "defect_growth_nongrok_max"], _scale1), _c_lead),
     Target(9, "lrd-rank-collapse", "LRD collapses the Q/K rank before grokking",
            "Q/K stable rank 33 → < 5 by ~400 steps; L2 stays ~25; LRD val → ~1.0 by ~3000, L2 flat ~0.5",
-           f"{LI} (code A)", CH5, _from(CH5, ["mechanism"], "the mechanism runs (p = 113, f = 0.5), 4,000 steps"),
+           f"{LI} (code A)", CH5, _from(CH5, ["mechanism"], lambda p, m: "the mechanism runs (p = 113, f = 0.5)"
+                             + (f", {m['mechanism']['steps'][-1]:,} steps" if m["mechanism"] else "")),
            _c_lrd_mech),
     Target(10, "lrd-fraction-boundary", "LRD extends grokking to smaller training fractions",
            "L2 ≥ 0.99 only at f ≥ 0.5; LRD ≥ 0.99 at f ≥ 0.5 for c ≥ 5e-3, ≈ 0.9 at f = 0.4", f"{LI} (code A)", CH5,
-           _from(CH5, ["phase", "boundary"], lambda p, m: f"chapter 5's phase grid ({'reduced' if p != 'paper' else 'full'}: "
-                             f"{len(m['phase'] or {})} cells, 2,500 steps)"),
+           _from(CH5, ["phase", "boundary", "phase_model"], lambda p, m: f"chapter 5's phase grid ({'reduced' if p != 'paper' else 'full'}: "
+                             f"{len(m['phase'] or {})} cells, 2,500 steps" + (f"; {m['phase_model']}" if m.get("phase_model") else "") + ")"),
            _c_lrd_phase),
     Target(11, "projection-kills-grokking", "Projecting out the execution directions kills grokking",
            "s = 1: 0/12 grok; s = 0.75 delays +15–26%; random basis ≈ no delay at s ≤ 0.75", f"{X1} §5", CH2,
