@@ -92,6 +92,15 @@ def test_chapter3_records_its_measurements(book):
     assert set(m["deletion"]) == {"0.0", "0.1"} and 0 <= m["head_cos_max"] <= 1
 
 
+def test_chapter5_records_its_measurements(book):
+    m = _metrics(book, "05_low_rank_decay")
+    assert abs(m["grad_weight_cosine"]) < 1e-4 and m["scale_invariance_max_change"] < 1e-4  # scale invariance
+    assert set(m["fair_verdict"]) == {"add", "sub"} and set(m["fair_seeds"]) == {"add l2", "add lrd", "sub l2", "sub lrd"}
+    for v in m["fair_seeds"].values():  # one accuracy and one step count per seed, at the chosen strength
+        assert len(v["acc"]) == len(v["steps_to_99"]) >= 1 and all(0 <= a <= 1 for a in v["acc"])
+    assert m["phase_model"] and set(m["boundary"]) == {"l2 ordinary", "l2 leak-free", "lrd ordinary", "lrd leak-free"}
+
+
 def test_site_builds_without_warnings(book):
     assert book["code"] == 0
     assert (book["out"] / "html" / "notebooks" / "01_grokking.html").exists()
