@@ -144,7 +144,7 @@ def chapter3(profile: str) -> SimpleNamespace:
         # stage 1's two single-thread workers it would lengthen the longer queue).
         return SimpleNamespace(tri=presets.TRI_TASK.replace(**light), dual=presets.DUAL_TASK.replace(**light),
                                tri_seeds=(42,), weight_decays=[1.0, 0.5], wd_seeds=(42,), deletion=[0.0, 0.02, 0.1],
-                               deletion_cap=12_000, deletion_k=20, start=500, wd0_budget=9_000, hessian_checkpoints=6, lanczos=30, K=5,
+                               deletion_cap=12_000, deletion_k=20, start=500, wd0_budget=9_000, hessian_checkpoints=6, lanczos=30, K=3,
                                scale_note="the papers' model; a reduced grid (seed 42; λ ∈ {1.0, 0.5})")
     return SimpleNamespace(tri=presets.TRI_TASK, dual=presets.DUAL_TASK, tri_seeds=(42, 137, 2024),
                            weight_decays=[1.0, 0.5, 0.3, 0.2, 0.1], wd_seeds=(42, 137, 2024),

@@ -132,6 +132,15 @@ def run_many(members, *, root=None, engine: str = "auto", progress: bool = True)
     return runs, engine, timing
 
 
+def long_runs_engine(config: Config) -> str:
+    """The engine for a few long runs of unequal length: "processes" on a multi-core CPU (whole runs in
+    parallel, one per core), else "auto". The auto choice budgets 5,000 steps per early-stopping run,
+    so for runs of 10k-25k steps its 10% margin can fall either way on noisy step timings."""
+    if resolve_device(config.device).type == "cpu" and (os.cpu_count() or 1) > 1:
+        return "processes"
+    return "auto"
+
+
 # --- engines --------------------------------------------------------------------------------------
 
 def _run_ensembles(members, todo, runs, root, bar):

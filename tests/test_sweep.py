@@ -52,3 +52,12 @@ def test_bad_sweeps_are_clear_errors():
         sweep(BASE, weight_decay=1.0)
     with pytest.raises(ValueError, match="engine must be one of"):
         run_many([(BASE, ())], engine="magic")
+
+
+def test_long_runs_engine_runs_whole_runs_in_parallel_on_a_multicore_cpu(monkeypatch):
+    import grokkit.sweep as sw
+    cfg = gk.presets.FAST.replace(device="cpu")
+    monkeypatch.setattr(sw.os, "cpu_count", lambda: 2)
+    assert gk.long_runs_engine(cfg) == "processes"
+    monkeypatch.setattr(sw.os, "cpu_count", lambda: 1)
+    assert gk.long_runs_engine(cfg) == "auto"
