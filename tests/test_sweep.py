@@ -55,7 +55,7 @@ def test_bad_sweeps_are_clear_errors():
 
 
 def test_long_runs_engine_runs_whole_runs_in_parallel_on_a_multicore_cpu(monkeypatch):
-    import grokkit.sweep as sw
+    sw = sys.modules["grokkit.sweep"]  # the module (gk.sweep is the function)
     cfg = gk.presets.FAST.replace(device="cpu")
     monkeypatch.setattr(sw.os, "cpu_count", lambda: 2)
     assert gk.long_runs_engine(cfg) == "processes"
