@@ -37,28 +37,45 @@ def seeds_for(S, op: str) -> tuple:
 def chapter1(profile: str) -> SimpleNamespace:
     """Chapter 1 (single-task grokking). `base` is the headline run; every operation gets
     `op_budget` steps and the seeds `seeds_for(S, op)`; the weight-decay x train-fraction grid uses
-    `grid_base`."""
+    `grid_base`. The operation runs follow the papers' lead-time protocol (M6) so that Chapter 2 reads
+    their commutator defect from the same runs: `defect_hooks(S)` measures it inline (every
+    `defect_every` steps, K = `defect_K`; training is unchanged) and each run trains 1,000 steps past
+    the stop criterion (`base.steps_after_stop`)."""
     check_profile(profile)
     ops = ("add", "sub", "mul", "x2_y2", "x2_xy_y2", "x3_xy")
     if profile == "smoke":
-        return SimpleNamespace(base=presets.FAST, ops=ops, op_seeds=(42,), control_op_seeds=(42,), op_budget=300,
-                               control_budget=300,
+        base = presets.FAST.replace(max_steps=300, steps_after_stop=100)
+        return SimpleNamespace(base=base, ops=ops, op_seeds=(42,), control_op_seeds=(42,), op_budget=300,
+                               control_budget=300, defect_every=100, defect_K=3,
                                grid_base=presets.FAST.replace(max_steps=1500), weight_decays=[0.3, 1.0],
                                train_fracs=[0.5, 0.7], grid_note="the small test model (p = 31)")
     if profile == "default":
-        # 4,000 steps: 1.05x the slowest grok step of the paper's 12 grokking runs (3,800). Three seeds
+        # 5,000 steps: the slowest grok step of the paper's 12 grokking runs (3,800) plus the protocol's
+        # 1,000 steps after the stop criterion; the non-grokking runs get the same 5,000 steps. Three seeds
         # for the four operations the paper saw grok, one for the two it did not (CPU time).
-        base = presets.SINGLE_TASK.replace(max_steps=4000)
+        base = presets.SINGLE_TASK.replace(max_steps=5000, steps_after_stop=1000)
         return SimpleNamespace(base=base, ops=ops, op_seeds=(42, 137, 2024), control_op_seeds=(42,),
-                               op_budget=4000, control_budget=4000,
+                               op_budget=5000, control_budget=5000, defect_every=100, defect_K=5,
                                grid_base=presets.FAST.replace(max_steps=3000), weight_decays=[0.3, 1.0, 2.0],
                                train_fracs=[0.3, 0.5, 0.7],
                                grid_note="a smaller model (p = 31, d_model = 64) that groks in seconds")
-    return SimpleNamespace(base=presets.SINGLE_TASK, ops=ops, op_seeds=(42, 137, 2024),
-                           control_op_seeds=(42, 137, 2024), op_budget=200_000,
+    return SimpleNamespace(base=presets.SINGLE_TASK.replace(steps_after_stop=1000), ops=ops, op_seeds=(42, 137, 2024),
+                           control_op_seeds=(42, 137, 2024), op_budget=200_000, defect_every=100, defect_K=5,
                            control_budget=50_000, grid_base=presets.SINGLE_TASK.replace(max_steps=100_000),
                            weight_decays=[0.1, 0.3, 1.0, 3.0], train_fracs=[0.3, 0.5, 0.7],
                            grid_note="the papers' model (p = 97)")
+
+
+def defect_hooks(S) -> list:
+    """The inline commutator-defect tracker of the lead-time protocol (papers-spec M6), both formulas."""
+    from grokkit.hooks import DefectTracker
+    return [DefectTracker(every=S.defect_every, K=S.defect_K)]
+
+
+def op_member(S, op: str, seed: int, **changes) -> tuple:
+    """(config, hooks) of Chapter 1's run of `op` (Chapter 2 reuses the same cache entries)."""
+    budget = S.op_budget if changes.get("weight_decay", 1.0) != 0.0 else S.control_budget
+    return S.base.replace(**({"ops": (op,), "seed": seed, "max_steps": budget} | changes)), defect_hooks(S)
 
 
 def say(text: str):
@@ -101,25 +118,33 @@ def fmt_step(step) -> str:
     return "did not grok" if step is None else f"{step:,}"
 
 
+def md_table(header, rows) -> str:
+    """A Markdown table (pass the result to `say`); cells are used as given (format them first)."""
+    line = lambda cells: "| " + " | ".join(str(c) for c in cells) + " |"
+    return "\n".join([line(header), line(["---"] * len(header))] + [line(r) for r in rows])
+
+
 def chapter2(profile: str) -> SimpleNamespace:
     """Chapter 2 (execution subspace, commutator defect). Reuses Chapter 1's operation runs (same
-    configs, so the same cache entries) and adds weight-decay-0 controls (`wd0_ops`), interventions and
-    an LR sweep. `K`: commutator samples per defect measurement (their median)."""
+    configs and hooks, so the same cache entries; their defect was measured inline by the lead-time
+    protocol) and adds weight-decay-0 controls (`wd0_ops`, Chapter 1's control budget), interventions
+    and an LR sweep. `K`: commutator samples per post-hoc defect measurement (ρ, exec/random, kicks);
+    `auc_every`: spacing of the steps at which the defect is scored as a predictor."""
     ch1 = chapter1(profile)
     grok_ops = ("add", "sub", "mul", "x2_y2")
     if profile == "smoke":
-        return SimpleNamespace(ch1=ch1, grok_ops=grok_ops, wd0_ops=("add",), wd0_seeds=(42,), wd0_budget=300, K=3,
+        return SimpleNamespace(ch1=ch1, grok_ops=grok_ops, wd0_ops=("add",), wd0_seeds=(42,), K=3, auc_every=40,
                                strengths=[0.5, 1.0], random_strengths=[1.0], intervention_cap=400,
                                kick_alphas=[100.0], lrs=[1e-3, 3e-3], lr_ops=("add",), lr_seeds=(42,),
                                lr_budget=300, start=100)
     if profile == "default":
-        # Cut to fit 15 minutes: weight-decay-0 controls for two operations, K = 3 defect samples,
+        # Cut to fit 15 minutes: weight-decay-0 controls for two operations, K = 3 post-hoc defect samples,
         # one random-basis strength (s = 0.75: the paper's "no effect up to 0.75"), a 4,500-step cap.
-        return SimpleNamespace(ch1=ch1, grok_ops=grok_ops, wd0_ops=("add", "mul"), wd0_seeds=(42,), wd0_budget=4000, K=3,
+        return SimpleNamespace(ch1=ch1, grok_ops=grok_ops, wd0_ops=("add", "mul"), wd0_seeds=(42,), K=3, auc_every=500,
                                strengths=[0.25, 0.5, 0.75, 1.0], random_strengths=[0.75],
                                intervention_cap=4500, kick_alphas=[200.0], lrs=[5e-4, 1e-3, 3e-3],
                                lr_ops=("add",), lr_seeds=(42,), lr_budget=15_000, start=500)
-    return SimpleNamespace(ch1=ch1, grok_ops=grok_ops, wd0_ops=grok_ops, wd0_seeds=(42, 137, 2024), wd0_budget=50_000, K=9,
+    return SimpleNamespace(ch1=ch1, grok_ops=grok_ops, wd0_ops=grok_ops, wd0_seeds=(42, 137, 2024), K=9, auc_every=500,
                            strengths=[0.25, 0.5, 0.75, 1.0], random_strengths=[0.25, 0.5, 0.75, 1.0],
                            intervention_cap=15_000, kick_alphas=[50.0, 100.0, 200.0, 500.0],
                            lrs=[3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2], lr_ops=grok_ops, lr_seeds=(42, 137, 2024),

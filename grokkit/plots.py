@@ -193,6 +193,55 @@ def defect_overlay(runs_and_defects, labels, onsets=None, ncols: int = 4, title:
     return fig
 
 
+def defect_formulas(panels, title: str = ""):
+    """The defect by both formulas along runs with an inline DefectTracker, one panel per (label, run):
+    exact (solid) and the authors' float32 formula (dashed) on a log axis, the round-off estimate of
+    the authors' value as a grey band from below, and the raw gradient norm ‖g‖ on a second axis."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.4), squeeze=False)
+    for ax, (label, run) in zip(axes.flat, panels):
+        steps, exact = run.series("defect")
+        _, authors = run.series("defect_authors")
+        _, roundoff = run.series("defect_roundoff")
+        _, gnorm = run.series("defect_grad_norm")
+        lo = min(min(exact), min(authors)) / 3
+        ax.fill_between(steps, lo, roundoff, color="0.85", lw=0, label="round-off estimate (authors')")
+        ax.plot(steps, exact, color="#d62728", lw=1.6, label="exact D")
+        ax.plot(steps, authors, color="k", lw=1.1, ls="--", label="authors' formula (float32)")
+        ax.set_yscale("log")
+        ax.set_ylim(lo, max(max(exact), max(authors)) * 2)
+        ax.set_xlabel("step")
+        ax.set_title(label, fontsize=10)
+        t90 = run.grok_step(0.9, 1)[0]
+        if t90 is not None:
+            ax.axvline(t90, color=TASK_COLORS[0], ls=":", lw=1.2, label="t90")
+        ax2 = ax.twinx()
+        ax2.plot(steps, gnorm, color="#2ca02c", lw=1, alpha=0.8, label="‖g‖ (right)")
+        ax2.set_yscale("log")
+        ax2.grid(False)
+        ax2.spines["right"].set_visible(True)
+        ax2.tick_params(labelsize=8, colors="#2ca02c")
+    axes.flat[0].set_ylabel("commutator defect D")
+    h1, l1 = axes.flat[0].get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    axes.flat[0].legend(h1 + h2, l1 + l2, fontsize=7, loc="upper left")
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def auc_by_step(steps, series: dict, n_pos: int, n_neg: int, title: str = ""):
+    """ROC AUC of several predictors ("value at step t") against t; 0.5 = chance (dashed)."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.3))
+    ax.axhline(0.5, color="0.4", ls="--", lw=1)
+    ax.text(steps[0], 0.51, "chance", fontsize=8, color="0.3", va="bottom")
+    for k, (name, ys) in enumerate(series.items()):
+        pts = [(a, b) for a, b in zip(steps, ys) if b is not None and np.isfinite(b)]
+        if pts:
+            ax.plot(*zip(*pts), "o-", color=TASK_COLORS[k % len(TASK_COLORS)], label=name, ms=4, lw=1.4)
+    ax.set_ylim(-0.03, 1.03)
+    return _finish(fig, ax, "step t (all before the earliest grok)", f"ROC AUC ({n_pos} grok / {n_neg} not)", title)
+
+
 def fractions_over_training(steps, series: dict, expected: dict | None = None, ylabel: str = "‖Bᵀδ‖ / ‖δ‖",
                             title: str = ""):
     """Lines of a per-checkpoint quantity for several bases; dashed lines = random expectations."""

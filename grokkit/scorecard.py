@@ -55,8 +55,9 @@ def render(results: Path = RESULTS) -> str:
     for t, e in entries:
         ours = summary(e["measured"], 110) if e else "—"
         scale = f"{e['profile']}: {e.get('scale', '')}" if e else "—"
+        noted = bool(e and t.note and t.note(e["measured"]))
         out.append(f"| {{ref}}`{t.id} <scorecard-{t.id:02d}>` | {_cell(t.claim)} | {_cell(t.paper)} | {_cell(ours)} | "
-                   f"{_cell(scale)} | **{verdict[t.id]}** |")
+                   f"{_cell(scale)} | **{verdict[t.id]}**{' (see its note)' if noted else ''} |")
     out += _timings(results)
     out += ["", "## The verdict rule", "",
             "Each target asks a few yes/no questions built from the paper's numbers (listed under each target "
@@ -81,6 +82,9 @@ def render(results: Path = RESULTS) -> str:
         out += [f"*Verdict:* **{e['verdict']}** — profile `{e['profile']}`, {e.get('scale', '')}; measured on "
                 f"{where}, grokkit {e.get('grokkit_version')}, commit `{str(commit)[:10]}`"
                 + (f", {e['wall_time_s']:.0f} s" if isinstance(e.get("wall_time_s"), (int, float)) else "") + ".", ""]
+        note = t.note(e["measured"]) if t.note else None
+        if note:
+            out += [f"*Note:* {note}", ""]
         out += [f"* {MARK[c['passed']]} {c['question']}" for c in e["checks"]] + [""]
         out += ["```text", json.dumps(e["measured"], indent=None, default=str)[:1500], "```", ""]
     return "\n".join(out)

@@ -38,6 +38,7 @@ class Target:
     measure: Callable[[str], dict] | None  # profile -> {"measured": {...}, "scale": str, ...}
     checks: Callable[[dict], list] | None  # measured -> [(question, True | False | None), ...]
     profiles: tuple[str, ...] = ("smoke", "default", "paper")
+    note: Callable[[dict], str | None] | None = None  # measured -> a sentence the scorecard prints under the verdict
 
     @property
     def name(self) -> str:
@@ -145,14 +146,31 @@ def _m_defect_init(profile):
         cfg = base.replace(seed=seed)
         torch.manual_seed(seed)
         model = build_model(cfg).train()
-        vals[str(seed)] = commutator_defect(model, dataset_for(cfg), K=9, eta=1e-3,
-                                            generator=torch.Generator().manual_seed(seed)).median
+        d = commutator_defect(model, dataset_for(cfg), K=9, eta=1e-3, generator=torch.Generator().manual_seed(seed))
+        d64 = commutator_defect(model.double(), dataset_for(cfg), K=9, eta=1e-3,
+                                generator=torch.Generator().manual_seed(seed))  # same batches, float64
+        vals[str(seed)] = {"exact": d.median_exact, "authors": d.median_authors, "float64": d64.median_exact,
+                           "roundoff_estimate": d.median_roundoff}
     return {"measured": {"defect_by_seed": vals}, "configs": [base.replace(seed=s).key() for s in (42, 137, 2024)],
-            "scale": "the papers' model at initialisation, add, K = 9, η = 1e-3, 3 seeds"}
+            "scale": "the papers' model at initialisation, add, K = 9, η = 1e-3, 3 seeds, both formulas (float32) and float64"}
 
 
 def _c_defect_init(m):
-    return [("median defect at initialisation in 1.7–2.4 (3 seeds)", _all_within(list(m["defect_by_seed"].values()), 1.7, 2.4))]
+    v = m["defect_by_seed"].values()
+    return [("authors' formula (float32): median defect at initialisation in 1.7–2.4 (3 seeds)",
+             _all_within([x["authors"] for x in v], 1.7, 2.4)),
+            ("exact arithmetic: median defect at initialisation in 1.7–2.4 (3 seeds)",
+             _all_within([x["exact"] for x in v], 1.7, 2.4))]
+
+
+def _n_defect_init(m):
+    v = list(m["defect_by_seed"].values())
+    au, ex, f64 = ([x[k] for x in v] for k in ("authors", "exact", "float64"))
+    if not (all(1.7 <= a <= 2.4 for a in au) and max(ex) < 1.7 / 3):
+        return None
+    return (f"The paper's number is a float32 artefact: the authors' formula reproduces it ({min(au):.2f}–{max(au):.2f}), "
+            f"exact arithmetic refutes it ({min(ex):.3f}–{max(ex):.3f} in float32 with the direct formula, "
+            f"{min(f64):.3f}–{max(f64):.3f} in float64, same batches).")
 
 
 # --- 4-5: single-task grokking, trained here (or stored GPU runs at the paper profile) ------------
@@ -164,7 +182,7 @@ def _model_name(profile):
 def _single_runs(profile, ops, seeds_of):
     from grokkit.sweep import run_many
     S = book.chapter1(profile)
-    members = [(S.base.replace(ops=(op,), seed=s, max_steps=S.op_budget), ()) for op in ops for s in seeds_of(S, op)]
+    members = [book.op_member(S, op, s) for op in ops for s in seeds_of(S, op)]
     runs, _, _ = run_many(members, progress=True)
     return S, members, runs
 
@@ -205,9 +223,8 @@ def _m_controls(profile):
         return {"measured": {"best_test_acc": best, "budget": runs[0]["config"]["max_steps"]}, **_gpu_prov(runs),
                 "scale": "x2_xy_y2 and x3_xy, 3 seeds, 20k steps, one H200 (add at weight decay 0 not run there)"}
     S = book.chapter1(profile)
-    members = [(S.base.replace(ops=(op,), seed=s, max_steps=S.op_budget), ()) for op in ("x2_xy_y2", "x3_xy")
-               for s in book.seeds_for(S, op)]
-    members += [(S.base.replace(weight_decay=0.0, max_steps=S.control_budget), ())]
+    members = [book.op_member(S, op, s) for op in ("x2_xy_y2", "x3_xy") for s in book.seeds_for(S, op)]
+    members += [book.op_member(S, "add", S.op_seeds[0], weight_decay=0.0)]
     runs, _, _ = run_many(members, progress=True)
     best = {f"{c.ops[0]}{' wd 0' if c.weight_decay == 0 else ''} seed {c.seed}": max(max(a) for a in r.history["test_acc"])
             for (c, _), r in zip(members, runs)}
@@ -233,8 +250,8 @@ def _from(stem, keys, scale):
 
 def _scale1(profile, measured=None):
     S = book.chapter1(profile)
-    return (f"{_model_name(profile)}: 4 grokking ops × "
-            f"{len(S.op_seeds)} seeds, {S.op_budget:,} steps")
+    return (f"{_model_name(profile)}: 4 grokking ops × {len(S.op_seeds)} seeds, {S.op_budget:,}-step cap, "
+            f"defect inline every {S.defect_every} steps (K = {S.defect_K}), both formulas")
 
 
 def _c_pc1(m):
@@ -244,19 +261,28 @@ def _c_pc1(m):
             ("non-grokking ops: layer-0 PC1 within 42–49% (±5)", None if n is None else 37 <= n[0] and n[1] <= 54)]
 
 
+_BOTH = (("exact", ""), ("authors' formula", "_authors"))
+
+
 def _c_rho(m):
-    r = m["rho_min"]
-    return [("ρ ≥ 0.999 at every checkpoint", _within(r, 0.999, 1.0001)),
-            ("ρ ≥ 0.9999 at every checkpoint (the paper's bound)", _within(r, 0.9999, 1.0001))]
+    out = []
+    for name, sfx in _BOTH:
+        r = m.get(f"rho_min{sfx}")
+        out += [(f"{name}: ρ ≥ 0.999 at every checkpoint", _within(r, 0.999, 1.0001)),
+                (f"{name}: ρ ≥ 0.9999 at every checkpoint (the paper's bound)", _within(r, 0.9999, 1.0001))]
+    return out
 
 
 def _c_lead(m):
-    leads = [x for x in (m["leads"] or []) if x is not None]
-    return [("12/12 runs: defect onset before grokking", None if not m["sign_test"] else
-             m["sign_test"][0] == m["sign_test"][1] == 12),
-            ("mean lead in 600–1600 steps", _within(float(np.mean(leads)), 600, 1600) if leads else None),
-            ("defect growth ≥ 513× in every grokking run", _within(m["defect_growth_grok_min"], 513, math.inf)),
-            ("defect growth ≤ 47× in every non-grokking run", _within(m["defect_growth_nongrok_max"], 0, 47))]
+    out = []
+    for name, sfx in _BOTH:
+        leads = [x for x in (m.get(f"leads{sfx}") or []) if x is not None]
+        sign = m.get(f"sign_test{sfx}")
+        out += [(f"{name}: 12/12 runs: defect onset before grokking", None if not sign else sign[0] == sign[1] == 12),
+                (f"{name}: mean lead in 600–1600 steps", _within(float(np.mean(leads)), 600, 1600) if leads else None),
+                (f"{name}: defect growth ≥ 513× in every grokking run", _within(m.get(f"defect_growth_grok_min{sfx}"), 513, math.inf)),
+                (f"{name}: defect growth ≤ 47× in every non-grokking run", _within(m.get(f"defect_growth_nongrok_max{sfx}"), 0, 47))]
+    return out
 
 
 def _c_projection(m):
@@ -277,16 +303,26 @@ def _c_kicks(m):
 
 
 def _c_exec(m):
-    return [("exec/random ratio in memorisation (weight-SVD basis) in 1.7–2.9", _within(m["exec_random_svd_memorisation"], 1.7, 2.9))]
+    out = []
+    for name, sfx in _BOTH:
+        v = m.get(f"exec_random_svd_memorisation{sfx}")
+        vals = list(v.values()) if isinstance(v, dict) else ([v] if v is not None else None)
+        out.append((f"{name}: exec/random ratio in memorisation (weight-SVD basis) in 1.7–2.9 for every grokking op",
+                    _all_within(vals, 1.7, 2.9)))
+    return out
 
 
 def _c_power(m):
-    f = m["lead_power_law"]
-    if not f:
-        return [("α consistent with 1.27 (within 2 s.e.)", None), ("R² ≥ 0.9", None)]
-    se = math.hypot(f["se"] or 0.0, 0.03)
-    return [("α consistent with 1.27 (within 2 combined s.e.)", abs(f["alpha"] - 1.27) <= 2 * se),
-            ("R² ≥ 0.9 (paper 0.97)", f["r2"] >= 0.9)]
+    out = []
+    for name, sfx in _BOTH:
+        f = m.get(f"lead_power_law{sfx}")
+        if not f:
+            out += [(f"{name}: α consistent with 1.27 (within 2 combined s.e.)", None), (f"{name}: R² ≥ 0.9", None)]
+            continue
+        se = math.hypot(f["se"] or 0.0, 0.03)
+        out += [(f"{name}: α consistent with 1.27 (within 2 combined s.e.)", abs(f["alpha"] - 1.27) <= 2 * se),
+                (f"{name}: R² ≥ 0.9 (paper 0.97)", f["r2"] >= 0.9)]
+    return out
 
 
 def _mean_steps(d):
@@ -436,7 +472,7 @@ TARGETS: list[Target] = [
            "exact: σ_i − ηλ; L2: (1−ηλ)σ_i; NS5 deviates for small σ_i; polar factor has a tangential part",
            f"{LI} §3", CH5, _m_lrd_action, _c_lrd_action),
     Target(3, "defect-at-init", "Commutator defect at initialisation", "D ≈ 1.7–2.4", f"{X1} §3", CH2,
-           _m_defect_init, _c_defect_init),
+           _m_defect_init, _c_defect_init, note=_n_defect_init),
     Target(4, "single-task-grokking", "Single-task grokking (add, sub, mul, x2_y2)",
            "add t90 ≈ 2.5–3.2k, t98×3 ≈ 2.8–3.4k; all four within 1.8–3.9k", f"{X1} §4", CH1, _m_single, _c_single),
     Target(5, "controls-do-not-grok", "Controls do not grok (wd 0; x2_xy_y2, x3_xy)",
@@ -445,10 +481,12 @@ TARGETS: list[Target] = [
            "layer 0: 67.5–83.1% (grokking); 42–49% (non-grokking ops)", f"{X1} §4.1", CH2,
            _from(CH2, ["pc1_layer0_range_grokking", "pc1_layer0_range_nongrokking"], _scale1), _c_pc1),
     Target(7, "rho-one", "Commutator almost entirely outside the execution subspace",
-           "ρ ≥ 0.9999 at every checkpoint", f"{X1} §4.3", CH2, _from(CH2, ["rho_min"], _scale1), _c_rho),
+           "ρ ≥ 0.9999 at every checkpoint", f"{X1} §4.3", CH2, _from(CH2, ["rho_min", "rho_min_authors"], _scale1), _c_rho),
     Target(8, "defect-precedes", "Defect onset precedes generalisation",
            "12/12 positive; lead 600–1600, mean 1117; growth ≥ 513× (grok) vs ≤ 47× (non-grok)", f"{X1} §4.4", CH2,
-           _from(CH2, ["leads", "sign_test", "defect_growth_grok_min", "defect_growth_nongrok_max"], _scale1), _c_lead),
+           _from(CH2, [f"{k}{sfx}" for _, sfx in _BOTH for k in ("leads", "sign_test", "defect_growth_grok_min",
+                                                                  "defect_growth_nongrok_max", "defect_growth_pregrok_max")],
+                 _scale1), _c_lead),
     Target(9, "lrd-rank-collapse", "LRD collapses the Q/K rank before grokking",
            "Q/K stable rank 33 → < 5 by ~400 steps; L2 stays ~25; LRD val → ~1.0 by ~3000, L2 flat ~0.5",
            f"{LI} (code A)", CH5, _from(CH5, ["mechanism"], lambda p, m: "the mechanism runs (p = 113, f = 0.5)"
@@ -469,7 +507,8 @@ TARGETS: list[Target] = [
            _c_kicks),
     Target(13, "exec-random-ratio", "The defect is larger along the execution subspace than along random ones",
            "1.7–2.9× in memorisation (weight-SVD basis)", f"{X1} §4.3", CH2,
-           _from(CH2, ["exec_random_svd_memorisation", "exec_random_pca_whole_run"], _scale1), _c_exec),
+           _from(CH2, ["exec_random_svd_memorisation", "exec_random_svd_memorisation_authors", "exec_random_pca_whole_run"],
+                 _scale1), _c_exec),
     Target(14, "dual-task-grokking", "Dual-task grokking", "t98 ≈ 9.6–16.3k (add ≈ mul); ρ ≈ 1.000", f"{X2} §3", CH3,
            _m_dual, _c_dual),
     Target(15, "reconstruction-variants", "Trajectory-PCA reconstruction depends on the centring",
@@ -496,7 +535,7 @@ TARGETS: list[Target] = [
     Target(22, "tri-task-lead", "Tri-task defect lead across weight decay", "27/27 positive; lead fraction ≈ 0.83/0.77/0.96",
            f"{X2} §3", None, None, _not_run("27/27 leads positive", "lead fractions ≈ 0.83 / 0.77 / 0.96")),
     Target(23, "lead-power-law", "Lead time scales as a power of the grok time", "α = 1.27 ± 0.03, R² 0.97 (n = 43)",
-           f"{X1} §4.4", CH2, _from(CH2, ["lead_power_law"], lambda p, m: f"chapter 2: {(m['lead_power_law'] or {}).get('n', 0)} runs "
+           f"{X1} §4.4", CH2, _from(CH2, ["lead_power_law", "lead_power_law_authors"], lambda p, m: f"chapter 2: {(m['lead_power_law'] or {}).get('n', 0)} runs "
                                          "(learning-rate sweep plus the chapter-1 runs)"), _c_power),
     Target(24, "paper1-scaling", "Holographic findings at 1.15M and 2.2M parameters",
            "3–5 uncentred PCs give ≥ 95%; per-matrix SVD needs ≳ 80/128", f"{X3}", CH4, None,

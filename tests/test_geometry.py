@@ -81,6 +81,99 @@ def test_vectorised_samples_equal_separate_samples():
     assert together.median == pytest.approx(float(together.values.median()))
 
 
+def test_authors_formula_is_float32_round_off_at_initialisation():
+    """The papers' model at initialisation: in float32 the authors' formula gives ~10x the exact defect
+    (the round-off of θ_AB and θ_BA as parameter vectors); in float64 the two agree, and float32 exact
+    agrees with float64. One call returns both values from the same gradients."""
+    cfg = gk.presets.SINGLE_TASK
+    torch.manual_seed(42)
+    model = gk.build_model(cfg).train()
+    data = gk.data.dataset_for(cfg)
+    gen = lambda: torch.Generator().manual_seed(0)
+    d32 = commutator_defect(model, data, K=3, generator=gen())
+    assert 5 < d32.median_authors / d32.median_exact < 20
+    # the round-off estimate is of the size of the measured error, and an upper estimate of it
+    err, est = d32.authors_error, d32.roundoff
+    assert torch.all(err < est) and torch.all(est < 10 * err)
+    assert torch.allclose(d32.authors ** 2, d32.exact ** 2 + err ** 2, rtol=0.3)  # error ~ orthogonal to δ
+    d64 = commutator_defect(model.double(), data, K=3, generator=gen())
+    assert torch.allclose(d64.authors, d64.exact, rtol=1e-8)
+    assert torch.allclose(d32.exact.double(), d64.exact, rtol=1e-3)  # the exact formula needs no float64
+    assert float(d64.roundoff.max()) < 1e-6
+
+
+def test_one_call_gives_both_formulas_from_the_same_gradients():
+    cfg, model, data = _small()
+    model = model.float()
+    g = torch.Generator().manual_seed(5)
+    idx = tuple(data.train_idx[torch.randint(len(data.train_idx), (3, 16), generator=g)] for _ in range(2))
+    ex = commutator_defect(model, data, K=3, batches=idx)
+    au = commutator_defect(model, data, K=3, batches=idx, formula="authors")
+    assert torch.equal(ex.exact, au.exact) and torch.equal(ex.authors, au.authors)
+    assert torch.equal(ex.values, ex.exact) and torch.equal(au.values, au.authors)
+    assert torch.equal(au.deltas, au.authors_deltas) and torch.equal(ex.deltas, ex.exact_deltas)
+    assert ex.median == ex.median_exact and au.median == au.median_authors
+    # the authors' δ is literally θ_AB − θ_BA of float32 parameter vectors
+    theta = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+    assert torch.allclose(au.authors_deltas, ex.exact_deltas, atol=8 * float(torch.finfo(torch.float32).eps * theta.abs().max()))
+    with pytest.raises(ValueError, match="formula"):
+        commutator_defect(model, data, K=1, batches=idx, formula="float64")
+
+
+def _find_spike_step(records, threshold_factor=10, min_defect=20):
+    """The authors' onset rule, transcribed from their lead-time script (grok_commutator_analysis)."""
+    if len(records) < 3:
+        return None
+    baseline = max(float(np.median([r["defect_median"] for r in records[:3]])), 0.1)
+    for i in range(2, len(records)):
+        d = records[i]["defect_median"]
+        if d > threshold_factor * baseline and d > min_defect:
+            return records[i]["step"]
+    return None
+
+
+@pytest.mark.parametrize("series", [
+    [0.2, 30.0, 0.3, 0.3, 25.0],          # a spike in the 2nd measurement is never an onset
+    [0.05, 0.05, 0.05, 21.0, 50.0],       # baseline floored at 0.1, then D > 20 decides
+    [3.0, 2.0, 2.5, 24.0, 26.0, 90.0],    # 10x baseline (25) decides, not the floor
+    [1.0, 1.0, 30.0, 30.0],               # the third measurement may be the onset
+    [0.1, 50.0],                          # fewer than three measurements
+    [5.0] * 10,
+])
+def test_onset_rule_equals_the_authors_function(series):
+    steps = [100 * i for i in range(len(series))]
+    ours = G.defect_onset(steps, series)
+    theirs = _find_spike_step([{"step": s, "defect_median": d} for s, d in zip(steps, series)])
+    assert ours == theirs
+
+
+def test_defect_summary_separates_pre_and_post_grokking():
+    steps = list(range(0, 1000, 100))
+    d = [0.2, 0.3, 0.25, 1, 5, 30, 60, 500, 900, 800]
+    s = G.defect_summary(steps, d, t_grok=700)
+    assert s.baseline == 0.25 and s.peak == 900 and s.peak_pre_grok == 60
+    assert s.growth == pytest.approx(3600) and s.growth_pre_grok == pytest.approx(240)
+    assert s.onset == 500 and s.lead == 200
+    never = G.defect_summary(steps, d, t_grok=None)
+    assert never.peak_pre_grok == 900 and never.lead is None
+
+
+def test_auc_by_step_scores_a_predictor():
+    # two grokking runs whose score rises early, two that do not; a tie at step 100
+    runs = [([0, 100, 200], [1, 5, 50]), ([0, 100, 200], [1, 4, 40]), ([0, 100, 200], [1, 5, 3]), ([0, 100], [1, 1])]
+    res = G.auc_by_step(runs, [True, True, False, False], [0, 100, 200, 50])
+    assert [a.step for a in res] == [0, 100, 200, 50]
+    assert res[0].auc == 0.5 and res[2].auc == 1.0  # all tied; then perfect separation
+    assert res[1].auc == pytest.approx(0.625)  # 5 vs (5, 1) and 4 vs (5, 1): (0.5 + 1 + 0 + 1) / 4
+    assert res[3].auc == 0.5 and (res[2].n_pos, res[2].n_neg) == (2, 2)  # step 50 reads the step-0 values
+    empty = G.auc_by_step(runs[:2], [True, True], [100])
+    assert math.isnan(empty[0].auc) and empty[0].n_neg == 0
+    assert G.steps_before(2300, every=500) == [500, 1000, 1500, 2000]
+    assert G.onset_indicator([0, 100, 200], 100) == ([0, 100, 200], [0.0, 1.0, 1.0])
+    with pytest.raises(ValueError):
+        G.auc_by_step(runs, [True], [0])
+
+
 def test_bases_are_orthonormal_and_live_where_they_should():
     run = gk.train(gk.presets.FAST.replace(max_steps=100, stop_threshold=None), progress=False)
     model = run.model()
@@ -121,6 +214,8 @@ def test_defect_tracker_observes_without_changing_training():
     assert tracked.history == plain.history
     steps, values = tracked.series("defect")
     assert steps == [0, 20, 40, 60] and all(v > 0 for v in values)
+    for name in ("defect_authors", "defect_roundoff", "defect_grad_norm"):  # both formulas, every measurement
+        assert tracked.series(name)[0] == steps and all(v > 0 for v in tracked.series(name)[1])
 
 
 def test_kicks_move_theta_orthogonally_to_the_basis():

@@ -81,7 +81,15 @@ def test_chapter2_records_its_measurements(book):
     assert 0.99 < m["rho_min"] <= 1.0  # dimension alone puts the commutator outside a 16-dim subspace
     assert m["exec_random_pca_whole_run"] > 0
     assert set(m["suppression_pca"]) == {"0.5", "1.0"} and set(m["kicks"]) == {"commutator", "random"}
-    assert m["sign_test"][0] <= m["sign_test"][1]
+    assert m["sign_test"][0] <= m["sign_test"][1] and m["sign_test_authors"][0] <= m["sign_test_authors"][1]
+    # both formulas from the inline tracker: at step 0 the authors' float32 value is round-off-inflated
+    assert m["defect_init_exact"] == m["defect_at_step0"] and m["defect_init_authors"][0] > 2 * m["defect_init_exact"][1]
+    assert m["defect_table_add"][0]["step"] == 0 and {"exact", "authors", "grad_norm", "roundoff"} <= set(m["defect_table_add"][0])
+    assert 0.99 < m["rho_min_authors"] <= 1.0 and set(m["exec_random_svd_memorisation"]) == {"add", "sub", "mul", "x2_y2"}
+    auc = m["defect_auc"]
+    assert auc["n_pos"] + auc["n_neg"] == 8 and {"defect (exact)", "weight norm ‖θ‖", "train loss"} <= set(auc)
+    assert all(len(v) == len(auc["steps"]) for k, v in auc.items() if k not in ("steps", "n_pos", "n_neg"))
+    assert len(m["defect_claims"]) == 6
 
 
 def test_chapter3_records_its_measurements(book):

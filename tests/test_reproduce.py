@@ -50,7 +50,18 @@ def test_cheap_targets_run_live_and_match_the_stored_results(tmp_path, name):
 def test_defect_values_are_finite_and_positive(tmp_path):
     e = reproduce.run("3", "smoke", results=tmp_path)
     assert e["verdict"] == "not yet run"  # smoke results are never judged
-    assert all(0 < v < 100 for v in e["measured"]["defect_by_seed"].values())
+    for v in e["measured"]["defect_by_seed"].values():
+        assert all(0 < v[k] < 100 for k in ("exact", "authors", "float64"))
+        assert v["exact"] == pytest.approx(v["float64"], rel=1e-3) and v["authors"] > v["exact"]
+
+
+def test_defect_at_init_is_judged_under_both_formulas():
+    t = get("3")
+    au = {"1": {"exact": 0.22, "authors": 2.3, "float64": 0.22}, "2": {"exact": 0.21, "authors": 1.9, "float64": 0.21}}
+    checks = t.checks({"defect_by_seed": au})
+    assert [ok for _, ok in checks] == [True, False] and "float32 artefact" in t.note({"defect_by_seed": au})
+    same = {"1": {"exact": 2.0, "authors": 2.0, "float64": 2.0}}
+    assert [ok for _, ok in t.checks({"defect_by_seed": same})] == [True, True] and t.note({"defect_by_seed": same}) is None
 
 
 def test_corrupt_result_is_detected(tmp_path):
@@ -68,4 +79,4 @@ def test_scorecard_page_is_generated_from_results():
     for t in TARGETS:
         e = reproduce.best_entry(t)
         row = next(line for line in page.splitlines() if line.startswith(f"| {{ref}}`{t.id} <"))
-        assert row.endswith(f"**{e['verdict'] if e else 'not yet run'}** |")
+        assert re.search(rf"\*\*{e['verdict'] if e else 'not yet run'}\*\*( \(see its note\))? \|$", row), row

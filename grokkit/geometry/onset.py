@@ -1,8 +1,9 @@
 """Defect onset, lead time, sign test and power-law fits (papers-spec M6, §3.2, §2.2).
 
 Two onset rules are used in the papers; both are parameters of `defect_onset`:
-  * single-task and tri-task (M6): baseline = max(0.1, median of the first 3 measurements);
-    onset = first measurement with D > 10 x baseline AND D > 20 (factor=10, floor=20, first=3);
+  * single-task and tri-task (M6, the authors' `find_spike_step`): baseline = max(0.1, median of the
+    first 3 measurements); onset = first measurement FROM THE THIRD ON with D > 10 x baseline AND
+    D > 20 (factor=10, floor=20, first=3, scan_from=2: the first two are never onsets);
   * dual-task weight-decay comparison (§3.2): baseline = median of the first 30% of measurements
     (at least 3); onset = first of 3 consecutive measurements with D > 3 x baseline
     (factor=3, floor=0, first=0.3, sustain=3).
@@ -16,18 +17,51 @@ import numpy as np
 
 
 def defect_onset(steps, defects, *, factor: float = 10.0, floor: float = 20.0, first: float = 3,
-                 sustain: int = 1, min_baseline: float = 0.1):
+                 sustain: int = 1, min_baseline: float = 0.1, scan_from: int | None = None):
     """Step of the defect onset (None if never). `first`: an int counts measurements, a float < 1
-    is a fraction of them (at least 3)."""
+    is a fraction of them (at least 3). `scan_from`: index of the first measurement that may be an
+    onset (default: 2 for the M6 rule, int `first`, as the authors' code; 0 for the fractional rule).
+    Fewer than 3 measurements: None (as the authors' code)."""
     d = list(defects)
+    if len(d) < 3:
+        return None
     n_base = int(first) if first >= 1 else max(3, int(math.ceil(first * len(d))))
     baseline = max(min_baseline, float(np.median(d[:n_base])))
+    start = (2 if first >= 1 else 0) if scan_from is None else scan_from
     run = 0
     for i, (s, v) in enumerate(zip(steps, d)):
+        if i < start:
+            continue
         run = run + 1 if (v > factor * baseline and v > floor) else 0
         if run >= sustain:
             return steps[i - sustain + 1]
     return None
+
+
+@dataclass
+class DefectSummary:
+    """One defect series read the papers' way (M6), against the run's t90."""
+    d0: float  # the first measurement (step 0)
+    baseline: float  # max(0.1, median of the first 3)
+    peak: float  # max over the whole run (includes post-grokking values, as the papers)
+    peak_pre_grok: float  # max over measurements before t90 (the whole run if it never groks)
+    growth: float  # peak / baseline (the papers' growth ratio)
+    growth_pre_grok: float  # peak_pre_grok / baseline
+    onset: int | None
+    t_grok: int | None  # t90
+    lead: int | None  # t90 − onset
+
+
+def defect_summary(steps, defects, t_grok) -> DefectSummary:
+    """Baseline, peak, growth ratio (whole run and before t90), onset (M6 rule) and lead of a series."""
+    d = [float(x) for x in defects]
+    if not d:
+        raise ValueError("an empty defect series")
+    base = max(0.1, float(np.median(d[:3])))
+    pre = [v for s, v in zip(steps, d) if t_grok is None or s < t_grok] or d[:1]
+    onset = defect_onset(steps, d)
+    lead = lead_time(onset, t_grok)
+    return DefectSummary(d[0], base, max(d), max(pre), max(d) / base, max(pre) / base, onset, t_grok, lead.lead)
 
 
 @dataclass
