@@ -105,16 +105,33 @@ class Run:
         t = self.tensors[name]
         return t["step"], t["value"]
 
-    def attention_trajectory(self) -> tuple[torch.Tensor, dict]:
-        """(steps, {(layer, "W_Q"...): (S, d, d)}) from the attention snapshots."""
+    @property
+    def stop_step(self) -> int | None:
+        """The step at which the stop criterion was met (None if never): a run with
+        `steps_after_stop` trains past it (the lead-time protocol)."""
+        c = self.config
+        if c.stop_threshold is None:
+            return None
+        steps = self.grok_step(c.stop_threshold, c.stop_patience)
+        return None if any(s is None for s in steps) else max(steps)
+
+    def attention_trajectory(self, until: int | str | None = "stop") -> tuple[torch.Tensor, dict]:
+        """(steps, {(layer, "W_Q"...): (S, d, d)}) from the attention snapshots.
+
+        until: "stop" (default) keeps the snapshots up to the stop criterion's step, as the papers'
+        trajectory PCA (M1: "from init to the early-stop step"), so the 1,000 steps a lead-time run
+        trains past it do not enter; an int keeps steps <= it; None keeps all."""
         names = [n for n in self.tensors if n.startswith("attn/")]
         if not names:
             raise KeyError("this run recorded no attention snapshots (snapshot_every=0)")
+        steps = self.tensors[names[0]]["step"]
+        last = self.stop_step if until == "stop" else until
+        keep = slice(None) if last is None else slice(0, int((steps <= last).sum()))
         out = {}
         for n in names:
             layer, mat = n[len("attn/L"):].split(".")
-            out[(int(layer), mat)] = self.tensors[n]["value"]
-        return self.tensors[names[0]]["step"], out
+            out[(int(layer), mat)] = self.tensors[n]["value"][keep]
+        return steps[keep], out
 
     def model(self, device="cpu"):
         """The final model, rebuilt from the stored config and weights."""
