@@ -44,7 +44,7 @@ def chapter1(profile: str) -> SimpleNamespace:
     check_profile(profile)
     ops = ("add", "sub", "mul", "x2_y2", "x2_xy_y2", "x3_xy")
     if profile == "smoke":
-        base = presets.FAST.replace(max_steps=300, steps_after_stop=100)
+        base = presets.FAST.replace(steps_after_stop=100)  # the headline run; operation runs: op_budget
         return SimpleNamespace(base=base, ops=ops, op_seeds=(42,), control_op_seeds=(42,), op_budget=300,
                                control_budget=300, defect_every=100, defect_K=3,
                                grid_base=presets.FAST.replace(max_steps=1500), weight_decays=[0.3, 1.0],
