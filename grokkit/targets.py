@@ -146,8 +146,9 @@ def _m_defect_init(profile):
         cfg = base.replace(seed=seed)
         torch.manual_seed(seed)
         model = build_model(cfg).train()
-        d = commutator_defect(model, dataset_for(cfg), K=9, eta=1e-3, generator=torch.Generator().manual_seed(seed))
-        d64 = commutator_defect(model.double(), dataset_for(cfg), K=9, eta=1e-3,
+        data = dataset_for(cfg)
+        d = commutator_defect(model, data, K=9, eta=1e-3, generator=torch.Generator().manual_seed(seed))
+        d64 = commutator_defect(model.double(), data, K=9, eta=1e-3,
                                 generator=torch.Generator().manual_seed(seed))  # same batches, float64
         vals[str(seed)] = {"exact": d.median_exact, "authors": d.median_authors, "float64": d64.median_exact,
                            "roundoff_estimate": d.median_roundoff}
