@@ -1,7 +1,7 @@
 """Run reproduction targets and store their results: `python -m grokkit reproduce TARGET --profile P`.
 
 `results/<NN-slug>.json` holds one entry per profile measured: the measured numbers, the paper's,
-the checks and verdict (grokkit.targets.judge), config hashes (run-cache keys), grokkit version,
+the checks (number / coverage) and the verdict with its qualifier (grokkit.verdict.judge), config hashes (run-cache keys), grokkit version,
 git commit, device, wall time. Writes are atomic. Nothing in results/ is typed by hand.
 """
 from __future__ import annotations
@@ -12,9 +12,12 @@ import time
 from pathlib import Path
 
 from grokkit.chapters import RESULTS, provenance
-from grokkit.targets import TARGETS, Target, get, judge
+from grokkit.targets import TARGETS, Target, get
+from grokkit.verdict import as_check, judge
 
-SCALE_ORDER = ("smoke", "default", "paper")  # larger profiles take precedence on the scorecard
+# later profiles take precedence on the scorecard: cpu-full re-runs a target at the paper's coverage
+# (including what the GPU session stored for it, where it has any)
+SCALE_ORDER = ("smoke", "default", "paper", "cpu-full")
 
 
 def result_path(t: Target, results: Path = RESULTS) -> Path:
@@ -31,12 +34,15 @@ def load(t: Target, results: Path = RESULTS) -> dict:
         raise ValueError(f"{path} is corrupt ({e}); delete it and rerun the target") from e
 
 
-def evaluate(t: Target, measured: dict | None, profile: str) -> tuple[list, str]:
-    """The checks and verdict for `measured` (smoke results are never judged)."""
+def evaluate(t: Target, measured: dict | None, profile: str) -> tuple[list, dict]:
+    """The checks (as dicts) and the verdict {"verdict", "reasons"} for `measured` (smoke is never judged)."""
     if measured is None or t.checks is None:
-        return [], "not yet run"
-    checks = [(q, None if ok is None else bool(ok)) for q, ok in t.checks(measured)]
-    return checks, ("not yet run" if profile == "smoke" else judge(checks))
+        return [], {"verdict": "not yet run", "reasons": []}
+    checks = [as_check(c) for c in t.checks(measured)]
+    v = judge(checks)
+    if profile == "smoke":
+        return [c.as_dict() for c in checks], {"verdict": "not yet run", "reasons": ["smoke profile: never judged"]}
+    return [c.as_dict() for c in checks], {"verdict": v.verdict, "reasons": list(v.reasons)}
 
 
 def run(target: str | Target, profile: str = "default", results: Path = RESULTS) -> dict:
@@ -52,7 +58,7 @@ def run(target: str | Target, profile: str = "default", results: Path = RESULTS)
     entry = {"target": t.name, "claim": t.claim, "paper": t.paper, "source": t.source, "profile": profile,
              **provenance(), "wall_time_s": round(time.perf_counter() - t0, 1),
              **{k: v for k, v in out.items() if k != "measured"}, "measured": out["measured"],
-             "checks": [{"question": q, "passed": ok} for q, ok in checks], "verdict": verdict}
+             "checks": checks, **verdict}
     timed_elsewhere = out.get("wall_time_s") or (out.get("from_chapter") or {}).get("wall_time_s")
     if timed_elsewhere:  # the training was timed elsewhere (a GPU session, the chapter's execution)
         entry["wall_time_s"] = timed_elsewhere
@@ -72,16 +78,19 @@ def best_entry(t: Target, results: Path = RESULTS) -> dict | None:
     for p in reversed(SCALE_ORDER):
         if p in profiles:
             e = dict(profiles[p])
-            checks, e["verdict"] = evaluate(t, e["measured"], p)
-            e["checks"] = [{"question": q, "passed": ok} for q, ok in checks]
-            return e
+            e["checks"], verdict = evaluate(t, e["measured"], p)
+            return e | verdict
     return None
 
 
 def list_targets() -> str:
-    lines = [f"{'target':32s} {'verdict (stored)':18s} claim"]
+    """Every target with its verdict under today's rule, the profile it rests on, and the qualifier."""
+    lines = [f"{'target':32s} {'verdict':28s} {'profile':9s} why / qualifier"]
     for t in TARGETS:
         e = best_entry(t)
-        v = "not yet run" if e is None else f"{e['verdict']} ({e['profile']})"
-        lines.append(f"{t.name:32s} {v:18s} {t.claim}" + ("" if t.measure else "  [not implemented: too costly here]"))
+        if e is None:
+            why = "not implemented: too costly here" if t.measure is None else f"command: python -m grokkit reproduce {t.name}"
+            lines.append(f"{t.name:32s} {'not yet run':28s} {'—':9s} {why}")
+            continue
+        lines.append(f"{t.name:32s} {e['verdict']:28s} {e['profile']:9s} {'; '.join(e['reasons'])[:150]}")
     return "\n".join(lines)

@@ -3,7 +3,7 @@
     python -m grokkit scorecard [--out book/scorecard.md]
 
 One row per target of papers-spec §6: the paper's number, ours, the scale we measured at, and the
-verdict of `grokkit.targets.judge` (its source is printed on the page). Chapters link to a target's
+verdict of `grokkit.verdict.judge` with its qualifier (the rule's source is printed on the page). Chapters link to a target's
 section with {ref}`scorecard-NN`. The page is deterministic: the same results give the same bytes.
 """
 from __future__ import annotations
@@ -14,10 +14,12 @@ from pathlib import Path
 
 from grokkit.chapters import RESULTS, ROOT
 from grokkit.reproduce import best_entry
-from grokkit.targets import TARGETS, VERDICTS, judge
+from grokkit import verdict as rule
+from grokkit.targets import TARGETS
+from grokkit.verdict import UNDECIDED, VERDICTS, judge
 
 PAGE = ROOT / "book" / "scorecard.md"
-MARK = {True: "✓", False: "✗", None: "–"}
+MARK = {True: "✓", False: "✗", None: "–", UNDECIDED: "?"}
 
 
 def _fmt(v) -> str:
@@ -40,6 +42,19 @@ def _cell(s: str) -> str:
     return s.replace("|", "\\|").replace("\n", " ")
 
 
+def _verdict_cell(e) -> str:
+    if e is None:
+        return "**not yet run**"
+    if e["verdict"] == "reproduced at reduced scale" and e["reasons"]:
+        return f"**{e['verdict']}** ({len(e['reasons'])} coverage gap{'s' if len(e['reasons']) > 1 else ''})"
+    return f"**{e['verdict']}**"
+
+
+def _check_line(c: dict) -> str:
+    why = f" — {c['why']}" if c.get("why") else ""
+    return f"* {MARK[c['passed']]} {c['question']}{why}" + (" *(a failure refutes the number)*" if c.get("refutes") else "")
+
+
 def render(results: Path = RESULTS) -> str:
     entries = [(t, best_entry(t, results)) for t in TARGETS]
     verdict = {t.id: (e["verdict"] if e else "not yet run") for t, e in entries}
@@ -48,21 +63,26 @@ def render(results: Path = RESULTS) -> str:
            "Every target of the implementation spec's reproduction list (§6), claim by claim: the paper's "
            "number, ours, the scale we measured at, and a verdict. **This page is generated** by "
            "`python -m grokkit scorecard` from the JSON files in `results/`, which "
-           "`python -m grokkit reproduce TARGET --profile {smoke,default,paper}` writes (measured numbers, "
+           "`python -m grokkit reproduce TARGET --profile {smoke,default,cpu-full,paper}` writes (measured numbers, "
            "config hashes, grokkit version, git commit, device, wall time). Nothing here is typed by hand.", "",
-           "**Tally:** " + ", ".join(f"{n} {v}" for v, n in counts.items()) + ".", "",
+           "**Tally by class:**", "", "| verdict | targets |", "|---|---|",
+           *[f"| {v} | {n} |" for v, n in counts.items()], "",
            "| # | claim | paper | ours | scale | verdict |", "|---|---|---|---|---|---|"]
     for t, e in entries:
         ours = summary(e["measured"], 110) if e else "—"
         scale = f"{e['profile']}: {e.get('scale', '')}" if e else "—"
         noted = bool(e and t.note and t.note(e["measured"]))
         out.append(f"| {{ref}}`{t.id} <scorecard-{t.id:02d}>` | {_cell(t.claim)} | {_cell(t.paper)} | {_cell(ours)} | "
-                   f"{_cell(scale)} | **{verdict[t.id]}**{' (see its note)' if noted else ''} |")
+                   f"{_cell(scale)} | {_verdict_cell(e)}{' (see its note)' if noted else ''} |")
     out += _timings(results)
     out += ["", "## The verdict rule", "",
-            "Each target asks a few yes/no questions built from the paper's numbers (listed under each target "
-            "below). A question whose input was not measured is unanswered (–). Smoke-profile results use a "
-            "tiny model; they check the pipeline and are never judged. The rule, as the code states it:", "",
+            "Each target asks yes/no questions of two kinds, listed under it below: **the claim** (number "
+            "checks: the paper's numbers, with tolerances from spread, like with like) and **coverage** (what "
+            "was run against what the paper ran). Numbers decide the verdict; coverage only qualifies it. "
+            "✓ passed, ✗ failed, – not measured, ? measured but cannot decide (with the reason). Smoke-profile "
+            "results use a tiny model; they check the pipeline and are never judged. The rule, as the code "
+            "states it (`grokkit/verdict.py`):", "",
+            "```text", (rule.__doc__ or "").strip(), "```", "",
             "```python", inspect.getsource(judge).rstrip(), "```", ""]
     for t, e in entries:
         out += [f"(scorecard-{t.id:02d})=", f"## {t.id}. {t.claim}", "",
@@ -72,8 +92,8 @@ def render(results: Path = RESULTS) -> str:
         if e is None:
             why = "not implemented at a scale this CPU affords" if t.measure is None else "no stored result yet"
             out += [f"*Verdict:* **not yet run** ({why}; command: `python -m grokkit reproduce {t.name}`).", ""]
-            if t.checks is not None:
-                out += [f"* – {q}" for q, _ in t.checks({})] if t.measure is None else []
+            if t.checks is not None and t.measure is None:
+                out += [f"* – {q.question}" for q in t.checks({})]
             out.append("")
             continue
         prov = e.get("from_chapter") or {}
@@ -82,10 +102,18 @@ def render(results: Path = RESULTS) -> str:
         out += [f"*Verdict:* **{e['verdict']}** — profile `{e['profile']}`, {e.get('scale', '')}; measured on "
                 f"{where}, grokkit {e.get('grokkit_version')}, commit `{str(commit)[:10]}`"
                 + (f", {e['wall_time_s']:.0f} s" if isinstance(e.get("wall_time_s"), (int, float)) else "") + ".", ""]
+        if e["reasons"]:
+            label = {"reproduced at reduced scale": "Coverage short of the paper's",
+                     "inconclusive": "Cannot decide"}.get(e["verdict"], "Decided by")
+            out += [f"*{label}:* " + "; ".join(e["reasons"]) + ".", ""]
         note = t.note(e["measured"]) if t.note else None
         if note:
             out += [f"*Note:* {note}", ""]
-        out += [f"* {MARK[c['passed']]} {c['question']}" for c in e["checks"]] + [""]
+        numbers = [c for c in e["checks"] if c.get("kind", "number") == "number"]
+        coverage = [c for c in e["checks"] if c.get("kind") == "coverage"]
+        out += ["The claim (numbers):", ""] + [_check_line(c) for c in numbers] + [""]
+        if coverage:
+            out += ["Coverage (what was run):", ""] + [_check_line(c) for c in coverage] + [""]
         out += ["```text", json.dumps(e["measured"], indent=None, default=str)[:1500], "```", ""]
     return "\n".join(out)
 

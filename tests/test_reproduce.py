@@ -8,7 +8,8 @@ import pytest
 
 from grokkit import reproduce, scorecard
 from grokkit.chapters import RESULTS
-from grokkit.targets import TARGETS, VERDICTS, get, judge
+from grokkit.targets import TARGETS, get
+from grokkit.verdict import UNDECIDED, VERDICTS, Check, cov, judge, num, undecided
 
 
 def test_all_25_targets_are_named_and_listed():
@@ -22,13 +23,56 @@ def test_all_25_targets_are_named_and_listed():
     assert sum(t.name in out for t in TARGETS) == 25
 
 
-def test_the_verdict_rule():
-    assert judge([]) == "not yet run"
-    assert judge([("a", None)]) == "not yet run"
-    assert judge([("a", True), ("b", True)]) == "reproduced"
-    assert judge([("a", True), ("b", None)]) == "partly"
-    assert judge([("a", True), ("b", False)]) == "partly"
-    assert judge([("a", False), ("b", None)]) == "not reproduced"
+def test_the_verdict_rule_on_hand_made_checks():
+    v = lambda *checks: judge(list(checks)).verdict
+    assert v() == "not yet run" and v(num("a", None), cov("seeds", False)) == "not yet run"
+    assert v(num("a", True), num("b", True), cov("3 seeds", True)) == "reproduced"
+    # a coverage-only shortfall: the numbers hold, the qualifier says what was not run
+    short = judge([num("a", True), cov("3 seeds (paper)", False)])
+    assert short.verdict == "reproduced at reduced scale" and short.reasons == ("3 seeds (paper)",)
+    assert v(num("a", True), num("b", None)) == "reproduced at reduced scale"  # a number not measured
+    # a censored run (no grok by the cap) cannot decide "fails": inconclusive, never "reproduced"
+    assert v(num("f = 0 groks", True), undecided("f = 10% fails", "censored at the cap")) == "inconclusive"
+    assert v(num("a", True), num("b", False), cov("c", True)) == "partly"
+    assert v(num("a", False), undecided("b", "censored")) == "not reproduced"
+    # an artefact: exact arithmetic contradicts the number, whatever else passed
+    art = judge([num("authors' formula", True), num("exact arithmetic", False, refutes=True)])
+    assert art.verdict == "refuted" and art.reasons == ("exact arithmetic",)
+    # tuples are number checks (the old form), coverage never decides
+    assert v(("a", True), cov("b", False), cov("c", None)) == "reproduced at reduced scale"
+    with pytest.raises(ValueError):
+        Check("q", "maybe")
+    assert set(VERDICTS) >= {judge(c).verdict for c in ([], [num("a", True)], [num("a", UNDECIDED)])}
+
+
+def _verdict(target, measured):
+    return judge(get(target).checks(measured)).verdict
+
+
+def test_targets_treat_censored_runs_and_weak_fits_as_undecided():
+    # 17: 'no grok by a cap under 3x the baseline' cannot tell fails from delayed
+    short = {"deletion": {"0.0": 8000, "0.02": 9000, "0.1": None}, "cap": 12_000}
+    assert _verdict("17", short) == "inconclusive"
+    assert _verdict("17", short | {"cap": 50_000}) == "reproduced at reduced scale"  # 3 fractions of the paper's 10
+    assert _verdict("17", short | {"deletion": {"0.0": 8000, "0.02": 9000, "0.1": 11_000}}) == "partly"
+    # 23: an exponent whose 2-s.e. interval holds both 1.27 and 1 cannot decide
+    wide = {"alpha": 1.2, "se": 0.3, "r2": 0.95, "n": 14}
+    assert _verdict("23", {"lead_power_law": wide, "lead_power_law_authors": wide}) == "inconclusive"
+    sharp = wide | {"alpha": 1.27, "se": 0.05}
+    assert _verdict("23", {"lead_power_law": sharp, "lead_power_law_authors": sharp}) == "reproduced at reduced scale"
+    # 21: an exponent through two λ values decides nothing
+    two = {"dual_grok_steps": {"1.0": [13000], "0.5": [16000]}, "lambda_exponent": -0.3, "dual_leads": {"1.0": [500]}}
+    assert _verdict("21", two) == "inconclusive"
+    # 11: s = 0.75 censored at a cap beyond the claimed delay is decided (a longer delay than claimed)
+    proj = {"intervention_baseline": 3300, "suppression_pca": {"1.0": None, "0.75": None}, "suppression_random": {"0.75": 3300},
+            "cap": 4500, "seeds": 1, "n_ops": 1}
+    assert _verdict("11", proj) == "partly"
+    assert _verdict("11", proj | {"cap": 4000}) == "inconclusive"
+    # 15: the paper's object is the dual-task run; a tri-task k* is not compared
+    assert _verdict("15", {"k_star_95": {"uncentred": 6, "centred_with_init": 9, "centred_without_init": None}, "tasks": 3}) \
+        == "inconclusive"
+    assert _verdict("15", {"k_star_95": {"uncentred": 6, "centred_with_init": 9, "centred_without_init": None},
+                           "tasks": 2, "seeds": 1}) == "reproduced at reduced scale"
 
 
 @pytest.mark.parametrize("name", ["01-parameter-counts", "02-lrd-singular-values", "03-defect-at-init"])
@@ -58,10 +102,12 @@ def test_defect_values_are_finite_and_positive(tmp_path):
 def test_defect_at_init_is_judged_under_both_formulas():
     t = get("3")
     au = {"1": {"exact": 0.22, "authors": 2.3, "float64": 0.22}, "2": {"exact": 0.21, "authors": 1.9, "float64": 0.21}}
-    checks = t.checks({"defect_by_seed": au})
-    assert [ok for _, ok in checks] == [True, False] and "float32 artefact" in t.note({"defect_by_seed": au})
+    checks = [c for c in t.checks({"defect_by_seed": au}) if c.kind == "number"]
+    assert [c.ok for c in checks] == [True, False] and "float32 artefact" in t.note({"defect_by_seed": au})
+    assert judge(t.checks({"defect_by_seed": au})).verdict == "refuted"
     same = {"1": {"exact": 2.0, "authors": 2.0, "float64": 2.0}}
-    assert [ok for _, ok in t.checks({"defect_by_seed": same})] == [True, True] and t.note({"defect_by_seed": same}) is None
+    assert [c.ok for c in t.checks({"defect_by_seed": same}) if c.kind == "number"] == [True, True]
+    assert t.note({"defect_by_seed": same}) is None
 
 
 def test_corrupt_result_is_detected(tmp_path):
@@ -76,7 +122,14 @@ def test_scorecard_page_is_generated_from_results():
     committed = scorecard.PAGE.read_text()
     assert page == committed, "book/scorecard.md is stale: run `make scorecard`"
     assert len(re.findall(r"^\(scorecard-\d\d\)=$", page, re.M)) == 25 and "def judge" in page
+    tally = {v: sum(1 for t in TARGETS if (reproduce.best_entry(t) or {}).get("verdict", "not yet run") == v) for v in VERDICTS}
+    for v, n in tally.items():
+        assert f"| {v} | {n} |" in page
     for t in TARGETS:
         e = reproduce.best_entry(t)
         row = next(line for line in page.splitlines() if line.startswith(f"| {{ref}}`{t.id} <"))
-        assert re.search(rf"\*\*{e['verdict'] if e else 'not yet run'}\*\*( \(see its note\))? \|$", row), row
+        assert re.search(rf"\*\*{e['verdict'] if e else 'not yet run'}\*\*( \(\d+ coverage gaps?\))?( \(see its note\))? \|$", row), row
+        if e and e["checks"]:  # the page shows the two groups of checks
+            section = page.split(f"(scorecard-{t.id:02d})=")[1].split("(scorecard-")[0]
+            assert "The claim (numbers):" in section
+            assert ("Coverage (what was run):" in section) == any(c["kind"] == "coverage" for c in e["checks"])

@@ -114,3 +114,26 @@ def test_accuracy(model, data, params) -> list[float]:
         return evaluate(model, data)[1].tolist()
     finally:
         model.load_state_dict(saved)
+
+
+def compression_summary(run, *, ranks, ks, keeps, factors, threshold: float = 0.95) -> dict:
+    """Chapter 4's static compressions of one grokked run, scored as the WORST task's test accuracy
+    relative to the final model's: per-matrix SVD of ΔW at each rank; trajectory-PCA reconstruction
+    with k PCs under each centring (PCA_VARIANTS); magnitude pruning of Δ = θ_final − θ_0 keeping a
+    fraction; rescaling θ_0 + sΔ. k_star / rank_needed: the first k / rank reaching `threshold`
+    (None: not within the grid)."""
+    from grokkit.geometry.pca import PCA_VARIANTS
+    from grokkit.model import flatten
+    model, data = run.model(), run.dataset()
+    _, thetas = run.trajectory("theta")
+    theta0, final = unflatten(thetas[0], model), dict(run.weights)
+    final_acc = test_accuracy(model, data, final)
+    rel = lambda params: min(a / f for a, f in zip(test_accuracy(model, data, params), final_acc))
+    first = lambda xs, ys: next((x for x, y in zip(xs, ys) if y >= threshold), None)
+    svd = [rel(per_matrix_svd(theta0, final, r)[0]) for r in ranks]
+    pcs = {v: [rel(pca_reconstruction(thetas, k, v)[0]) for k in ks] for v in PCA_VARIANTS}
+    t1 = flatten(model)
+    return {"k_star_95": {v: first(ks, a) for v, a in pcs.items()}, "rank_needed_95": {"per-matrix SVD": first(ranks, svd)},
+            "pruning": {str(q): rel(magnitude_prune(thetas[0], t1, q)) for q in keeps},
+            "rescaling": {str(s): rel(rescale(thetas[0], t1, s)) for s in factors},
+            "curves": {"ranks": list(ranks), "per-matrix SVD": svd, "ks": list(ks), **pcs}}
