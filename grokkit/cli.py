@@ -84,11 +84,11 @@ def cmd_reproduce(args) -> int:
         raise SystemExit(f"grokkit: {e.args[0]}")
     if args.profile == "cpu-full":  # train every run the chosen targets need in one pool (both cores busy)
         from grokkit import cpu_full
-        from grokkit.sweep import run_many
+        from grokkit.sweep import long_runs_engine, run_many
         pool = cpu_full.members([t.id for t in chosen if "cpu-full" in t.profiles])
-        if pool:
+        if pool:  # long runs of unequal length: whole runs on worker processes, the longest first
             print(f"grokkit: cpu-full: {len(pool)} runs for {', '.join(t.name for t in chosen)} (cached ones load)")
-            run_many(pool)
+            run_many(pool, engine=long_runs_engine(pool[0][0]))
     status = 0
     for t in chosen:
         try:

@@ -86,6 +86,7 @@ def test_chapter2_records_its_measurements(book):
     assert m["defect_init_exact"] == m["defect_at_step0"] and m["defect_init_authors"][0] > 2 * m["defect_init_exact"][1]
     assert m["defect_table_add"][0]["step"] == 0 and {"exact", "authors", "grad_norm", "roundoff"} <= set(m["defect_table_add"][0])
     assert 0.99 < m["rho_min_authors"] <= 1.0 and set(m["exec_random_svd_memorisation"]) == {"add", "sub", "mul", "x2_y2"}
+    assert set(m["exec_random_svd_memorisation_se"]) == set(m["exec_random_svd_memorisation"])  # the spread, per op
     auc = m["defect_auc"]
     assert auc["n_pos"] + auc["n_neg"] == 7 and {"defect (exact)", "weight norm ‖θ‖", "train loss"} <= set(auc)
     assert all(len(v) == len(auc["steps"]) for k, v in auc.items() if k not in ("steps", "n_pos", "n_neg"))

@@ -45,6 +45,12 @@ def test_the_verdict_rule_on_hand_made_checks():
     assert set(VERDICTS) >= {judge(c).verdict for c in ([], [num("a", True)], [num("a", UNDECIDED)])}
 
 
+def test_cpu_full_targets_are_wired():
+    from grokkit import cpu_full
+    assert {t.id for t in TARGETS if "cpu-full" in t.profiles} == set(cpu_full.MEASURES)
+    assert cpu_full.members([]) == [] and cpu_full.members([13]) == []  # 13 re-measures cached runs only
+
+
 def _verdict(target, measured):
     return judge(get(target).checks(measured)).verdict
 
