@@ -571,9 +571,6 @@ def _cpu_full(tid: int, measure):
     return dispatch
 
 
-FULL = ("smoke", "default", "cpu-full", "paper")
-
-
 def _not_run(*questions):
     return lambda m: [num(q, None) for q in questions]
 
@@ -598,7 +595,7 @@ TARGETS: list[Target] = [
     Target(4, "single-task-grokking", "Single-task grokking (add, sub, mul, x2_y2)",
            "add t90 ≈ 2.5–3.2k, t98×3 ≈ 2.8–3.4k; all four within 1.8–3.9k", f"{X1} §4", CH1, _m_single, _c_single),
     Target(5, "controls-do-not-grok", "Controls do not grok (wd 0; x2_xy_y2, x3_xy)",
-           "test accuracy far below 0.9 (≤ 78% in 200k steps)", f"{X1} §4", CH1, _cpu_full(5, _m_controls), _c_controls, FULL),
+           "test accuracy far below 0.9 (≤ 78% in 200k steps)", f"{X1} §4", CH1, _cpu_full(5, _m_controls), _c_controls, PROFILES),
     Target(6, "pc1-share", "PC1 share of the attention-trajectory PCA",
            "layer 0: 67.5–83.1% (grokking); 42–49% (non-grokking ops)", f"{X1} §4.1", CH2,
            _from(CH2, ["pc1_layer0_range_grokking", "pc1_layer0_range_nongrokking"], _scale1, _ch1_coverage), _c_pc1),
@@ -624,29 +621,29 @@ TARGETS: list[Target] = [
            _cpu_full(11, _from(CH2, ["intervention_baseline", "suppression_pca", "suppression_random"],
                                "add, seed 42 (paper: 4 ops × 3 seeds)",
                                lambda p: {"cap": book.chapter2(p).intervention_cap, "seeds": 1, "n_ops": 1})),
-           _c_projection, FULL),
+           _c_projection, PROFILES),
     Target(12, "kicks-do-not-help", "Sustained kicks along the commutator do not speed grokking",
            "all grok ≈ 3200 ± seed noise", f"{X1} §5", CH2,
            _cpu_full(12, _from(CH2, ["intervention_baseline", "kicks"],
                                lambda p, m: f"add, seed 42, α ∈ {m['alphas']} (paper: α ∈ {{50, 100, 200, 500}})",
                                lambda p: {"alphas": book.chapter2(p).kick_alphas})),
-           _c_kicks, FULL),
+           _c_kicks, PROFILES),
     Target(13, "exec-random-ratio", "The defect is larger along the execution subspace than along random ones",
            "1.7–2.9× in memorisation (weight-SVD basis)", f"{X1} §4.3", CH2,
            _cpu_full(13, _from(CH2, ["exec_random_svd_memorisation", "exec_random_svd_memorisation_authors",
                                      "exec_random_svd_memorisation_se", "exec_random_svd_memorisation_se_authors",
-                                     "exec_random_pca_whole_run"], _scale1)), _c_exec, FULL),
+                                     "exec_random_pca_whole_run"], _scale1)), _c_exec, PROFILES),
     Target(14, "dual-task-grokking", "Dual-task grokking", "t98 ≈ 9.6–16.3k (add ≈ mul); ρ ≈ 1.000", f"{X2} §3", CH3,
-           _cpu_full(14, _m_dual), _c_dual, FULL),
+           _cpu_full(14, _m_dual), _c_dual, PROFILES),
     Target(15, "reconstruction-variants", "Trajectory-PCA reconstruction depends on the centring",
            "uncentred k* = 6–7; centred with θ_0 k ≥ 10 ≈ 1.0; centred without θ_0: chance for all k ≤ 30",
            f"{X2} §4", CH4, _cpu_full(15, _from(CH4, ["k_star_95"], "chapter 4: the tri-task wd 1.0 run (paper: dual task)",
-                                                 _ch4_coverage)), _c_variants, FULL),
+                                                 _ch4_coverage)), _c_variants, PROFILES),
     Target(16, "holographic-incompressibility", "Static compressions fail",
            "SVD rank ≤ 64 → chance, 128 → 1.0; prune keep 50% → chance, 80% → ≈ 0.5; scale 0.95/1.05 → chance",
            f"{X3}", CH4, _cpu_full(16, _from(CH4, ["rank_needed_95", "pruning", "rescaling"],
                                              "chapter 4: the tri-task wd 1.0 run (paper: dual task)", _ch4_coverage)),
-           _c_holo, FULL),
+           _c_holo, PROFILES),
     Target(17, "deletion-cliff-dual", "Orthogonal deletion: small deletions delay, larger ones kill grokking",
            "14k → 18.1k (1%) → ~21k (2%) → … → fail at 10–25%; 36.9k at 50%", f"{X2} §5", CH3,
            _from(CH3, ["deletion"], lambda p, m: f"chapter 3, dual task, seed 42: f ∈ {sorted(float(f) for f in (m['deletion'] or {}))}, "

@@ -73,11 +73,9 @@ def _norm(ok):
 
 
 def as_check(c) -> Check:
-    """A Check from a Check, a stored dict, or a (question, ok) pair (a number check)."""
+    """A Check from a Check or a (question, ok) pair (a number check)."""
     if isinstance(c, Check):
         return c
-    if isinstance(c, dict):
-        return Check(c["question"], _norm(c["passed"]), c.get("kind", "number"), c.get("refutes", False), c.get("why"))
     q, ok = c
     return num(q, ok)
 
@@ -86,9 +84,6 @@ def as_check(c) -> Check:
 class Verdict:
     verdict: str
     reasons: tuple = field(default=())  # what decided it, or what the coverage lacks (the qualifier)
-
-    def __str__(self) -> str:
-        return self.verdict + (f" ({'; '.join(self.reasons)})" if self.reasons else "")
 
 
 def judge(checks) -> Verdict:
