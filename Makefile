@@ -11,7 +11,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install chromium test test-fast book benchmark reproduce scorecard assignments clean
+.PHONY: install chromium lint test test-unit test-fast book benchmark reproduce scorecard assignments clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -26,14 +26,26 @@ install: $(STAMP)
 chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
-test: $(STAMP) chromium
+# ruff (lint + format), the layering contracts (import-linter, pyproject.toml), notebooks without outputs
+lint: $(STAMP)
+	$(VENV)/bin/ruff check grokkit tests tools benchmarks
+	$(VENV)/bin/ruff format --check grokkit tests tools benchmarks
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/nbstripout --verify --keep-id notebooks/*.ipynb
+
+test: $(STAMP) chromium lint
 	$(PY) -m pytest -q
+
+# the library alone, under a minute: no chapter, site, browser, grader or long training run
+test-unit: $(STAMP)
+	$(PY) -m pytest -q tests/test_layers.py tests/test_config.py tests/test_data.py tests/test_model.py \
+		tests/test_reproduce.py -k "not live and not defect_values"
 
 book: $(STAMP)
 	$(PY) tools/build_book.py --profile $(or $(PROFILE),default)
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -m "not slow and not chapters and not site and not browser and not grader"
 
 # every implemented reproduction target at $(PROFILE) (default: default) into results/, then the scorecard page
 reproduce: $(STAMP)

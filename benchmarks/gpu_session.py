@@ -8,6 +8,7 @@ Sections run in order, each guarded, each appending to DIR/gpu_session.json as s
 single runs, single-run speed, sweep speed and ensemble scaling, bf16 vs fp32 grok steps, and
 paper-scale runs whose results are stored with provenance (results/ reads them).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,9 +47,14 @@ def section(name):
                 RESULTS[name] = {"error": traceback.format_exc()}
                 print(RESULTS[name]["error"], flush=True)
             RESULTS.setdefault("_seconds", {})[name] = round(time.perf_counter() - t, 1)
-            print(f"   {name}: {RESULTS['_seconds'][name]} s -> {json.dumps(RESULTS[name], default=str)[:600]}", flush=True)
+            print(
+                f"   {name}: {RESULTS['_seconds'][name]} s -> {json.dumps(RESULTS[name], default=str)[:600]}",
+                flush=True,
+            )
             save()
+
         return run
+
     return wrap
 
 
@@ -57,7 +63,7 @@ def rel_diff(a, b, d_model):
     for k in b:
         x, y = a[k].clone().float(), b[k].clone().float()
         if k.endswith("in_proj_bias"):
-            x[d_model:2 * d_model] = y[d_model:2 * d_model] = 0
+            x[d_model : 2 * d_model] = y[d_model : 2 * d_model] = 0
         worst = max(worst, float((x - y).abs().max() / y.abs().max()))
     return worst
 
@@ -84,38 +90,56 @@ def correctness(dev, steps):
     ens = train_ensemble([c, c.replace(seed=7), c.replace(ops=("sub",), lr=1e-3)], progress=False)
     solo_sub = gk.train(c.replace(ops=("sub",), lr=1e-3), progress=False)
     loss = lambda r: [h[0] for h in r.history["train_loss"]]
-    return {"steps": steps,
-            "graph_vs_eager_rel_diff": rel_diff(graphed.weights, eager.weights, c.d_model),
-            "ensemble_vs_solo_rel_diff": rel_diff(ens[0].weights, graphed.weights, c.d_model),
-            "ensemble_mixed_ops_vs_solo_rel_diff": rel_diff(ens[2].weights, solo_sub.weights, c.d_model),
-            "train_loss_max_abs_diff_graph_vs_eager": max(abs(a - b) for a, b in zip(loss(graphed), loss(eager)))}
+    return {
+        "steps": steps,
+        "graph_vs_eager_rel_diff": rel_diff(graphed.weights, eager.weights, c.d_model),
+        "ensemble_vs_solo_rel_diff": rel_diff(ens[0].weights, graphed.weights, c.d_model),
+        "ensemble_mixed_ops_vs_solo_rel_diff": rel_diff(ens[2].weights, solo_sub.weights, c.d_model),
+        "train_loss_max_abs_diff_graph_vs_eager": max(abs(a - b) for a, b in zip(loss(graphed), loss(eager))),
+    }
 
 
 @section("train_speed")
 def train_speed(dev, to_grok):
-    from train_speed import grokkit_step_ms, plain_step_ms
     from plain import plain_train
+    from train_speed import grokkit_step_ms, plain_step_ms
+
     cfg = gk.presets.single("add", seed=42, device=dev)
-    out = {"plain_ms_per_step": plain_step_ms(dev), "grokkit_ms_per_step": grokkit_step_ms(cfg),
-           "grokkit_eager_ms_per_step": grokkit_step_ms(cfg.replace(cuda_graph=False))}
+    out = {
+        "plain_ms_per_step": plain_step_ms(dev),
+        "grokkit_ms_per_step": grokkit_step_ms(cfg),
+        "grokkit_eager_ms_per_step": grokkit_step_ms(cfg.replace(cuda_graph=False)),
+    }
     if to_grok:
         step_p, _, secs_p = plain_train(device=dev)
         run = gk.train(cfg, progress=False)
-        out.update(plain_grok_step=step_p, plain_seconds=round(secs_p, 2), grokkit_grok_step=run.grok_step()[0],
-                   grokkit_seconds=run.info["wall_time_s"], speedup_to_grok=round(secs_p / run.info["wall_time_s"], 2))
+        out.update(
+            plain_grok_step=step_p,
+            plain_seconds=round(secs_p, 2),
+            grokkit_grok_step=run.grok_step()[0],
+            grokkit_seconds=run.info["wall_time_s"],
+            speedup_to_grok=round(secs_p / run.info["wall_time_s"], 2),
+        )
     return out
 
 
 @section("sweep_speed")
 def sweep_speed(dev, steps):
+    import tempfile
+
     from plain import plain_train
     from sweep_speed import SEEDS, WDS, flops_per_step, peak_flops
-    import tempfile
+
     base = gk.presets.single("add", device=dev)
     grid = [base.replace(weight_decay=w, seed=s, max_steps=steps, stop_threshold=None) for w in WDS for s in SEEDS]
     peak, dtype = peak_flops(dev)
-    out = {"runs": len(grid), "steps_per_run": steps, "peak_flops": peak, "peak_dtype": dtype,
-           "flops_per_step": flops_per_step(base)}
+    out = {
+        "runs": len(grid),
+        "steps_per_run": steps,
+        "peak_flops": peak,
+        "peak_dtype": dtype,
+        "flops_per_step": flops_per_step(base),
+    }
     t = time.perf_counter()
     for c in grid:
         plain_train(weight_decay=c.weight_decay, seed=c.seed, max_steps=steps, stop=False, device=dev)
@@ -128,8 +152,13 @@ def sweep_speed(dev, steps):
     out["grokkit_sequential_s"] = time.perf_counter() - t
     with tempfile.TemporaryDirectory() as root:
         t = time.perf_counter()
-        res = gk.sweep(base.replace(max_steps=steps, stop_threshold=None), weight_decay=list(WDS), seed=list(SEEDS),
-                       root=root, progress=False)
+        res = gk.sweep(
+            base.replace(max_steps=steps, stop_threshold=None),
+            weight_decay=list(WDS),
+            seed=list(SEEDS),
+            root=root,
+            progress=False,
+        )
         sync()
         out["sweep_s"] = time.perf_counter() - t
         out["sweep_engine"] = res.engine
@@ -143,19 +172,35 @@ def sweep_speed(dev, steps):
 @section("ensemble_scan")
 def ensemble_scan(dev, sizes, steps):
     from sweep_speed import flops_per_step
+
     base = gk.presets.single("add", device=dev)
     out = {}
     for n in sizes:
         for prec in ("fp32", "bf16"):
-            members = [(base.replace(seed=i, precision=prec, max_steps=steps, stop_threshold=None, snapshot_every=0,
-                                     checkpoint_every=0, eval_every=steps), ()) for i in range(n)]
+            members = [
+                (
+                    base.replace(
+                        seed=i,
+                        precision=prec,
+                        max_steps=steps,
+                        stop_threshold=None,
+                        snapshot_every=0,
+                        checkpoint_every=0,
+                        eval_every=steps,
+                    ),
+                    (),
+                )
+                for i in range(n)
+            ]
             ens = Ensemble(members)
             t = time.perf_counter()
             ens.run(progress=False)
             sync()
             rate = n * steps / (time.perf_counter() - t)
-            out[f"N={n} {prec}"] = {"model_steps_per_s": round(rate, 1),
-                                    "tflops": round(rate * flops_per_step(base) / 1e12, 2)}
+            out[f"N={n} {prec}"] = {
+                "model_steps_per_s": round(rate, 1),
+                "tflops": round(rate * flops_per_step(base) / 1e12, 2),
+            }
             print(f"   N={n} {prec}: {rate:.0f} model-steps/s", flush=True)
             del ens
             if dev == "cuda":
@@ -166,14 +211,19 @@ def ensemble_scan(dev, sizes, steps):
 @section("sweep_to_grok")
 def sweep_to_grok(dev):
     import tempfile
+
     from sweep_speed import SEEDS, WDS
+
     base = gk.presets.single("add", device=dev, snapshot_every=0, checkpoint_every=0, max_steps=100_000)
     with tempfile.TemporaryDirectory() as root:
         t = time.perf_counter()
         res = gk.sweep(base, weight_decay=list(WDS), seed=list(SEEDS), root=root, progress=False)
         sync()
-        return {"seconds": round(time.perf_counter() - t, 1), "engine": res.engine,
-                "grok_steps": {f"wd {pt['weight_decay']} seed {pt['seed']}": r.grok_step()[0] for pt, r in res}}
+        return {
+            "seconds": round(time.perf_counter() - t, 1),
+            "engine": res.engine,
+            "grok_steps": {f"wd {pt['weight_decay']} seed {pt['seed']}": r.grok_step()[0] for pt, r in res},
+        }
 
 
 @section("bf16_vs_fp32")
@@ -187,21 +237,36 @@ def bf16_vs_fp32(dev, seeds, budget):
 
 
 def provenance(cfgs, runs, seconds, dev):
-    return [{"config": c.to_dict(), "key": r.info["key"], "grok_step_98x3": r.grok_step(), "t90": r.grok_step(0.9, 1),
-             "final_step": r.info["final_step"], "final_test_acc": r.final("test_acc"),
-             "max_test_acc": [max(r.curve("test_acc", t)[1]) for t in range(len(r.ops))],
-             "device": r.info["device"], "git_commit": r.info["git_commit"], "grokkit_version": r.info["grokkit_version"],
-             "wall_time_s": seconds} for c, r in zip(cfgs, runs)]
+    return [
+        {
+            "config": c.to_dict(),
+            "key": r.info["key"],
+            "grok_step_98x3": r.grok_step(),
+            "t90": r.grok_step(0.9, 1),
+            "final_step": r.info["final_step"],
+            "final_test_acc": r.final("test_acc"),
+            "max_test_acc": [max(r.curve("test_acc", t)[1]) for t in range(len(r.ops))],
+            "device": r.info["device"],
+            "git_commit": r.info["git_commit"],
+            "grokkit_version": r.info["grokkit_version"],
+            "wall_time_s": seconds,
+        }
+        for c, r in zip(cfgs, runs)
+    ]
 
 
 @section("paper_single_task")
 def paper_single_task(dev, seeds, control_budget):
     light = dict(snapshot_every=0, checkpoint_every=0, device=dev)
-    cfgs = [gk.presets.single(op, seed=s, max_steps=control_budget, **light)
-            for op in ("add", "sub", "mul", "x2_y2", "x2_xy_y2", "x3_xy") for s in seeds]
+    cfgs = [
+        gk.presets.single(op, seed=s, max_steps=control_budget, **light)
+        for op in ("add", "sub", "mul", "x2_y2", "x2_xy_y2", "x3_xy")
+        for s in seeds
+    ]
     t = time.perf_counter()
-    runs, engine, _ = gk.run_many([(c, ()) for c in cfgs], root=SCRATCH, progress=False,
-                                  engine="ensemble" if dev == "cuda" else "auto")
+    runs, engine, _ = gk.run_many(
+        [(c, ()) for c in cfgs], root=SCRATCH, progress=False, engine="ensemble" if dev == "cuda" else "auto"
+    )
     return {"engine": engine, "runs": provenance(cfgs, runs, round(time.perf_counter() - t, 1), dev)}
 
 
@@ -211,8 +276,9 @@ def paper_multitask(dev, seeds, wds, budget):
     cfgs = [gk.presets.tri(seed=s, **light) for s in seeds]
     cfgs += [gk.presets.dual(weight_decay=w, seed=s, **light) for w in wds for s in seeds]
     t = time.perf_counter()
-    runs, engine, _ = gk.run_many([(c, ()) for c in cfgs], root=SCRATCH, progress=False,
-                                  engine="ensemble" if dev == "cuda" else "auto")
+    runs, engine, _ = gk.run_many(
+        [(c, ()) for c in cfgs], root=SCRATCH, progress=False, engine="ensemble" if dev == "cuda" else "auto"
+    )
     return {"engine": engine, "runs": provenance(cfgs, runs, round(time.perf_counter() - t, 1), dev)}
 
 
@@ -236,8 +302,12 @@ def main(argv=None):
         ("sweep_speed", lambda: sweep_speed(dev, 10 if dry else 300)),
         ("ensemble_scan", lambda: ensemble_scan(dev, [2] if dry else [16, 64, 256, 1024], 10 if dry else 100)),
         ("bf16_vs_fp32", lambda: bf16_vs_fp32(dev, (42,) if dry else (42, 137, 2024), 20 if dry else 20_000)),
-        ("paper_multitask", lambda: paper_multitask(dev, (42,) if dry else (42, 137, 2024),
-                                                    [1.0] if dry else args.wds, 30 if dry else args.mt_budget)),
+        (
+            "paper_multitask",
+            lambda: paper_multitask(
+                dev, (42,) if dry else (42, 137, 2024), [1.0] if dry else args.wds, 30 if dry else args.mt_budget
+            ),
+        ),
         ("paper_single_task", lambda: paper_single_task(dev, (42,) if dry else (42, 137, 2024), 30 if dry else 20_000)),
         ("sweep_to_grok", lambda: None if dry else sweep_to_grok(dev)),
     ]

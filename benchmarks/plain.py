@@ -5,6 +5,7 @@ chunked train and test passes with a `.item()` per chunk, attention snapshots ev
 the style of the authors' `grok_sweep.py`. Benchmarks time grokkit against this; tests check that
 grokkit's model computes the same function.
 """
+
 from __future__ import annotations
 
 import math
@@ -21,8 +22,9 @@ class PlainTransformer(nn.Module):
         super().__init__()
         self.tok_emb = nn.Embedding(p, d_model)
         self.pos_emb = nn.Parameter(torch.randn(2, d_model) / math.sqrt(d_model))
-        layer = nn.TransformerEncoderLayer(d_model, n_heads, d_ff, dropout=0.0, activation="gelu",
-                                           batch_first=True, norm_first=True)
+        layer = nn.TransformerEncoderLayer(
+            d_model, n_heads, d_ff, dropout=0.0, activation="gelu", batch_first=True, norm_first=True
+        )
         self.encoder = nn.TransformerEncoder(layer, num_layers=n_layers, enable_nested_tensor=False)
         self.ln = nn.LayerNorm(d_model)
         self.head = nn.Linear(d_model, p)
@@ -32,8 +34,18 @@ class PlainTransformer(nn.Module):
         return self.head(self.ln(self.encoder(h)[:, 0]))
 
 
-def plain_train(op=lambda a, b, p: (a + b) % p, p=97, seed=42, weight_decay=1.0, lr=1e-3,
-                max_steps=200_000, stop=True, device="cpu", eval_every=100, log=None):
+def plain_train(
+    op=lambda a, b, p: (a + b) % p,
+    p=97,
+    seed=42,
+    weight_decay=1.0,
+    lr=1e-3,
+    max_steps=200_000,
+    stop=True,
+    device="cpu",
+    eval_every=100,
+    log=None,
+):
     """Train like the papers; returns (grok step or None, steps done, seconds)."""
     torch.manual_seed(seed)
     np.random.seed(seed)
@@ -50,7 +62,7 @@ def plain_train(op=lambda a, b, p: (a + b) % p, p=97, seed=42, weight_decay=1.0,
         model.eval()
         correct = 0
         for i in range(0, len(split), 2048):
-            ab = torch.tensor(split[i:i + 2048], device=device)
+            ab = torch.tensor(split[i : i + 2048], device=device)
             y = op(ab[:, 0], ab[:, 1], p)
             correct += (model(ab[:, 0], ab[:, 1]).argmax(-1) == y).sum().item()
         return correct / len(split)

@@ -13,6 +13,7 @@ Peak = a large fp32 (CPU) or bf16 (GPU) matmul timed here.
 --scan: ensemble throughput for N = 16 ... 1024 members, fp32 and bf16 (GPU).
 --to-grok: the 15-run grid trained to grokking with grokkit.sweep (wall time and grok steps).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,9 +26,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from plain import plain_train  # noqa: E402
+
 import grokkit as gk  # noqa: E402
 from grokkit.ensemble import Ensemble  # noqa: E402
-from plain import plain_train  # noqa: E402
 
 # Denormal floats slow the plain loop's AdamW by ~1.5x after a few thousand steps on this CPU;
 # flushing them to zero keeps the baseline fair (grokkit's train does the same on a CPU).
@@ -37,7 +39,7 @@ WDS, SEEDS = (0.1, 0.2, 0.3, 0.5, 1.0), (42, 137, 2024)
 
 
 def flops_per_step(c) -> float:
-    macs = c.batch_size * c.seq_len * c.n_layers * (4 * c.d_model ** 2 + 2 * c.d_model * c.d_ff)
+    macs = c.batch_size * c.seq_len * c.n_layers * (4 * c.d_model**2 + 2 * c.d_model * c.d_ff)
     return 6 * (macs + c.batch_size * c.d_model * c.p * c.n_tasks)
 
 
@@ -51,7 +53,7 @@ def peak_flops(device: str) -> tuple[float, str]:
     for _ in range(10):
         a @ a
     sync(device)
-    return 2 * n ** 3 * 10 / (time.perf_counter() - t), str(dtype).replace("torch.", "")
+    return 2 * n**3 * 10 / (time.perf_counter() - t), str(dtype).replace("torch.", "")
 
 
 def sync(device):
@@ -60,8 +62,21 @@ def sync(device):
 
 
 def ensemble_rate(base, n, steps, precision="fp32") -> float:
-    members = [(base.replace(seed=i, precision=precision, max_steps=steps, stop_threshold=None,
-                             snapshot_every=0, checkpoint_every=0, eval_every=steps), ()) for i in range(n)]
+    members = [
+        (
+            base.replace(
+                seed=i,
+                precision=precision,
+                max_steps=steps,
+                stop_threshold=None,
+                snapshot_every=0,
+                checkpoint_every=0,
+                eval_every=steps,
+            ),
+            (),
+        )
+        for i in range(n)
+    ]
     Ensemble(members[:n]).run(progress=False) if steps <= 50 else None
     ens = Ensemble(members)
     t = time.perf_counter()
@@ -83,8 +98,10 @@ def main(argv=None):
     n_steps = len(grid) * args.steps
     peak, peak_dtype = peak_flops(args.device)
     fl = flops_per_step(base)
-    print(f"device {args.device}, {torch.get_num_threads()} CPU threads, torch {torch.__version__}; "
-          f"{len(grid)} runs x {args.steps} steps; peak {peak / 1e9:.0f} GFLOP/s ({peak_dtype} matmul)")
+    print(
+        f"device {args.device}, {torch.get_num_threads()} CPU threads, torch {torch.__version__}; "
+        f"{len(grid)} runs x {args.steps} steps; peak {peak / 1e9:.0f} GFLOP/s ({peak_dtype} matmul)"
+    )
     rows = []
     if not args.skip_plain:
         t = time.perf_counter()
@@ -98,16 +115,23 @@ def main(argv=None):
     rows.append(("grokkit.train, sequential", time.perf_counter() - t))
     with tempfile.TemporaryDirectory() as root:
         t = time.perf_counter()
-        res = gk.sweep(base.replace(max_steps=args.steps, stop_threshold=None), weight_decay=list(WDS),
-                       seed=list(SEEDS), root=root, progress=False)
+        res = gk.sweep(
+            base.replace(max_steps=args.steps, stop_threshold=None),
+            weight_decay=list(WDS),
+            seed=list(SEEDS),
+            root=root,
+            progress=False,
+        )
         sync(args.device)
         rows.append((f"grokkit.sweep ({res.engine})", time.perf_counter() - t))
         print(f"engine measurements (ms per model-step): {res.timing.get('measured_ms_per_model_step')}")
     print(f"{'':28s} {'seconds':>8s} {'model-steps/s':>14s} {'vs plain':>9s} {'GFLOP/s':>8s} {'% peak':>7s}")
     for name, secs in rows:
         rate = n_steps / secs
-        print(f"{name:28s} {secs:8.1f} {rate:14.1f} {rows[0][1] / secs:8.2f}x {rate * fl / 1e9:8.1f} "
-              f"{100 * rate * fl / peak:6.1f}%")
+        print(
+            f"{name:28s} {secs:8.1f} {rate:14.1f} {rows[0][1] / secs:8.2f}x {rate * fl / 1e9:8.1f} "
+            f"{100 * rate * fl / peak:6.1f}%"
+        )
     if args.scan:
         print(f"\nensemble throughput (model-steps/s), {args.steps} steps per member")
         for n in (16, 64, 256, 1024):
@@ -117,8 +141,13 @@ def main(argv=None):
     if args.to_grok:
         with tempfile.TemporaryDirectory() as root:
             t = time.perf_counter()
-            res = gk.sweep(base.replace(snapshot_every=0, checkpoint_every=0), weight_decay=list(WDS),
-                           seed=list(SEEDS), root=root, progress=False)
+            res = gk.sweep(
+                base.replace(snapshot_every=0, checkpoint_every=0),
+                weight_decay=list(WDS),
+                seed=list(SEEDS),
+                root=root,
+                progress=False,
+            )
             sync(args.device)
             print(f"\n15-run sweep trained to grokking: {time.perf_counter() - t:.1f} s ({res.engine})")
             for pt, run in res:

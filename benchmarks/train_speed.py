@@ -9,6 +9,7 @@ set-up and CUDA-graph capture cancel; no evaluation.
 Time to grok: the whole default run (evaluations, snapshots and checkpoints included) until test
 accuracy >= 0.98 on 3 consecutive evaluations. The plain reference is benchmarks/plain.py.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import grokkit as gk  # noqa: E402
 from plain import plain_train  # noqa: E402
+
+import grokkit as gk  # noqa: E402
 
 # Denormal floats slow the plain loop's AdamW by ~1.5x after a few thousand steps on this CPU;
 # flushing them to zero keeps the baseline fair (grokkit's train does the same on a CPU).

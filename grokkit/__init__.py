@@ -3,22 +3,65 @@
     import grokkit as gk
     run = gk.load_or_train(gk.presets.single("add"))
     run.grok_step()          # [3300] or thereabouts
+
+`import grokkit` loads the core only (torch, numpy, safetensors): no matplotlib, IPython, ipywidgets,
+nbformat or papermill. The presentation modules (`gk.plots`, `gk.widgets`, `gk.exercises`) and the
+book, reproduction and course layers (`gk.book`, `gk.repro`, `gk.course`) load on first use.
 """
-__version__ = "0.1.0"
 
 from grokkit import config as presets
+from grokkit import geometry, hooks, regularizers
+from grokkit._version import __version__
+from grokkit.cache import load_or_train, run_dir
 from grokkit.config import Config
 from grokkit.data import OPERATIONS, Dataset, make_dataset
-from grokkit.hooks import Hook, GradientProjection
-from grokkit.model import Transformer, attention_weights, build_model, n_params
-from grokkit.runs import CorruptRun, Run, grok_step, load_or_train
-from grokkit.train import evaluate, resolve_device, train
 from grokkit.ensemble import train_ensemble
-from grokkit.sweep import SweepResult, long_runs_engine, run_many, sweep
-from grokkit import book, exercises, geometry, hooks, plots, regularizers, widgets
+from grokkit.hooks import GradientProjection, Hook
+from grokkit.model import Transformer, attention_weights, build_model, n_params
+from grokkit.objective import evaluate, task_loss
+from grokkit.runs import CorruptRun, Run, grok_step
+from grokkit.sweep import SweepResult, run_many, sweep
+from grokkit.train import resolve_device, train
 
-__all__ = ["Config", "presets", "OPERATIONS", "Dataset", "make_dataset", "Hook", "GradientProjection",
-           "Transformer", "attention_weights", "build_model", "n_params", "Run", "CorruptRun",
-           "grok_step", "load_or_train", "train", "evaluate", "train_ensemble", "sweep", "run_many", "long_runs_engine",
-           "SweepResult", "resolve_device", "book", "exercises", "geometry", "hooks", "plots",
-           "regularizers", "widgets"]
+_LAZY = ("plots", "widgets", "exercises", "book", "repro", "course", "reference")
+
+__all__ = [
+    "__version__",
+    "Config",
+    "presets",
+    "OPERATIONS",
+    "Dataset",
+    "make_dataset",
+    "Hook",
+    "GradientProjection",
+    "Transformer",
+    "attention_weights",
+    "build_model",
+    "n_params",
+    "Run",
+    "CorruptRun",
+    "grok_step",
+    "load_or_train",
+    "run_dir",
+    "train",
+    "evaluate",
+    "task_loss",
+    "train_ensemble",
+    "sweep",
+    "run_many",
+    "SweepResult",
+    "resolve_device",
+    "geometry",
+    "hooks",
+    "regularizers",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str):
+    """The optional layers, imported on first use (PEP 562): matplotlib and ipywidgets only when asked."""
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f"grokkit.{name}")
+    raise AttributeError(f"module 'grokkit' has no attribute {name!r}")

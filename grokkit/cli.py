@@ -1,4 +1,5 @@
 """`python -m grokkit ...`: train a run, measure reproduction targets, build the course kit, grade a submission."""
+
 from __future__ import annotations
 
 import argparse
@@ -6,23 +7,51 @@ import dataclasses
 import sys
 
 from grokkit import config as presets
+from grokkit.cache import load_or_train, run_dir
 from grokkit.config import Config
+from grokkit.course import grader
+from grokkit.course.assignments import build
+from grokkit.repo import NotACheckout
+from grokkit.repro import cpu_full, reproduce, scorecard
+from grokkit.repro.targets import TARGETS, get
+from grokkit.sweep import run_many
+from grokkit.train import train
 
 _SKIP = {"ops"}  # set through --op / --ops
 
 
 def _field_parser(f: dataclasses.Field):
-    """A converter for one config field, from its annotation."""
-    hint = str(f.type)
+    """A converter for one config field, from its annotation; a bad value names the field and the type."""
+    hint, flag = str(f.type), "--" + f.name.replace("_", "-")
+
+    def typed(kind: str, convert, optional: bool):
+        def parse(s: str):
+            if optional and s.lower() == "none":
+                return None
+            try:
+                return convert(s)
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"{flag} expects {kind}{' or none' if optional else ''}, got {s!r}")
+
+        parse.__name__ = kind  # what argparse would otherwise print as "<lambda>"
+        return parse
+
     if "tuple[float" in hint:
-        return lambda s: tuple(float(x) for x in s.split(","))
+        return typed("comma-separated numbers", lambda s: tuple(float(x) for x in s.split(",")), False)
     if hint.startswith("bool"):
-        return lambda s: s.lower() in ("1", "true", "yes", "on")
+        return typed("true or false", _bool, False)
     if "float" in hint:
-        return lambda s: None if s.lower() == "none" else float(s)
+        return typed("a number", float, "None" in hint)
     if "int" in hint:
-        return lambda s: None if s.lower() == "none" else int(s)
+        return typed("an integer", int, "None" in hint)
     return str
+
+
+def _bool(s: str) -> bool:
+    words = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+    if s.lower() not in words:
+        raise ValueError(s)
+    return words[s.lower()]
 
 
 def _add_config_flags(p: argparse.ArgumentParser) -> None:
@@ -30,14 +59,23 @@ def _add_config_flags(p: argparse.ArgumentParser) -> None:
     for f in dataclasses.fields(Config):
         if f.name in _SKIP:
             continue
-        g.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=_field_parser(f), default=None,
-                       metavar=f.name.upper(), help=f"default {f.default!r}")
+        g.add_argument(
+            "--" + f.name.replace("_", "-"),
+            dest=f.name,
+            type=_field_parser(f),
+            default=None,
+            metavar=f.name.upper(),
+            help=f"default {f.default!r}",
+        )
 
 
 def _config_from_args(args) -> Config:
     base = presets.PRESETS[args.preset]
-    changes = {f.name: getattr(args, f.name) for f in dataclasses.fields(Config)
-               if f.name not in _SKIP and getattr(args, f.name) is not None}
+    changes = {
+        f.name: getattr(args, f.name)
+        for f in dataclasses.fields(Config)
+        if f.name not in _SKIP and getattr(args, f.name) is not None
+    }
     if args.ops:
         changes["ops"] = tuple(args.ops.split(","))
     elif args.op:
@@ -49,8 +87,6 @@ def _config_from_args(args) -> Config:
 
 
 def cmd_train(args) -> int:
-    from grokkit.runs import load_or_train, run_dir
-    from grokkit.train import train
     cfg = _config_from_args(args)
     print(f"grokkit: training {'+'.join(cfg.ops)} mod {cfg.p} ({cfg.describe()})")
     if args.no_cache:
@@ -59,11 +95,14 @@ def cmd_train(args) -> int:
     else:
         run = load_or_train(cfg, root=args.runs_dir, progress=not args.quiet)
         path = run_dir(cfg, root=args.runs_dir)
-    for op, t98, t90 in zip(cfg.ops, run.grok_step(cfg.stop_threshold or 0.98, cfg.stop_patience),
-                            run.grok_step(0.9, 1)):
+    for op, t98, t90 in zip(
+        cfg.ops, run.grok_step(cfg.stop_threshold or 0.98, cfg.stop_patience), run.grok_step(0.9, 1)
+    ):
         verdict = f"grokked at step {t98}" if t98 is not None else "did not grok"
-        print(f"  {op}: {verdict} (first >= 90% test accuracy: {t90}); final test acc "
-              f"{run.final('test_acc')[cfg.ops.index(op)]:.3f}")
+        print(
+            f"  {op}: {verdict} (first >= 90% test accuracy: {t90}); final test acc "
+            f"{run.final('test_acc')[cfg.ops.index(op)]:.3f}"
+        )
     print(f"  {run.info['final_step']} steps in {run.info['wall_time_s']:.1f} s on {run.info['device']}")
     if path:
         print(f"  saved: {path}")
@@ -71,24 +110,22 @@ def cmd_train(args) -> int:
 
 
 def cmd_reproduce(args) -> int:
-    from grokkit import reproduce, scorecard
-    from grokkit.targets import TARGETS, get
     if args.list:
         print(reproduce.list_targets())
         return 0
     if not args.targets:
         raise SystemExit("grokkit: name a target (or --all, or --list to see the 25)")
     try:
-        chosen = [t for t in TARGETS if t.measure is not None] if args.targets == ["all"] else [get(n) for n in args.targets]
+        chosen = (
+            [t for t in TARGETS if t.measure is not None] if args.targets == ["all"] else [get(n) for n in args.targets]
+        )
     except KeyError as e:
         raise SystemExit(f"grokkit: {e.args[0]}")
     if args.profile == "cpu-full":  # train every run the chosen targets need in one pool (both cores busy)
-        from grokkit import cpu_full
-        from grokkit.sweep import long_runs_engine, run_many
         pool = cpu_full.members([t.id for t in chosen if "cpu-full" in t.profiles])
         if pool:  # long runs of unequal length: whole runs on worker processes, the longest first
             print(f"grokkit: cpu-full: {len(pool)} runs for {', '.join(t.name for t in chosen)} (cached ones load)")
-            run_many(pool, engine=long_runs_engine(pool[0][0]))
+            run_many(pool)
     status = 0
     for t in chosen:
         try:
@@ -106,13 +143,11 @@ def cmd_reproduce(args) -> int:
 
 
 def cmd_scorecard(args) -> int:
-    from grokkit import scorecard
     print(scorecard.write_page(args.out) if args.out else scorecard.write_page())
     return 0
 
 
 def cmd_assignments(args) -> int:
-    from grokkit.assignments import build
     listing = build(args.out)
     for chapter, exs in listing.items():
         print(f"  {chapter}: " + ", ".join(f"{e.id} {e.function}" for e in exs))
@@ -121,19 +156,23 @@ def cmd_assignments(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    from grokkit import grader
-    report = grader.grade(args.submission, chapter=args.chapter, timeout=args.timeout,
-                          cell_timeout=args.cell_timeout, report=args.report)
+    report = grader.grade(
+        args.submission, chapter=args.chapter, timeout=args.timeout, cell_timeout=args.cell_timeout, report=args.report
+    )
     print(grader.summary(report))
     return grader.exit_code(report)
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grokkit",
-                                     description="Train and analyse grokking runs (The Grokking Book).")
+    parser = argparse.ArgumentParser(
+        prog="python -m grokkit", description="Train and analyse grokking runs (The Grokking Book)."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    t = sub.add_parser("train", help="train one run (cached by config), print its grok step(s)",
-                       description="Train one run; the result is cached, so a second call loads it.")
+    t = sub.add_parser(
+        "train",
+        help="train one run (cached by config), print its grok step(s)",
+        description="Train one run; the result is cached, so a second call loads it.",
+    )
     t.add_argument("--op", default=None, help="operation (add, sub, mul, x2_y2, x2_xy_y2, x3_xy)")
     t.add_argument("--ops", default=None, help="comma-separated operations for a multi-task run")
     t.add_argument("--preset", default="single", choices=sorted(presets.PRESETS))
@@ -143,26 +182,46 @@ def main(argv=None) -> int:
     t.add_argument("--save", action="store_true", help="with --no-cache: save the run anyway")
     _add_config_flags(t)
     t.set_defaults(func=cmd_train)
-    a = sub.add_parser("assignments", help="write student and instructor copies of the chapters",
-                       description="Student copies (no solution cells), instructor copies, a README; outputs cleared.")
+    a = sub.add_parser(
+        "assignments",
+        help="write student and instructor copies of the chapters",
+        description="Student copies (no solution cells), instructor copies, a README; outputs cleared.",
+    )
     a.add_argument("--out", default="_build/assignments", help="output directory (default %(default)s)")
     a.set_defaults(func=cmd_assignments)
-    g = sub.add_parser("grade", help="grade a submitted chapter notebook (exit 0 all passed, 1 not, 2 could not grade)",
-                       description="Execute the trusted chapter with the submission's exercise cells (smoke "
-                                   "profile) and report each exercise. Not a security sandbox.")
+    g = sub.add_parser(
+        "grade",
+        help="grade a submitted chapter notebook (exit 0 all passed, 1 not, 2 could not grade)",
+        description="Execute the trusted chapter with the submission's exercise cells (smoke "
+        "profile) and report each exercise. Not a security sandbox.",
+    )
     g.add_argument("submission", help="the submitted .ipynb")
-    g.add_argument("--chapter", default=None, help="chapter stem, e.g. 04_holographic (default: from the file "
-                                                  "name or the notebook's title)")
+    g.add_argument(
+        "--chapter",
+        default=None,
+        help="chapter stem, e.g. 04_holographic (default: from the file name or the notebook's title)",
+    )
     g.add_argument("--timeout", type=float, default=600, help="overall wall-clock limit in s (default %(default)s)")
-    g.add_argument("--cell-timeout", type=int, default=120,
-                   help="limit per cell running submitted code or a check, in s (default %(default)s)")
+    g.add_argument(
+        "--cell-timeout",
+        type=int,
+        default=120,
+        help="limit per cell running submitted code or a check, in s (default %(default)s)",
+    )
     g.add_argument("--report", default=None, help="JSON report path (default <stem>.grade.json beside the submission)")
     g.set_defaults(func=cmd_grade)
-    r = sub.add_parser("reproduce", help="measure reproduction targets (papers-spec §6) into results/",
-                       description="Measure targets and store results/<target>.json; `all` runs every implemented one.")
+    r = sub.add_parser(
+        "reproduce",
+        help="measure reproduction targets (papers-spec §6) into results/",
+        description="Measure targets and store results/<target>.json; `all` runs every implemented one.",
+    )
     r.add_argument("targets", nargs="*", help="target number, slug or NN-slug (or `all`)")
-    r.add_argument("--profile", default="default", choices=["smoke", "default", "cpu-full", "paper"],
-                   help="cpu-full: the re-runs that settle a target on a 2-core CPU at the paper's coverage (long)")
+    r.add_argument(
+        "--profile",
+        default="default",
+        choices=["smoke", "default", "cpu-full", "paper"],
+        help="cpu-full: the re-runs that settle a target on a 2-core CPU at the paper's coverage (long)",
+    )
     r.add_argument("--list", action="store_true", help="list the 25 targets with their stored verdicts")
     r.add_argument("--no-page", action="store_true", help="do not regenerate book/scorecard.md")
     r.set_defaults(func=cmd_reproduce)
@@ -170,7 +229,10 @@ def main(argv=None) -> int:
     sc.add_argument("--out", default=None)
     sc.set_defaults(func=cmd_scorecard)
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except NotACheckout as e:  # reproduce, scorecard, assignments and grade read the checkout
+        raise SystemExit(f"grokkit: {e}")
 
 
 if __name__ == "__main__":

@@ -4,12 +4,15 @@ Sources: papers-spec §1 (arXiv 2602.16746 / 2602.18523 / 2602.18649). Make vari
 `dataclasses.replace(cfg, weight_decay=0.0)` or `cfg.replace(...)`; nothing ever mutates a config.
 Every threshold the papers use is a field, never a constant buried in the loop.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from grokkit.data import validate_task  # data owns the operation registry
 
 # Fields that change how fast a run goes or what it prints, never what it computes:
 # they are left out of the cache key (see `Config.key`).
@@ -67,11 +70,9 @@ class Config:
     seed: int = 42  # model initialisation and batch stream (and the split unless data_seed is set)
     device: str = "auto"  # "auto" (cuda > mps > cpu), "cpu", "cuda", "mps"
     compile: bool = False  # torch.compile forward+backward (measured slower on a 2-core CPU; see benchmarks/)
-    cuda_graph: bool = True  # on CUDA, replay each step as CUDA graph(s) (grokkit.cuda_graph)
+    cuda_graph: bool = True  # on CUDA, replay each step as CUDA graph(s) (grokkit.steps)
 
     def __post_init__(self):
-        from grokkit.data import validate_task  # data owns the operation registry
-
         object.__setattr__(self, "ops", tuple(self.ops))
         object.__setattr__(self, "betas", tuple(self.betas))
         object.__setattr__(self, "decay_exclude", tuple(self.decay_exclude))
@@ -81,10 +82,14 @@ class Config:
         for name in ("d_model", "n_heads", "d_ff", "n_layers", "batch_size", "max_steps", "eval_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        for name, allowed in (("norm", ("layernorm", "rmsnorm")), ("qk_norm", ("none", "l2", "rms")),
-                              ("mlp", ("gelu", "silu", "swiglu"))):
+        for name, allowed in (
+            ("norm", ("layernorm", "rmsnorm")),
+            ("qk_norm", ("none", "l2", "rms")),
+            ("mlp", ("gelu", "silu", "swiglu")),
+        ):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        _ranges(self)
         if self.precision not in ("fp32", "bf16"):
             raise ValueError(f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
         if self.device not in ("auto", "cpu", "cuda", "mps") and not self.device.startswith("cuda:"):
@@ -112,14 +117,14 @@ class Config:
     def split_seed(self) -> int:
         return self.seed if self.data_seed is None else self.data_seed
 
-    def replace(self, **changes) -> "Config":
+    def replace(self, **changes) -> Config:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Config":
+    def from_dict(cls, d: dict) -> Config:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(d) - known
         if unknown:
@@ -133,35 +138,94 @@ class Config:
         field (with a default that reproduces the old behaviour) is added later. The defaults are the
         papers' settings and are never changed; KEY_VERSION is bumped if one ever must be."""
         base = Config.__dataclass_fields__
-        d = {k: _plain(v) for k, v in self.to_dict().items()
-             if k not in RUNTIME_FIELDS and _plain(v) != _default(base[k])}
+        d = {
+            k: _plain(v)
+            for k, v in self.to_dict().items()
+            if k not in RUNTIME_FIELDS and _plain(v) != _default(base[k])
+        }
         blob = json.dumps({"v": KEY_VERSION, **d}, sort_keys=True, default=list) + extra
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def describe(self) -> str:
         """One line naming the fields that differ from the defaults."""
         base = Config()
-        diff = [f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self)
-                if getattr(self, f.name) != getattr(base, f.name)]
+        diff = [
+            f"{f.name}={getattr(self, f.name)!r}"
+            for f in dataclasses.fields(self)
+            if getattr(self, f.name) != getattr(base, f.name)
+        ]
         return ", ".join(diff) or "paper defaults"
 
 
 # --- named presets (module constants; derive variants with .replace) ---
+def _ranges(c: Config) -> None:
+    """The optimiser's and the stop rule's numbers must make sense; the message names the valid range."""
+    if not c.lr > 0:
+        raise ValueError(f"lr must be > 0, got {c.lr}")
+    if not c.weight_decay >= 0:
+        raise ValueError(f"weight_decay must be >= 0 (0 = no decay), got {c.weight_decay}")
+    if not c.eps > 0:
+        raise ValueError(f"eps must be > 0, got {c.eps}")
+    if len(c.betas) != 2 or not all(0 <= b < 1 for b in c.betas):
+        raise ValueError(f"betas must be two numbers in [0, 1), got {c.betas}")
+    if c.grad_clip is not None and not c.grad_clip > 0:
+        raise ValueError(f"grad_clip must be > 0 or None (off), got {c.grad_clip}")
+    if c.stop_threshold is not None and not 0 < c.stop_threshold <= 1:
+        raise ValueError(f"stop_threshold must lie in (0, 1] or be None (never stop), got {c.stop_threshold}")
+    for name in ("stop_patience",):
+        if getattr(c, name) < 1:
+            raise ValueError(f"{name} must be >= 1, got {getattr(c, name)}")
+    for name in ("steps_after_stop", "snapshot_every", "checkpoint_every"):
+        if getattr(c, name) < 0:
+            raise ValueError(f"{name} must be >= 0 (0 = none), got {getattr(c, name)}")
+    if c.seed < 0 or (c.data_seed is not None and c.data_seed < 0):
+        raise ValueError(f"seed and data_seed must be >= 0, got {c.seed} and {c.data_seed}")
+
+
 SINGLE_TASK = Config()  # 290,401 parameters; add mod 97, wd 1.0: groks at ~3k steps
 DUAL_TASK = Config(ops=("add", "mul"), max_steps=300_000)  # 302,914 parameters (2602.18523)
 TRI_TASK = Config(ops=("add", "mul", "x2_y2"), max_steps=300_000)  # 315,427 parameters
 # Fast preset for tests and smoke runs: p = 31, a 64-wide model; groks in ~1.3k steps (~5 s on a CPU).
-FAST = Config(p=31, d_model=64, n_heads=2, d_ff=128, lr=3e-3, train_frac=0.7, batch_size=128,
-              max_steps=3000, eval_every=20, snapshot_every=20, checkpoint_every=40)
+FAST = Config(
+    p=31,
+    d_model=64,
+    n_heads=2,
+    d_ff=128,
+    lr=3e-3,
+    train_frac=0.7,
+    batch_size=128,
+    max_steps=3000,
+    eval_every=20,
+    snapshot_every=20,
+    checkpoint_every=40,
+)
 
 
 # The Low-Rank Decay paper's mechanism setting (2606.04405; its original experiment, papers-spec §5.3 A):
 # tokens [a, b, "="], p = 113, pre-RMSNorm, RMSNorm QK-norm with gain, SiLU MLP 512, no biases, read-out
 # from "=", AdamW betas (0.9, 0.999), no clipping, evaluation every 200 steps. The regulariser (L2 or
 # Low-Rank Decay) is chosen by hooks: see grokkit.book.lrd_members.
-LRD = Config(p=113, equals_token=True, readout=-1, norm="rmsnorm", qk_norm="rms", mlp="silu", d_ff=512, bias=False,
-             tied_init=False, pos_std=0.02, betas=(0.9, 0.999), grad_clip=None, weight_decay=0.1, eval_every=200,
-             stop_threshold=0.99, stop_patience=2, max_steps=2500, snapshot_every=0, checkpoint_every=0)
+LRD = Config(
+    p=113,
+    equals_token=True,
+    readout=-1,
+    norm="rmsnorm",
+    qk_norm="rms",
+    mlp="silu",
+    d_ff=512,
+    bias=False,
+    tied_init=False,
+    pos_std=0.02,
+    betas=(0.9, 0.999),
+    grad_clip=None,
+    weight_decay=0.1,
+    eval_every=200,
+    stop_threshold=0.99,
+    stop_patience=2,
+    max_steps=2500,
+    snapshot_every=0,
+    checkpoint_every=0,
+)
 
 
 def single(op: str = "add", **changes) -> Config:
@@ -184,9 +248,11 @@ def scale(name: str, base: Config = TRI_TASK) -> Config:
     The middle scale is not public; "1.2M" = d_model 256, 2 layers, d_ff 512 (1,154,851) widens
     the model first and deepens it second, one recipe change at a time.
     """
-    shapes = {"315K": dict(d_model=128, n_layers=2, d_ff=256),
-              "1.2M": dict(d_model=256, n_layers=2, d_ff=512),
-              "2.2M": dict(d_model=256, n_layers=4, d_ff=512)}
+    shapes = {
+        "315K": dict(d_model=128, n_layers=2, d_ff=256),
+        "1.2M": dict(d_model=256, n_layers=2, d_ff=512),
+        "2.2M": dict(d_model=256, n_layers=4, d_ff=512),
+    }
     if name not in shapes:
         raise ValueError(f"unknown scale {name!r}; choose one of {sorted(shapes)}")
     return base.replace(**shapes[name])

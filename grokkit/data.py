@@ -6,11 +6,12 @@ dataset that contains it (the multi-task papers use a, b in 1..p-1 for every tas
 `random.Random(split_seed).shuffle` of the pairs in lexicographic order, train = first
 floor(train_frac * N) — the authors' recipe, so seed 42 gives their split.
 """
+
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 
@@ -24,18 +25,21 @@ class Operation:
     needs_prime: bool = False  # the operation is only a group operation for prime p
 
 
-OPERATIONS: dict[str, Operation] = {op.name: op for op in [
-    Operation("add", "a + b", lambda a, b, p: (a + b) % p),
-    Operation("sub", "a − b", lambda a, b, p: (a - b) % p),
-    Operation("mul", "a · b", lambda a, b, p: (a * b) % p, exclude_zero=True, needs_prime=True),
-    Operation("x2_y2", "a² + b²", lambda a, b, p: (a * a + b * b) % p),
-    Operation("x2_xy_y2", "a² + ab + b²", lambda a, b, p: (a * a + a * b + b * b) % p),
-    Operation("x3_xy", "a³ + ab", lambda a, b, p: (a * a * a + a * b) % p),
-]}
+OPERATIONS: dict[str, Operation] = {
+    op.name: op
+    for op in [
+        Operation("add", "a + b", lambda a, b, p: (a + b) % p),
+        Operation("sub", "a − b", lambda a, b, p: (a - b) % p),
+        Operation("mul", "a · b", lambda a, b, p: (a * b) % p, exclude_zero=True, needs_prime=True),
+        Operation("x2_y2", "a² + b²", lambda a, b, p: (a * a + b * b) % p),
+        Operation("x2_xy_y2", "a² + ab + b²", lambda a, b, p: (a * a + a * b + b * b) % p),
+        Operation("x3_xy", "a³ + ab", lambda a, b, p: (a * a * a + a * b) % p),
+    ]
+}
 
 
 def _is_prime(n: int) -> bool:
-    return n >= 2 and all(n % k for k in range(2, int(n ** 0.5) + 1))
+    return n >= 2 and all(n % k for k in range(2, int(n**0.5) + 1))
 
 
 def validate_task(ops: tuple[str, ...], p: int, train_frac: float) -> None:
@@ -57,8 +61,10 @@ def validate_task(ops: tuple[str, ...], p: int, train_frac: float) -> None:
     n_pairs = (p - 1) ** 2 if any(OPERATIONS[n].exclude_zero for n in ops) else p * p
     n_train = int(train_frac * n_pairs)
     if n_train == 0 or n_train == n_pairs:
-        raise ValueError(f"train_frac={train_frac} leaves an empty split of {n_pairs} pairs; "
-                         f"choose a value in ({1 / n_pairs:.4f}, {1 - 1 / n_pairs:.4f})")
+        raise ValueError(
+            f"train_frac={train_frac} leaves an empty split of {n_pairs} pairs; "
+            f"choose a value in ({1 / n_pairs:.4f}, {1 - 1 / n_pairs:.4f})"
+        )
 
 
 @dataclass
@@ -79,7 +85,7 @@ class Dataset:
         mask[self.train_idx] = True
         return mask
 
-    def to(self, device) -> "Dataset":
+    def to(self, device) -> Dataset:
         move = {k: getattr(self, k).to(device) for k in ("pairs", "inputs", "labels", "train_idx", "test_idx")}
         return Dataset(ops=self.ops, p=self.p, **move)
 
@@ -89,13 +95,18 @@ class Dataset:
         One call per evaluation interval keeps the draw on the generator's device (no host sync)
         and makes the stream a function of the seed alone, so a resumed run sees the same batches.
         """
-        pos = torch.randint(len(self.train_idx), (steps, batch_size), generator=generator,
-                            device=generator.device)
+        pos = torch.randint(len(self.train_idx), (steps, batch_size), generator=generator, device=generator.device)
         return self.train_idx.to(generator.device)[pos]
 
 
-def make_dataset(ops, p: int = 97, train_frac: float = 0.5, split_seed: int = 42,
-                 equals_token: bool = False, split: tuple | None = None) -> Dataset:
+def make_dataset(
+    ops,
+    p: int = 97,
+    train_frac: float = 0.5,
+    split_seed: int = 42,
+    equals_token: bool = False,
+    split: tuple | None = None,
+) -> Dataset:
     """Build the pair set, labels and split. `split=(train_idx, test_idx)` reuses a stored split."""
     ops = (ops,) if isinstance(ops, str) else tuple(ops)
     validate_task(ops, p, train_frac)

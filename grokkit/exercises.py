@@ -5,6 +5,7 @@ mismatch it raises `ExerciseFailed` with the hint, so a failing exercise is visi
 countable by the grader (issue: course kit). A stub that still raises NotImplementedError is reported
 as "not attempted".
 """
+
 from __future__ import annotations
 
 import math

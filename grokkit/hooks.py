@@ -13,11 +13,14 @@ an interrupted run resumes exactly.
 `ctx.record(name, value)` stores a scalar or a list of floats per step (saved as JSON);
 `ctx.record_tensor(name, tensor)` stores a tensor per step (saved as safetensors).
 """
+
 from __future__ import annotations
 
 import torch
 
-from grokkit.model import attention_weights, flatten
+from grokkit.geometry.commutator import commutator_defect
+from grokkit.geometry.spectra import effective_rank, stable_rank
+from grokkit.model import attention_weights, flatten, unflatten
 
 
 class Hook:
@@ -107,7 +110,7 @@ class GradientProjection(Hook):
         g -= self.strength * g_perp
         offset = 0
         for x in grads:
-            x.copy_(g[offset:offset + x.numel()].view_as(x))
+            x.copy_(g[offset : offset + x.numel()].view_as(x))
             offset += x.numel()
 
 
@@ -140,17 +143,39 @@ class DefectTracker(_OwnGenerator, Hook):
     'defect_grad_norm' (median raw ‖g_A‖). Batches come from the hook's own generator, so training is
     unchanged."""
 
-    def __init__(self, every: int = 100, K: int = 5, eta: float = 1e-3, seed: int = 0,
-                 task_a: int | None = None, task_b: int | None = None, name: str = "defect"):
-        self.every, self.K, self.eta, self.seed, self.task_a, self.task_b, self.name = every, K, eta, seed, task_a, task_b, name
+    def __init__(
+        self,
+        every: int = 100,
+        K: int = 5,
+        eta: float = 1e-3,
+        seed: int = 0,
+        task_a: int | None = None,
+        task_b: int | None = None,
+        name: str = "defect",
+    ):
+        self.every, self.K, self.eta, self.seed, self.task_a, self.task_b, self.name = (
+            every,
+            K,
+            eta,
+            seed,
+            task_a,
+            task_b,
+            name,
+        )
         self.key = f"defect(every={every},K={K},eta={eta},seed={seed},tasks={task_a},{task_b},formulas=both)"
 
     def _measure(self, ctx):
-        from grokkit.geometry.commutator import commutator_defect
         was = ctx.model.training
         ctx.model.train()
-        d = commutator_defect(ctx.model, ctx.data, K=self.K, eta=self.eta, generator=self.generator(ctx.device),
-                              task_a=self.task_a, task_b=self.task_b)
+        d = commutator_defect(
+            ctx.model,
+            ctx.data,
+            K=self.K,
+            eta=self.eta,
+            generator=self.generator(ctx.device),
+            task_a=self.task_a,
+            task_b=self.task_b,
+        )
         ctx.model.train(was)
         ctx.record(self.name, d.median_exact)
         ctx.record(f"{self.name}_authors", d.median_authors)
@@ -175,8 +200,17 @@ class Kick(_OwnGenerator, Hook):
                               (the fixed value of the authors' code).
     """
 
-    def __init__(self, basis: torch.Tensor, alpha: float, direction: str = "commutator", every: int = 50,
-                 start: int = 500, K: int = 5, eta: float = 1e-3, seed: int = 0):
+    def __init__(
+        self,
+        basis: torch.Tensor,
+        alpha: float,
+        direction: str = "commutator",
+        every: int = 50,
+        start: int = 500,
+        K: int = 5,
+        eta: float = 1e-3,
+        seed: int = 0,
+    ):
         if direction not in ("commutator", "random"):
             raise ValueError(f"direction must be 'commutator' or 'random', got {direction!r}")
         self.basis, self.alpha, self.direction = basis, alpha, direction
@@ -187,16 +221,15 @@ class Kick(_OwnGenerator, Hook):
     def on_step(self, ctx):
         if ctx.step < self.start or ctx.step % self.every:
             return
-        from grokkit.geometry.commutator import commutator_defect
-        from grokkit.model import flatten, unflatten
         B = self.basis.to(torch.float64)
         if self.direction == "commutator":
             d = commutator_defect(ctx.model, ctx.data, K=self.K, eta=self.eta, generator=self.generator(ctx.device))
             i = int(torch.argsort(d.values)[len(d.values) // 2])
             v, scale = d.deltas[i].double(), float(d.step_norm[i])
         else:
-            v = torch.randn(B.shape[0], generator=torch.Generator().manual_seed(self.seed * 100003 + ctx.step),
-                            dtype=torch.float64)
+            v = torch.randn(
+                B.shape[0], generator=torch.Generator().manual_seed(self.seed * 100003 + ctx.step), dtype=torch.float64
+            )
             scale = 1.5e-3
         v = v - B @ (B.T @ v)
         v = v / v.norm()
@@ -217,7 +250,6 @@ class RankTracker(Hook):
         self.key = "ranks(spectra)" if spectra else "ranks"
 
     def on_eval(self, ctx):
-        from grokkit.geometry.spectra import effective_rank, stable_rank
         mats = [w for (_, n), w in attention_weights(ctx.model).items() if n in ("W_Q", "W_K")]
         ctx.record("srank_qk", sum(map(stable_rank, mats)) / len(mats))
         ctx.record("erank_qk", sum(map(effective_rank, mats)) / len(mats))

@@ -17,6 +17,7 @@ Two exact algebraic savings make the forward pass cheaper without changing the f
   * the last block is evaluated only where the heads read (its query, attention output and MLP at
     the read-out position; keys and values at every position).
 """
+
 from __future__ import annotations
 
 import copy
@@ -30,7 +31,7 @@ MATRIX_NAMES = ("W_Q", "W_K", "W_V", "W_O")
 
 
 def make_norm(kind: str, d: int) -> nn.Module:
-    """"layernorm" (the Xu papers) or "rmsnorm" (learnable gain; the scale-invariant variant)."""
+    """ "layernorm" (the Xu papers) or "rmsnorm" (learnable gain; the scale-invariant variant)."""
     if kind == "layernorm":
         return nn.LayerNorm(d)
     if kind == "rmsnorm":
@@ -101,7 +102,7 @@ class Attention(nn.Module):
 
 
 class MLP(nn.Module):
-    """"gelu" (Xu papers) or "silu": linear2(act(linear1 x)); "swiglu": linear2(silu(gate x) * linear1 x)."""
+    """ "gelu" (Xu papers) or "silu": linear2(act(linear1 x)); "swiglu": linear2(silu(gate x) * linear1 x)."""
 
     def __init__(self, d_model: int, d_ff: int, kind: str = "gelu", bias: bool = True):
         super().__init__()
@@ -124,8 +125,16 @@ class MLP(nn.Module):
 class Block(nn.Module):
     """Pre-norm encoder block: x + attn(ln1(x)), then + mlp(ln2(.))."""
 
-    def __init__(self, d_model: int, n_heads: int, d_ff: int, norm: str = "layernorm", mlp: str = "gelu",
-                 bias: bool = True, qk_norm: str = "none"):
+    def __init__(
+        self,
+        d_model: int,
+        n_heads: int,
+        d_ff: int,
+        norm: str = "layernorm",
+        mlp: str = "gelu",
+        bias: bool = True,
+        qk_norm: str = "none",
+    ):
         super().__init__()
         self.attn = Attention(d_model, n_heads, bias, qk_norm)
         self.mlp = MLP(d_model, d_ff, mlp, bias)
@@ -140,9 +149,9 @@ class Block(nn.Module):
             q, k, v = self.attn.qkv(self.ln1(x)).split(d, dim=-1) if qkv is None else qkv
         elif qkv is None:
             h = self.ln1(x)
-            q = self.attn.q(h[:, only:only + 1] if only != -1 else h[:, -1:])
+            q = self.attn.q(h[:, only : only + 1] if only != -1 else h[:, -1:])
             k, v = self.attn.kv(h).split(d, dim=-1)
-            x = x[:, only:only + 1] if only != -1 else x[:, -1:]
+            x = x[:, only : only + 1] if only != -1 else x[:, -1:]
         else:
             q, k, v = qkv
             sl = slice(only, only + 1) if only != -1 else slice(-1, None)
@@ -154,10 +163,24 @@ class Block(nn.Module):
 class Transformer(nn.Module):
     """The papers' model. forward(tokens (B, T)) -> logits (n_tasks, B, p)."""
 
-    def __init__(self, vocab: int, n_classes: int, n_tasks: int = 1, seq_len: int = 2,
-                 d_model: int = 128, n_heads: int = 4, d_ff: int = 256, n_layers: int = 2,
-                 readout: int = 0, tied_init: bool = True, norm: str = "layernorm", mlp: str = "gelu",
-                 bias: bool = True, qk_norm: str = "none", pos_std: float = 0.0):
+    def __init__(
+        self,
+        vocab: int,
+        n_classes: int,
+        n_tasks: int = 1,
+        seq_len: int = 2,
+        d_model: int = 128,
+        n_heads: int = 4,
+        d_ff: int = 256,
+        n_layers: int = 2,
+        readout: int = 0,
+        tied_init: bool = True,
+        norm: str = "layernorm",
+        mlp: str = "gelu",
+        bias: bool = True,
+        qk_norm: str = "none",
+        pos_std: float = 0.0,
+    ):
         super().__init__()
         self.readout = readout
         self.embed = nn.Embedding(vocab, d_model)  # W_E, N(0, 1)
@@ -166,16 +189,30 @@ class Transformer(nn.Module):
         make_block = lambda: Block(d_model, n_heads, d_ff, norm, mlp, bias, qk_norm)
         first = make_block()
         self.blocks = nn.ModuleList(
-            [first] + [copy.deepcopy(first) if tied_init else make_block() for _ in range(n_layers - 1)])
+            [first] + [copy.deepcopy(first) if tied_init else make_block() for _ in range(n_layers - 1)]
+        )
         self.ln_f = make_norm(norm, d_model)
         self.heads = nn.ModuleList([nn.Linear(d_model, n_classes, bias=bias) for _ in range(n_tasks)])  # W_U
 
     @classmethod
-    def from_config(cls, cfg) -> "Transformer":
-        return cls(vocab=cfg.vocab, n_classes=cfg.p, n_tasks=cfg.n_tasks, seq_len=cfg.seq_len,
-                   d_model=cfg.d_model, n_heads=cfg.n_heads, d_ff=cfg.d_ff, n_layers=cfg.n_layers,
-                   readout=cfg.readout, tied_init=cfg.tied_init, norm=cfg.norm, mlp=cfg.mlp, bias=cfg.bias,
-                   qk_norm=cfg.qk_norm, pos_std=cfg.pos_std)
+    def from_config(cls, cfg) -> Transformer:
+        return cls(
+            vocab=cfg.vocab,
+            n_classes=cfg.p,
+            n_tasks=cfg.n_tasks,
+            seq_len=cfg.seq_len,
+            d_model=cfg.d_model,
+            n_heads=cfg.n_heads,
+            d_ff=cfg.d_ff,
+            n_layers=cfg.n_layers,
+            readout=cfg.readout,
+            tied_init=cfg.tied_init,
+            norm=cfg.norm,
+            mlp=cfg.mlp,
+            bias=cfg.bias,
+            qk_norm=cfg.qk_norm,
+            pos_std=cfg.pos_std,
+        )
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         B, T = tokens.shape
@@ -212,7 +249,7 @@ def attention_weights(model: Transformer) -> dict[tuple[int, str], torch.Tensor]
     for i, block in enumerate(model.blocks):
         d = block.attn.d_model
         w = block.attn.in_proj_weight
-        out[(i, "W_Q")], out[(i, "W_K")], out[(i, "W_V")] = w[:d], w[d:2 * d], w[2 * d:]
+        out[(i, "W_Q")], out[(i, "W_K")], out[(i, "W_V")] = w[:d], w[d : 2 * d], w[2 * d :]
         out[(i, "W_O")] = block.attn.out_proj.weight
     return out
 
@@ -258,4 +295,4 @@ def flatten(model_or_params) -> torch.Tensor:
 
 def unflatten(theta: torch.Tensor, model: nn.Module) -> dict[str, torch.Tensor]:
     """Inverse of `flatten`: {name: tensor} views into theta with the model's shapes."""
-    return {name: theta[o:o + math.prod(s)].view(s) for name, (o, s) in param_layout(model).items()}
+    return {name: theta[o : o + math.prod(s)].view(s) for name, (o, s) in param_layout(model).items()}

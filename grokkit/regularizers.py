@@ -11,12 +11,14 @@ run on the smaller side of W. Short Newton–Schulz maps small singular values o
 1 (each iteration multiplies them by ~1.5), so it decays them LESS than large ones.
 Targets are matrices by name: "W_Q", "W_K", "W_V", "W_O" (every layer) and "mlp" (every MLP matrix).
 """
+
 from __future__ import annotations
 
 import torch
 
 from grokkit.hooks import Hook
-from grokkit.model import attention_weights
+from grokkit.model import attention_from_params, attention_weights
+from grokkit.objective import task_loss
 
 TARGETS = ("W_Q", "W_K", "W_V", "W_O", "mlp")
 
@@ -94,13 +96,10 @@ class LowRankDecay(_Decay):
             W.sub_(c * polar(W))
 
 
-def scale_invariance(model, data, key: tuple[int, str] = (0, "W_Q"), factor: float = 5.0,
-                     n_pairs: int = 512) -> dict:
+def scale_invariance(model, data, key: tuple[int, str] = (0, "W_Q"), factor: float = 5.0, n_pairs: int = 512) -> dict:
     """Check that the model is scale-invariant in one matrix (QK-norm, no biases): the largest change
     of the logits on `n_pairs` pairs when that matrix is scaled by `factor`, and the cosine between
     the loss gradient and the matrix (Euler's identity says 0). The model is left unchanged."""
-    from grokkit.model import attention_from_params
-    from grokkit.train import task_loss
 
     x, y = data.inputs[:n_pairs], data.labels[:n_pairs]
     W = attention_weights(model)[key]

@@ -1,4 +1,4 @@
-"""Saved runs: the Run object, its directory format, the cache keyed by config, resume.
+"""Saved runs: the Run object and its directory format (the cache keyed by config: grokkit.cache).
 
 A run directory holds
     config.json         the config, hook keys, cache key, library/torch versions, git commit, device
@@ -11,13 +11,13 @@ Loading never unpickles code (JSON + safetensors only). Writes go to a temporary
 renamed into place, so a run killed mid-write leaves no directory that looks finished; a directory
 whose files do not match its manifest is reported as corrupt and retrained by `load_or_train`.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,27 +26,14 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from grokkit.config import Config
+from grokkit.data import make_dataset
+from grokkit.model import build_model
 
 FILES = ("config.json", "metrics.json", "split.safetensors", "weights.safetensors", "trajectory.safetensors")
-DEFAULT_ROOT = Path(os.environ.get("GROKKIT_RUNS", Path.home() / ".cache" / "grokkit" / "runs"))
 
 
 class CorruptRun(RuntimeError):
     """A run directory whose files are missing or do not match their manifest."""
-
-
-def version() -> str:
-    from grokkit import __version__
-    return __version__
-
-
-def git_commit() -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
-                             cwd=Path(__file__).resolve().parent)
-        return out.stdout.strip() if out.returncode == 0 else None
-    except (OSError, subprocess.SubprocessError):
-        return None
 
 
 @dataclass
@@ -91,7 +78,8 @@ class Run:
     def grokked(self) -> bool:
         c = self.config
         return c.stop_threshold is not None and all(
-            s is not None for s in self.grok_step(c.stop_threshold, c.stop_patience))
+            s is not None for s in self.grok_step(c.stop_threshold, c.stop_patience)
+        )
 
     def final(self, metric: str = "test_acc") -> list[float]:
         return self.history[metric][-1]
@@ -129,23 +117,20 @@ class Run:
         keep = slice(None) if last is None else slice(0, int((steps <= last).sum()))
         out = {}
         for n in names:
-            layer, mat = n[len("attn/L"):].split(".")
+            layer, mat = n[len("attn/L") :].split(".")
             out[(int(layer), mat)] = self.tensors[n]["value"][keep]
         return steps[keep], out
 
     def model(self, device="cpu"):
         """The final model, rebuilt from the stored config and weights."""
-        from grokkit.model import build_model
         m = build_model(self.config)
         m.load_state_dict(self.weights)
         return m.to(device)
 
     def dataset(self, device="cpu"):
         """The run's dataset with its stored split."""
-        from grokkit.data import make_dataset
         c = self.config
-        return make_dataset(c.ops, c.p, c.train_frac, c.split_seed, c.equals_token,
-                            split=self.split).to(device)
+        return make_dataset(c.ops, c.p, c.train_frac, c.split_seed, c.equals_token, split=self.split).to(device)
 
     def summary(self) -> str:
         g = self.grok_step(self.config.stop_threshold or 0.98, self.config.stop_patience)
@@ -162,10 +147,11 @@ class Run:
         try:
             _write_json(tmp / "config.json", {"config": self.config.to_dict(), **self.info})
             _write_json(tmp / "metrics.json", {"history": self.history, "records": self.records})
-            save_file({"train_idx": self.split[0].contiguous(), "test_idx": self.split[1].contiguous()},
-                      tmp / "split.safetensors")
-            save_file({k: v.detach().cpu().contiguous() for k, v in self.weights.items()},
-                      tmp / "weights.safetensors")
+            save_file(
+                {"train_idx": self.split[0].contiguous(), "test_idx": self.split[1].contiguous()},
+                tmp / "split.safetensors",
+            )
+            save_file({k: v.detach().cpu().contiguous() for k, v in self.weights.items()}, tmp / "weights.safetensors")
             flat = {}
             for name, t in self.tensors.items():
                 flat[f"{name}#step"] = t["step"].contiguous()
@@ -181,7 +167,7 @@ class Run:
         return path
 
     @classmethod
-    def load(cls, path, verify: bool = True) -> "Run":
+    def load(cls, path, verify: bool = True) -> Run:
         """Load a run directory; raise CorruptRun if a file is missing or fails its checksum."""
         path = Path(path)
         manifest_path = path / "manifest.json"
@@ -207,8 +193,15 @@ class Run:
             name, part = k.rsplit("#", 1)
             tensors.setdefault(name, {})[part] = v
         config = Config.from_dict(info.pop("config"))
-        return cls(config, metrics["history"], metrics["records"], tensors,
-                   (split["train_idx"], split["test_idx"]), weights, info)
+        return cls(
+            config,
+            metrics["history"],
+            metrics["records"],
+            tensors,
+            (split["train_idx"], split["test_idx"]),
+            weights,
+            info,
+        )
 
 
 def grok_step(steps, acc, threshold: float = 0.98, patience: int = 3):
@@ -241,41 +234,3 @@ def _sha256(path: Path) -> str | None:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-# --- the cache ---------------------------------------------------------------------------------
-
-def run_key(config: Config, hooks=()) -> str:
-    from grokkit.hooks import hooks_key
-    return config.key(hooks_key(hooks))
-
-
-USED_KEYS: list[str] = []  # cache keys this process looked up, in order (provenance of chapter numbers)
-
-
-def run_dir(config: Config, hooks=(), root=None) -> Path:
-    key = run_key(config, hooks)
-    if key not in USED_KEYS:
-        USED_KEYS.append(key)
-    return Path(root or DEFAULT_ROOT) / key
-
-
-def load_or_train(config: Config, hooks=(), *, root=None, progress: bool = True, verbose: bool = True) -> Run:
-    """Return the cached run of (config, hooks) or train it.
-
-    Cache entries live in `root/<key>` (default ~/.cache/grokkit/runs or $GROKKIT_RUNS). A corrupt
-    entry is reported and retrained; an interrupted training resumes from `root/<key>.partial`.
-    """
-    from grokkit.train import train
-    path = run_dir(config, hooks, root)
-    if path.exists():
-        try:
-            return Run.load(path)
-        except CorruptRun as e:
-            if verbose:
-                print(f"grokkit: cached run is corrupt, retraining ({e})")
-            shutil.rmtree(path, ignore_errors=True)
-    run = train(config, hooks, progress=progress, resume_dir=path.with_name(path.name + ".partial"))
-    run.save(path)
-    shutil.rmtree(path.with_name(path.name + ".partial"), ignore_errors=True)
-    return run

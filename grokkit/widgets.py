@@ -7,6 +7,7 @@ renderings of the same object:
   * `text/html`: range inputs and a few lines of JavaScript that swap the precomputed frames, so the
     published book (no kernel) really moves the curves. The book's _config.yml ranks text/html first.
 """
+
 from __future__ import annotations
 
 import base64
@@ -37,8 +38,10 @@ class Explorer:
                 raise ValueError(f"slider {name!r} needs a non-empty list of values, got {values!r}")
         self.draw, self.title, self.dpi = draw, title, dpi
         self.axes = {k: list(v) for k, v in axes.items()}
-        self.frames = {combo: figure_png(draw(**dict(zip(self.axes, combo))), dpi)
-                       for combo in itertools.product(*self.axes.values())}
+        self.frames = {
+            combo: figure_png(draw(**dict(zip(self.axes, combo))), dpi)
+            for combo in itertools.product(*self.axes.values())
+        }
 
     def frame(self, **values) -> bytes:
         return self.frames[tuple(values[k] for k in self.axes)]
@@ -52,37 +55,52 @@ class Explorer:
         for j, (name, values) in enumerate(self.axes.items()):
             labels = [f"{v:g}" if isinstance(v, (int, float)) else str(v) for v in values]
             if len(values) == 1:  # nothing to choose: a fixed value, shown as text
-                rows.append(f'<div class="gk-fixed" style="margin:2px 0">{html.escape(name)}: '
-                            f'{html.escape(labels[0])}</div><input type="hidden" class="gk-slider" value="0">')
+                rows.append(
+                    f'<div class="gk-fixed" style="margin:2px 0">{html.escape(name)}: '
+                    f'{html.escape(labels[0])}</div><input type="hidden" class="gk-slider" value="0">'
+                )
                 continue
             rows.append(
                 f'<label style="display:block;margin:2px 0">{html.escape(name)} '
                 f'<input type="range" class="gk-slider" data-axis="{j}" min="0" max="{len(values) - 1}" step="1" '
                 f'value="0" aria-label="{html.escape(name)}" style="vertical-align:middle;width:220px"> '
-                f'<output data-labels=\'{html.escape(json.dumps(labels))}\'>{html.escape(labels[0])}</output></label>')
+                f"<output data-labels='{html.escape(json.dumps(labels))}'>{html.escape(labels[0])}</output></label>"
+            )
         title = f"<div><strong>{html.escape(self.title)}</strong></div>" if self.title else ""
         return (
             f'<div class="gk-explorer" id="{uid}">{title}{"".join(rows)}'
-            f'<img class="gk-frame" src="{frames[0]}" alt="{html.escape(self.title or "figure")}" style="max-width:100%">'
+            f'<img class="gk-frame" src="{frames[0]}" alt="{html.escape(self.title or "figure")}" '
+            'style="max-width:100%">'
             f'<script>(function(){{var root=document.getElementById("{uid}");var frames={json.dumps(frames)};'
             f'var sizes={json.dumps(sizes)};var sl=root.querySelectorAll("input.gk-slider");'
-            f'function show(){{var idx=0;for(var j=0;j<sl.length;j++){{idx=idx*sizes[j]+parseInt(sl[j].value);'
-            f'var out=sl[j].nextElementSibling;if(out&&out.dataset.labels)out.textContent=JSON.parse(out.dataset.labels)[sl[j].value];}}'
+            f"function show(){{var idx=0;for(var j=0;j<sl.length;j++){{idx=idx*sizes[j]+parseInt(sl[j].value);"
+            "var out=sl[j].nextElementSibling;"
+            "if(out&&out.dataset.labels)out.textContent=JSON.parse(out.dataset.labels)[sl[j].value];}"
             f'root.querySelector("img.gk-frame").src=frames[idx];}}'
-            f'sl.forEach(function(s){{s.addEventListener("input",show);}});show();}})();</script></div>')
+            f'sl.forEach(function(s){{s.addEventListener("input",show);}});show();}})();</script></div>'
+        )
 
     # --- live rendering -------------------------------------------------------------------------------
     def widget(self):
         """ipywidgets sliders + an Image that `draw` re-renders on every change."""
         import ipywidgets as w
-        sliders = {name: w.SelectionSlider(options=values, value=values[0], description=name,
-                                           style={"description_width": "initial"},
-                                           layout=w.Layout(width="420px"), disabled=len(values) == 1)
-                   for name, values in self.axes.items()}
+
+        sliders = {
+            name: w.SelectionSlider(
+                options=values,
+                value=values[0],
+                description=name,
+                style={"description_width": "initial"},
+                layout=w.Layout(width="420px"),
+                disabled=len(values) == 1,
+            )
+            for name, values in self.axes.items()
+        }
         image = w.Image(value=self.frame(**{k: s.value for k, s in sliders.items()}), format="png")
 
         def redraw(_=None):
             image.value = figure_png(self.draw(**{k: s.value for k, s in sliders.items()}), self.dpi)
+
         for s in sliders.values():
             s.observe(redraw, names="value")
         children = ([w.HTML(f"<b>{html.escape(self.title)}</b>")] if self.title else []) + [*sliders.values(), image]

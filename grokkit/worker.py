@@ -3,6 +3,7 @@
 Reads one base64 pickle (config, hooks, root) per line, trains it into the run cache with one
 thread, and writes `P <steps>` progress lines, then `D <run dir>` (or `E <base64 traceback>`).
 """
+
 import base64
 import pickle
 import sys
@@ -10,8 +11,8 @@ import traceback
 
 import torch
 
+from grokkit.cache import load_or_train, run_dir
 from grokkit.hooks import Hook
-from grokkit.runs import load_or_train, run_dir
 
 
 class _Report(Hook):

@@ -7,6 +7,7 @@ For every page: the title (h1) is there, every figure is a loaded image, interna
 and every slider (the Explorer's static HTML) really changes its figure when moved.
 Nothing outside 127.0.0.1 is fetched.
 """
+
 from __future__ import annotations
 
 import functools
@@ -18,8 +19,15 @@ import threading
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlparse
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-quic", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-quic",
+    "--disable-sync",
+    "--no-first-run",
+]
 REPO_BLOB = "https://colab.research.google.com/github/grokkit-book/grokkit/blob/main/"
 
 
@@ -38,8 +46,11 @@ def serve(root: Path):
 def pages(root: Path) -> list[str]:
     """Every content page of the site (generated index/search pages left out)."""
     skip = {"genindex.html", "search.html", "index.html"}
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*.html")
-                  if p.name not in skip and "_static" not in p.parts and "_sources" not in p.parts)
+    return sorted(
+        str(p.relative_to(root))
+        for p in root.rglob("*.html")
+        if p.name not in skip and "_static" not in p.parts and "_sources" not in p.parts
+    )
 
 
 def check_site(root, shots: Path | None = None) -> dict:
@@ -55,8 +66,12 @@ def check_site(root, shots: Path | None = None) -> dict:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.route("**/*", lambda route: route.continue_() if urlparse(route.request.url).hostname == "127.0.0.1"
-                       else route.abort())
+            page.route(
+                "**/*",
+                lambda route: (
+                    route.continue_() if urlparse(route.request.url).hostname == "127.0.0.1" else route.abort()
+                ),
+            )
             page.goto(base, wait_until="load")  # index.html redirects to the first page
             page.wait_for_load_state("load")
             report["index_redirect"] = page.url
@@ -68,8 +83,11 @@ def check_site(root, shots: Path | None = None) -> dict:
                 if not info["title"]:
                     problems.append(f"{rel}: no title")
                 imgs = page.eval_on_selector_all(  # this site's own images (the Colab badge lives on the web)
-                    "main img", "els => els.filter(e => !/^https?:/.test(e.getAttribute('src')) || "
-                    "e.src.startsWith(location.origin)).map(e => [e.getAttribute('src'), e.complete && e.naturalWidth > 0])")
+                    "main img",
+                    "els => els.filter(e => !/^https?:/.test(e.getAttribute('src')) || "
+                    "e.src.startsWith(location.origin))"
+                    ".map(e => [e.getAttribute('src'), e.complete && e.naturalWidth > 0])",
+                )
                 info["images"] = len(imgs)
                 problems += [f"{rel}: image not loaded: {src[:80]}" for src, ok in imgs if not ok]
                 for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
@@ -77,7 +95,8 @@ def check_site(root, shots: Path | None = None) -> dict:
                         link_targets.add((href, rel))
                 if rel.startswith("notebooks/"):
                     colab = page.eval_on_selector_all(
-                        "a[href*='colab.research.google.com/github']", "els => els.map(e => e.href)")
+                        "a[href*='colab.research.google.com/github']", "els => els.map(e => e.href)"
+                    )
                     want = REPO_BLOB + rel.replace(".html", ".ipynb")
                     info["colab"] = sorted(set(colab))
                     if want not in colab:
@@ -92,8 +111,7 @@ def check_site(root, shots: Path | None = None) -> dict:
                 resp = page.request.get(target)
                 if resp.status != 200:
                     problems.append(f"{source}: broken link {href} ({resp.status})")
-                elif frag and target.endswith(".html") and not re.search(
-                        rf'id="{re.escape(frag)}"', resp.text()):
+                elif frag and target.endswith(".html") and not re.search(rf'id="{re.escape(frag)}"', resp.text()):
                     problems.append(f"{source}: link to a missing anchor {href}")
             report["internal_links"] = len(link_targets)
             browser.close()

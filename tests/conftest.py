@@ -22,6 +22,7 @@ def runs_root(tmp_path):
 def fast_run():
     """One grokking run of the FAST preset, shared by the tests that only read it."""
     import grokkit as gk
+
     return gk.train(gk.presets.FAST, progress=False)
 
 
@@ -30,3 +31,14 @@ def monkeypatch_session():
     mp = pytest.MonkeyPatch()
     yield mp
     mp.undo()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Markers by what a test needs: the executed book (chapters; site; browser)."""
+    for item in items:
+        if "book" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.chapters)
+            if "site" in item.name or "browser" in item.name:
+                item.add_marker(pytest.mark.site)
+            if "browser" in item.name:
+                item.add_marker(pytest.mark.browser)

@@ -1,12 +1,14 @@
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT
 
 
 def _cli(*args, **kw):
-    return subprocess.run([sys.executable, "-m", "grokkit", *args], capture_output=True, text=True,
-                          cwd=ROOT, timeout=300, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "grokkit", *args], capture_output=True, text=True, cwd=ROOT, timeout=300, **kw
+    )
 
 
 def test_help_documents_the_train_command():
@@ -28,3 +30,19 @@ def test_train_prints_the_grok_step_and_saves(tmp_path):
 def test_bad_input_is_a_clear_error():
     out = _cli("train", "--op", "div")
     assert out.returncode != 0 and "choose from" in out.stderr + out.stdout
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--weight-decay", "-1"], "weight_decay must be >= 0"),
+        (["--lr", "0"], "lr must be > 0"),
+        (["--seed", "abc"], "--seed expects an integer, got 'abc'"),
+        (["--grad-clip", "x"], "--grad-clip expects a number or none"),
+        (["--stop-threshold", "1.5"], "stop_threshold must lie in (0, 1]"),
+    ],
+)
+def test_out_of_range_and_mistyped_values_name_the_valid_range(args, message):
+    out = _cli("train", "--preset", "fast", "--no-cache", "--max-steps", "1", *args)
+    assert out.returncode != 0
+    assert message in out.stderr + out.stdout and "<lambda>" not in out.stderr

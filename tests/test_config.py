@@ -39,11 +39,17 @@ def test_round_trip_through_dict():
         Config.from_dict({**c.to_dict(), "bogus": 1})
 
 
-@pytest.mark.parametrize("bad, match", [
-    (dict(n_heads=3), "divisible"), (dict(precision="fp16"), "precision"),
-    (dict(device="tpu"), "device"), (dict(readout=2), "readout"),
-    (dict(checkpoint_every=150), "multiple of eval_every"), (dict(ops=("div",)), "choose from"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (dict(n_heads=3), "divisible"),
+        (dict(precision="fp16"), "precision"),
+        (dict(device="tpu"), "device"),
+        (dict(readout=2), "readout"),
+        (dict(checkpoint_every=150), "multiple of eval_every"),
+        (dict(ops=("div",)), "choose from"),
+    ],
+)
 def test_bad_values_raise(bad, match):
     with pytest.raises(ValueError, match=match):
         Config(**bad)

@@ -3,6 +3,7 @@
 Grading executes Chapter 4 (the cheapest) at the smoke profile, with the run cache of the environment
 ($GROKKIT_RUNS, as `make test` sets it): a few tens of seconds per grading once the cache holds its runs.
 """
+
 import copy
 import hashlib
 import json
@@ -10,9 +11,10 @@ import time
 
 import nbformat
 import pytest
-
 from conftest import ROOT
-from grokkit import assignments, cli, grader
+
+from grokkit import cli
+from grokkit.course import assignments, grader
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 CH4 = "04_holographic"
@@ -91,12 +93,16 @@ def test_grading_notebook_uses_trusted_checks_and_keeps_missing_stubs(kit):
             c.source = "print('✓ all checks passed')"  # edited checks must not matter
     nb, entries = grader.grading_notebook(trusted, sub, "n0nce")
     assert [(e["id"], e["function"], e["status"]) for e in entries] == [
-        ("4.1", "stable_rank", "not graded"), ("4.2", "truncate", "not graded"), ("4.3", "prune", "missing")]
+        ("4.1", "stable_rank", "not graded"),
+        ("4.2", "truncate", "not graded"),
+        ("4.3", "prune", "missing"),
+    ]
     assert not _code(nb, "solution")
     checks = _code(nb, "checker")
     assert len(checks) == 3 and all("grader-ok:n0nce" in s and "gk.exercises.check(" in s for s in checks)
-    assert sum("def prune(" in c.source for c in nb.cells) == 1 and "raise NotImplementedError" in \
-        next(c.source for c in nb.cells if "def prune(" in c.source)
+    assert sum("def prune(" in c.source for c in nb.cells) == 1 and "raise NotImplementedError" in next(
+        c.source for c in nb.cells if "def prune(" in c.source
+    )
     student = [c for c in nb.cells if c.metadata.get("grader", {}).get("role") == "student"]
     assert len(student) == 2 and all("raises-exception" in c.metadata["tags"] for c in student)
 
@@ -108,8 +114,11 @@ def test_chapter_is_detected_from_name_or_title(tmp_path):
     assert grader.detect_chapter(tmp_path / "homework.ipynb", nbformat.v4.new_notebook()) is None
 
 
-@pytest.mark.parametrize("content", ["this is not json", '{"cells": [', '{"a": 1}', "\x00\xff"],
-                         ids=["text", "truncated", "not-a-notebook", "binary"])
+@pytest.mark.parametrize(
+    "content",
+    ["this is not json", '{"cells": [', '{"a": 1}', "\x00\xff"],
+    ids=["text", "truncated", "not-a-notebook", "binary"],
+)
 def test_non_notebook_gives_a_report_and_exit_code_2(tmp_path, capsys, content):
     path = tmp_path / f"{CH4}.ipynb"
     path.write_text(content)
@@ -120,8 +129,9 @@ def test_non_notebook_gives_a_report_and_exit_code_2(tmp_path, capsys, content):
 
 
 def test_unknown_chapter_gives_a_report(tmp_path):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 9. An essay"),
-                                         nbformat.v4.new_code_cell("def f(x):\n    return x")])
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("# 9. An essay"), nbformat.v4.new_code_cell("def f(x):\n    return x")]
+    )
     nbformat.write(nb, tmp_path / "essay.ipynb")
     report = grader.grade(tmp_path / "essay.ipynb")
     assert not report["graded"] and "chapter" in report["reason"] and grader.exit_code(report) == 2
@@ -129,6 +139,7 @@ def test_unknown_chapter_gives_a_report(tmp_path):
     assert not report["graded"] and "unknown chapter" in report["reason"] and (tmp_path / "r.json").exists()
 
 
+@pytest.mark.grader
 def test_grader_passes_the_instructor_copy(kit, tmp_path, capsys):
     path = tmp_path / f"{CH4}.ipynb"
     path.write_bytes((kit / "instructor" / path.name).read_bytes())
@@ -140,6 +151,7 @@ def test_grader_passes_the_instructor_copy(kit, tmp_path, capsys):
     assert "3 of 3 passed" in capsys.readouterr().out
 
 
+@pytest.mark.grader
 def test_grader_fails_the_student_copy_per_exercise(kit, tmp_path):
     path = tmp_path / f"student_{CH4}.ipynb"
     path.write_bytes((kit / "student" / f"{CH4}.ipynb").read_bytes())
@@ -148,10 +160,15 @@ def test_grader_fails_the_student_copy_per_exercise(kit, tmp_path):
     assert _statuses(report) == {"stable_rank": "not attempted", "truncate": "not attempted", "prune": "not attempted"}
 
 
+@pytest.mark.grader
 def test_one_wrong_exercise_fails_alone_even_if_it_patches_the_checker(kit, tmp_path):
     nb = nbformat.read(kit / "instructor" / f"{CH4}.ipynb", as_version=4)
-    nb = _replace(nb, "truncate", "gk.exercises.check = lambda *a, **k: print('✓ truncate: all 4 checks passed')\n"
-                                  "def truncate(M, r):\n    return M.double()\n")
+    nb = _replace(
+        nb,
+        "truncate",
+        "gk.exercises.check = lambda *a, **k: print('✓ truncate: all 4 checks passed')\n"
+        "def truncate(M, r):\n    return M.double()\n",
+    )
     nbformat.write(nb, tmp_path / f"{CH4}.ipynb")
     report = grader.grade(tmp_path / f"{CH4}.ipynb")
     assert _statuses(report) == {"stable_rank": "passed", "truncate": "failed", "prune": "passed"}
@@ -159,6 +176,7 @@ def test_one_wrong_exercise_fails_alone_even_if_it_patches_the_checker(kit, tmp_
     assert "truncate: case 0" in msg and "Hint:" in msg and grader.exit_code(report) == 1
 
 
+@pytest.mark.grader
 def test_hostile_submission_gives_a_report_in_time(kit, tmp_path):
     """An endless loop, sys.exit() and a dying kernel, one per exercise: a report, no traceback."""
     nb = nbformat.read(kit / "student" / f"{CH4}.ipynb", as_version=4)
@@ -175,6 +193,7 @@ def test_hostile_submission_gives_a_report_in_time(kit, tmp_path):
     assert "per-cell limit of 5 s" in msgs[0] and "sys.exit" in msgs[1] and "kernel died" in msgs[2]
 
 
+@pytest.mark.grader
 def test_overall_timeout_stops_the_run(kit, tmp_path):
     path = tmp_path / f"{CH4}.ipynb"
     path.write_bytes((kit / "instructor" / path.name).read_bytes())
@@ -185,12 +204,17 @@ def test_overall_timeout_stops_the_run(kit, tmp_path):
     assert {e["status"] for e in report["exercises"]} == {"not graded"}
 
 
+@pytest.mark.grader
 @pytest.mark.slow
 def test_a_kernel_that_ignores_interrupts_is_killed_at_the_overall_limit(kit, tmp_path):
     psutil = pytest.importorskip("psutil")
     nb = nbformat.read(kit / "student" / f"{CH4}.ipynb", as_version=4)
-    nb = _replace(nb, "stable_rank", "import time\ndef stable_rank(M):\n    return 1.0\nwhile True:\n    try:\n"
-                                     "        time.sleep(100)\n    except KeyboardInterrupt:\n        pass\n")
+    nb = _replace(
+        nb,
+        "stable_rank",
+        "import time\ndef stable_rank(M):\n    return 1.0\nwhile True:\n    try:\n"
+        "        time.sleep(100)\n    except KeyboardInterrupt:\n        pass\n",
+    )
     nbformat.write(nb, tmp_path / f"{CH4}.ipynb")
     report = grader.grade(tmp_path / f"{CH4}.ipynb", cell_timeout=5, timeout=90)
     assert _statuses(report) == {"stable_rank": "error", "truncate": "not graded", "prune": "not graded"}

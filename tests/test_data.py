@@ -8,8 +8,14 @@ from grokkit.data import OPERATIONS, make_dataset
 
 def test_six_operations_compute_their_formulas():
     a, b, p = torch.tensor([3, 96, 50]), torch.tensor([5, 2, 0]), 97
-    expect = {"add": (a + b) % p, "sub": (a - b) % p, "mul": (a * b) % p, "x2_y2": (a**2 + b**2) % p,
-              "x2_xy_y2": (a**2 + a * b + b**2) % p, "x3_xy": (a**3 + a * b) % p}
+    expect = {
+        "add": (a + b) % p,
+        "sub": (a - b) % p,
+        "mul": (a * b) % p,
+        "x2_y2": (a**2 + b**2) % p,
+        "x2_xy_y2": (a**2 + a * b + b**2) % p,
+        "x3_xy": (a**3 + a * b) % p,
+    }
     assert set(expect) <= set(OPERATIONS)
     for name, y in expect.items():
         assert torch.equal(OPERATIONS[name].fn(a, b, p), y), name
@@ -60,15 +66,18 @@ def test_equals_token_option():
     assert d.inputs.shape == (121, 3) and (d.inputs[:, 2] == 11).all()
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(ops="div"), r"unknown operation 'div'; choose from \['add'"),
-    (dict(ops="add", p=1), "p must be an integer >= 2"),
-    (dict(ops="mul", p=12), "need a prime p"),
-    (dict(ops="add", train_frac=1.0), r"open interval \(0, 1\)"),
-    (dict(ops="add", train_frac=0.0), r"open interval \(0, 1\)"),
-    (dict(ops="add", p=3, train_frac=0.05), "empty split"),
-    (dict(ops=()), "at least one operation"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(ops="div"), r"unknown operation 'div'; choose from \['add'"),
+        (dict(ops="add", p=1), "p must be an integer >= 2"),
+        (dict(ops="mul", p=12), "need a prime p"),
+        (dict(ops="add", train_frac=1.0), r"open interval \(0, 1\)"),
+        (dict(ops="add", train_frac=0.0), r"open interval \(0, 1\)"),
+        (dict(ops="add", p=3, train_frac=0.05), "empty split"),
+        (dict(ops=()), "at least one operation"),
+    ],
+)
 def test_bad_input_names_the_valid_choices(kwargs, match):
     with pytest.raises(ValueError, match=match):
         make_dataset(**kwargs)

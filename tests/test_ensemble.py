@@ -1,9 +1,9 @@
 import pytest
 import torch
+from test_train import Residual
 
 import grokkit as gk
 from grokkit.ensemble import Ensemble, train_ensemble
-from test_train import Residual
 
 SHORT = gk.presets.FAST.replace(max_steps=40, stop_threshold=None)
 
@@ -16,15 +16,22 @@ def _rel_diff(a: dict, b: dict, d_model: int) -> float:
     for k in b:
         x, y = a[k].clone(), b[k].clone()
         if k.endswith("in_proj_bias"):
-            x[d_model:2 * d_model] = y[d_model:2 * d_model] = 0
+            x[d_model : 2 * d_model] = y[d_model : 2 * d_model] = 0
         worst = max(worst, float((x - y).abs().max() / y.abs().max()))
     return worst
 
 
 def test_members_match_solo_runs_and_each_hyperparameter_takes_effect():
-    configs = [SHORT, SHORT.replace(lr=1e-3), SHORT.replace(weight_decay=0.1), SHORT.replace(train_frac=0.5),
-               SHORT.replace(grad_clip=0.01), SHORT.replace(betas=(0.8, 0.9)), SHORT.replace(seed=7),
-               SHORT.replace(ops=("x2_y2",))]
+    configs = [
+        SHORT,
+        SHORT.replace(lr=1e-3),
+        SHORT.replace(weight_decay=0.1),
+        SHORT.replace(train_frac=0.5),
+        SHORT.replace(grad_clip=0.01),
+        SHORT.replace(betas=(0.8, 0.9)),
+        SHORT.replace(seed=7),
+        SHORT.replace(ops=("x2_y2",)),
+    ]
     members = train_ensemble(configs, progress=False)
     solos = [gk.train(c, progress=False) for c in configs]
     for c, m, s in zip(configs, members, solos):
@@ -81,3 +88,15 @@ def test_cuda_graph_and_ensemble_match_eager_on_the_gpu():
     assert _rel_diff(graphed.weights, eager.weights, c.d_model) < 1e-4
     member = train_ensemble([c, c.replace(seed=3)], progress=False)[0]
     assert _rel_diff(member.weights, graphed.weights, c.d_model) < 1e-4
+
+
+def test_ensemble_and_solo_stop_at_the_same_step_between_evaluations():
+    """steps_after_stop not a multiple of eval_every: both engines stop exactly at the stop step
+    (grokkit.stopping), not at the next evaluation."""
+    c = gk.presets.FAST.replace(eval_every=20, steps_after_stop=30, checkpoint_every=0, snapshot_every=0)
+    solo = gk.train(c, progress=False)
+    (ens,) = train_ensemble([c], progress=False)
+    for run in (solo, ens):  # (their trajectories agree to rounding, so their stop steps may differ)
+        assert run.stop_step is not None and run.stop_step % 20 == 0
+        assert run.info["final_step"] == run.stop_step + 30  # not the next evaluation, stop_step + 40
+        assert run.info["stopped_early"] and run.history["step"][-1] == run.stop_step + 20

@@ -18,7 +18,7 @@ def test_trajectory_pca_matches_numpy_svd():
         Xc = X - X.mean(0) if centred else X
         _, s, vt = np.linalg.svd(Xc, full_matrices=False)
         res = G.trajectory_pca(snaps, centred=centred)
-        assert np.allclose(res.explained.numpy(), (s**2 / (s**2).sum())[:len(res.explained)], atol=1e-10)
+        assert np.allclose(res.explained.numpy(), (s**2 / (s**2).sum())[: len(res.explained)], atol=1e-10)
         assert np.allclose(np.abs(res.components[:3].numpy()), np.abs(vt[:3]), atol=1e-8)
     line = torch.stack([torch.full((4, 4), float(t)) for t in range(10)])
     assert G.trajectory_pca(line).pc1 == pytest.approx(1.0)
@@ -65,7 +65,8 @@ def test_commutator_matches_the_second_order_formula():
 
 def _grad_norm(model, data, idx):
     model.zero_grad()
-    from grokkit.train import task_loss
+    from grokkit.objective import task_loss
+
     task_loss(model(data.inputs[idx]), data.labels[idx]).backward()
     return float(torch.cat([p.grad.reshape(-1) for p in model.parameters()]).norm())
 
@@ -76,7 +77,7 @@ def test_vectorised_samples_equal_separate_samples():
     idx = [data.train_idx[torch.randint(len(data.train_idx), (3, 16), generator=g)] for _ in range(2)]
     together = commutator_defect(model, data, K=3, batches=tuple(idx))
     for k in range(3):
-        one = commutator_defect(model, data, K=1, batches=(idx[0][k:k + 1], idx[1][k:k + 1]))
+        one = commutator_defect(model, data, K=1, batches=(idx[0][k : k + 1], idx[1][k : k + 1]))
         assert one.values[0] == pytest.approx(float(together.values[k]), rel=1e-8)
     assert together.median == pytest.approx(float(together.values.median()))
 
@@ -95,7 +96,7 @@ def test_authors_formula_is_float32_round_off_at_initialisation():
     # the round-off estimate is of the size of the measured error, and an upper estimate of it
     err, est = d32.authors_error, d32.roundoff
     assert torch.all(err < est) and torch.all(est < 10 * err)
-    assert torch.allclose(d32.authors ** 2, d32.exact ** 2 + err ** 2, rtol=0.3)  # error ~ orthogonal to δ
+    assert torch.allclose(d32.authors**2, d32.exact**2 + err**2, rtol=0.3)  # error ~ orthogonal to δ
     d64 = commutator_defect(model.double(), data, K=3, generator=gen())
     assert torch.allclose(d64.authors, d64.exact, rtol=1e-8)
     assert torch.allclose(d32.exact.double(), d64.exact, rtol=1e-3)  # the exact formula needs no float64
@@ -115,7 +116,9 @@ def test_one_call_gives_both_formulas_from_the_same_gradients():
     assert ex.median == ex.median_exact and au.median == au.median_authors
     # the authors' δ is literally θ_AB − θ_BA of float32 parameter vectors
     theta = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
-    assert torch.allclose(au.authors_deltas, ex.exact_deltas, atol=8 * float(torch.finfo(torch.float32).eps * theta.abs().max()))
+    assert torch.allclose(
+        au.authors_deltas, ex.exact_deltas, atol=8 * float(torch.finfo(torch.float32).eps * theta.abs().max())
+    )
     with pytest.raises(ValueError, match="formula"):
         commutator_defect(model, data, K=1, batches=idx, formula="float64")
 
@@ -132,14 +135,17 @@ def _find_spike_step(records, threshold_factor=10, min_defect=20):
     return None
 
 
-@pytest.mark.parametrize("series", [
-    [0.2, 30.0, 0.3, 0.3, 25.0],          # a spike in the 2nd measurement is never an onset
-    [0.05, 0.05, 0.05, 21.0, 50.0],       # baseline floored at 0.1, then D > 20 decides
-    [3.0, 2.0, 2.5, 24.0, 26.0, 90.0],    # 10x baseline (25) decides, not the floor
-    [1.0, 1.0, 30.0, 30.0],               # the third measurement may be the onset
-    [0.1, 50.0],                          # fewer than three measurements
-    [5.0] * 10,
-])
+@pytest.mark.parametrize(
+    "series",
+    [
+        [0.2, 30.0, 0.3, 0.3, 25.0],  # a spike in the 2nd measurement is never an onset
+        [0.05, 0.05, 0.05, 21.0, 50.0],  # baseline floored at 0.1, then D > 20 decides
+        [3.0, 2.0, 2.5, 24.0, 26.0, 90.0],  # 10x baseline (25) decides, not the floor
+        [1.0, 1.0, 30.0, 30.0],  # the third measurement may be the onset
+        [0.1, 50.0],  # fewer than three measurements
+        [5.0] * 10,
+    ],
+)
 def test_onset_rule_equals_the_authors_function(series):
     steps = [100 * i for i in range(len(series))]
     ours = G.defect_onset(steps, series)
@@ -183,7 +189,7 @@ def test_bases_are_orthonormal_and_live_where_they_should():
     assert B.shape == (P, 16) and torch.allclose(B.T @ B, torch.eye(16, dtype=B.dtype), atol=1e-10)
     inside = torch.zeros(P, dtype=torch.bool)
     for off, shape in offsets.values():
-        inside[off:off + shape[0] * shape[1]] = True
+        inside[off : off + shape[0] * shape[1]] = True
     assert B[~inside].abs().max() < 1e-12
     W = {k: v for k, v in gk.attention_weights(model).items()}
     L = G.local_svd_basis({k: v.detach() for k, v in W.items()}, offsets, P, k=3)
@@ -230,8 +236,9 @@ def test_kicks_move_theta_orthogonally_to_the_basis():
     assert kicked.history["train_loss"][0] == base.history["train_loss"][0]
     assert kicked.history["train_loss"][1] != base.history["train_loss"][1]  # evaluated after the kick
     # one kick, by hand: a jump of alpha * 1.5e-3 (random direction), orthogonal to span(B)
+    from grokkit.context import Context
     from grokkit.model import flatten
-    from grokkit.train import Context
+
     model = gk.build_model(cfg)
     ctx = Context(cfg, model, None, gk.data.dataset_for(cfg), torch.device("cpu"))
     ctx.step = 20
@@ -273,14 +280,20 @@ def test_parameter_pca_variants():
 
 def test_reconstructions_against_direct_computations():
     g = torch.Generator().manual_seed(0)
-    theta0 = {"a.weight": torch.randn(6, 4, generator=g), "b.weight": torch.randn(3, 4, generator=g),
-              "c.weight": torch.randn(5, 2, generator=g), "a.bias": torch.randn(6, generator=g)}
+    theta0 = {
+        "a.weight": torch.randn(6, 4, generator=g),
+        "b.weight": torch.randn(3, 4, generator=g),
+        "c.weight": torch.randn(5, 2, generator=g),
+        "a.bias": torch.randn(6, generator=g),
+    }
     final = {k: v + torch.randn(v.shape, generator=g) for k, v in theta0.items()}
     full, e = G.per_matrix_svd(theta0, final, r=10)
     assert e == pytest.approx(1.0) and all(torch.allclose(full[k], final[k], atol=1e-5) for k in final)
     one, e1 = G.per_matrix_svd(theta0, final, r=1)
     U, S, Vh = torch.linalg.svd((final["a.weight"] - theta0["a.weight"]).double())
-    assert torch.allclose(one["a.weight"].double(), theta0["a.weight"].double() + S[0] * torch.outer(U[:, 0], Vh[0]), atol=1e-5)
+    assert torch.allclose(
+        one["a.weight"].double(), theta0["a.weight"].double() + S[0] * torch.outer(U[:, 0], Vh[0]), atol=1e-5
+    )
     assert torch.equal(one["a.bias"], final["a.bias"]) and 0 < e1 < 1
     joint, _ = G.joint_svd(theta0, final, r=1, stacking="input_width")  # a and b share 4 columns: one stack
     D = torch.cat([final[k] - theta0[k] for k in ("a.weight", "b.weight")]).double()

@@ -1,4 +1,5 @@
 """The papers' headline behaviour at full scale (slow: minutes on a 2-core CPU, but run in CI)."""
+
 import pytest
 
 import grokkit as gk
@@ -15,9 +16,11 @@ def test_add_groks_in_the_papers_range():
     assert run.history["train_acc"][10][0] > 0.9 > run.history["test_acc"][10][0]  # memorised first
 
 
-@pytest.mark.parametrize("cfg", [gk.presets.single("x2_xy_y2", **LIGHT),
-                                 gk.presets.single("add", weight_decay=0.0, **LIGHT)],
-                         ids=["x2_xy_y2", "add_wd0"])
+@pytest.mark.parametrize(
+    "cfg",
+    [gk.presets.single("x2_xy_y2", **LIGHT), gk.presets.single("add", weight_decay=0.0, **LIGHT)],
+    ids=["x2_xy_y2", "add_wd0"],
+)
 def test_controls_do_not_grok_within_twice_the_add_budget(cfg):
     run = gk.train(cfg.replace(max_steps=7000), progress=False)
     assert not run.grokked

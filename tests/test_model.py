@@ -3,16 +3,22 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from plain import PlainTransformer
 
 import grokkit as gk
 from grokkit.model import Attention, attention_weights, flatten, matrix_offsets, unflatten
-from plain import PlainTransformer
 
 
-@pytest.mark.parametrize("cfg, count", [
-    (gk.presets.SINGLE_TASK, 290_401), (gk.presets.DUAL_TASK, 302_914), (gk.presets.TRI_TASK, 315_427),
-    (gk.presets.scale("2.2M"), 2_209_059), (gk.presets.scale("1.2M"), 1_154_851),
-])
+@pytest.mark.parametrize(
+    "cfg, count",
+    [
+        (gk.presets.SINGLE_TASK, 290_401),
+        (gk.presets.DUAL_TASK, 302_914),
+        (gk.presets.TRI_TASK, 315_427),
+        (gk.presets.scale("2.2M"), 2_209_059),
+        (gk.presets.scale("1.2M"), 1_154_851),
+    ],
+)
 def test_parameter_counts_match_the_papers(cfg, count):
     assert gk.n_params(gk.build_model(cfg)) == count
 
@@ -71,7 +77,7 @@ def test_readout_shortcut_and_table_path_agree(equals_token):
     x = gk.make_dataset("add", p=31, equals_token=equals_token).inputs  # 961 > vocab: table path
     with torch.no_grad():
         full = m(x)
-        chunks = torch.cat([m(x[i:i + 20]) for i in range(0, len(x), 20)], 1)  # direct path
+        chunks = torch.cat([m(x[i : i + 20]) for i in range(0, len(x), 20)], 1)  # direct path
     assert torch.allclose(full, chunks, atol=1e-5)
     with torch.no_grad():
         other = gk.build_model(cfg.replace(readout=0))
@@ -96,6 +102,35 @@ def test_theta_layout():
     theta = flatten(m)
     assert theta.numel() == gk.n_params(m)
     for (layer, name), (offset, shape) in matrix_offsets(m).items():
-        assert torch.equal(theta[offset:offset + math.prod(shape)].view(shape), attention_weights(m)[(layer, name)])
+        assert torch.equal(theta[offset : offset + math.prod(shape)].view(shape), attention_weights(m)[(layer, name)])
     back = unflatten(theta, m)
     assert all(torch.equal(back[n], p) for n, p in m.named_parameters())
+
+
+@pytest.mark.parametrize(
+    "preset,changes",
+    [
+        ("fast", {}),
+        ("single", {}),
+        ("dual", {}),
+        ("lrd", {}),
+        ("lrd", {"qk_norm": "l2"}),
+        ("fast", {"mlp": "swiglu", "n_layers": 3}),
+    ],
+)
+def test_reference_model_has_the_same_keys_and_function(preset, changes):
+    """grokkit.reference writes the network the obvious way; the fast model must compute the same logits."""
+    import grokkit as gk
+    from grokkit.reference import Reference
+
+    cfg = gk.presets.PRESETS[preset].replace(**changes)
+    torch.manual_seed(0)
+    fast = gk.build_model(cfg)
+    for p in fast.parameters():  # away from the tied initialisation, so every block differs
+        p.data.add_(0.05 * torch.randn_like(p))
+    ref = Reference.from_config(cfg)
+    ref.load_state_dict(fast.state_dict())  # strict: the same keys
+    for batch in (40, 600):  # below and above the vocabulary (the fast model's two block-0 paths)
+        x = torch.randint(0, cfg.vocab, (batch, cfg.seq_len), generator=torch.Generator().manual_seed(batch))
+        with torch.no_grad():
+            assert torch.allclose(fast(x), ref(x), atol=3e-5, rtol=1e-4), (fast(x) - ref(x)).abs().max()

@@ -1,11 +1,11 @@
 """Every chapter executed at the smoke profile (papermill), the site built from those notebooks,
 and the site opened in a real browser. One execution, shared by the tests below."""
+
 import json
 import re
 
 import nbformat
 import pytest
-
 from conftest import ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -15,6 +15,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 def book(tmp_path_factory, monkeypatch_session):
     """Execute all chapters (smoke) and build the site, in a temporary directory and run cache."""
     import build_book
+
     out = tmp_path_factory.mktemp("book")
     monkeypatch_session.setenv("GROKKIT_RUNS", str(out / "runs"))
     code = build_book.main(["--profile", "smoke", "--out", str(out), "--no-record"])
@@ -37,8 +38,10 @@ def test_stored_notebooks_follow_the_chapter_contract(nb_path):
     assert "google.colab" in code[0].source and "%pip install" in code[0].source  # Colab-only install
     params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1 and "profile" in params[0].source and "metrics_path" in params[0].source
-    assert "colab.research.google.com/github/grokkit-book/grokkit/blob/main/notebooks/" + nb_path.name \
+    assert (
+        "colab.research.google.com/github/grokkit-book/grokkit/blob/main/notebooks/" + nb_path.name
         in nb.cells[0].source
+    )
     for src in (c.source for c in code):  # notebooks call grokkit; they define no models or loops
         assert not re.search(r"class \w+\(.*nn\.Module|\.backward\(\)|optim\.\w+\(", src), src[:80]
     stubs = [c for c in code if "exercise" in c.metadata.get("tags", [])]
@@ -56,8 +59,13 @@ def test_chapter_executes_with_figures_and_sliders(book, nb_path):
     nb = _executed(book, nb_path.stem)
     mimes = [k for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) for k in o.get("data", {})]
     assert mimes.count("image/png") >= 4
-    html = [o["data"]["text/html"] for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-            if "text/html" in o.get("data", {})]
+    html = [
+        o["data"]["text/html"]
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if "text/html" in o.get("data", {})
+    ]
     assert any("gk-slider" in h for h in html), "an Explorer slider"
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
@@ -83,9 +91,18 @@ def test_chapter2_records_its_measurements(book):
     assert set(m["suppression_pca"]) == {"0.5", "1.0"} and set(m["kicks"]) == {"commutator", "random"}
     assert m["sign_test"][0] <= m["sign_test"][1] and m["sign_test_authors"][0] <= m["sign_test_authors"][1]
     # both formulas from the inline tracker: at step 0 the authors' float32 value is round-off-inflated
-    assert m["defect_init_exact"] == m["defect_at_step0"] and m["defect_init_authors"][0] > 2 * m["defect_init_exact"][1]
-    assert m["defect_table_add"][0]["step"] == 0 and {"exact", "authors", "grad_norm", "roundoff"} <= set(m["defect_table_add"][0])
-    assert 0.99 < m["rho_min_authors"] <= 1.0 and set(m["exec_random_svd_memorisation"]) == {"add", "sub", "mul", "x2_y2"}
+    assert (
+        m["defect_init_exact"] == m["defect_at_step0"] and m["defect_init_authors"][0] > 2 * m["defect_init_exact"][1]
+    )
+    assert m["defect_table_add"][0]["step"] == 0 and {"exact", "authors", "grad_norm", "roundoff"} <= set(
+        m["defect_table_add"][0]
+    )
+    assert 0.99 < m["rho_min_authors"] <= 1.0 and set(m["exec_random_svd_memorisation"]) == {
+        "add",
+        "sub",
+        "mul",
+        "x2_y2",
+    }
     assert set(m["exec_random_svd_memorisation_se"]) == set(m["exec_random_svd_memorisation"])  # the spread, per op
     auc = m["defect_auc"]
     assert auc["n_pos"] + auc["n_neg"] == 7 and {"defect (exact)", "weight norm ‖θ‖", "train loss"} <= set(auc)
@@ -104,7 +121,12 @@ def test_chapter3_records_its_measurements(book):
 def test_chapter5_records_its_measurements(book):
     m = _metrics(book, "05_low_rank_decay")
     assert abs(m["grad_weight_cosine"]) < 1e-4 and m["scale_invariance_max_change"] < 1e-4  # scale invariance
-    assert set(m["fair_verdict"]) == {"add", "sub"} and set(m["fair_seeds"]) == {"add l2", "add lrd", "sub l2", "sub lrd"}
+    assert set(m["fair_verdict"]) == {"add", "sub"} and set(m["fair_seeds"]) == {
+        "add l2",
+        "add lrd",
+        "sub l2",
+        "sub lrd",
+    }
     for v in m["fair_seeds"].values():  # one accuracy and one step count per seed, at the chosen strength
         assert len(v["acc"]) == len(v["steps_to_99"]) >= 1 and all(0 <= a <= 1 for a in v["acc"])
     assert m["phase_model"] and set(m["boundary"]) == {"l2 ordinary", "l2 leak-free", "lrd ordinary", "lrd leak-free"}
@@ -117,6 +139,7 @@ def test_site_builds_without_warnings(book):
 
 def test_site_in_a_real_browser(book, tmp_path):
     from browser_check import check_site
+
     report = check_site(book["out"] / "html", tmp_path / "shots")
     assert report["problems"] == []
     for nb in NOTEBOOKS:

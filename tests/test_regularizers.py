@@ -2,11 +2,20 @@ import pytest
 import torch
 
 import grokkit as gk
-from grokkit.regularizers import DecoupledDecay, LowRankDecay, newton_schulz, polar_exact, target_matrices
 from grokkit.geometry import effective_rank, stable_rank
+from grokkit.regularizers import DecoupledDecay, LowRankDecay, newton_schulz, polar_exact, target_matrices
 
-SI = gk.presets.FAST.replace(norm="rmsnorm", qk_norm="l2", mlp="swiglu", bias=False, equals_token=True,
-                             readout=-1, weight_decay=0.0, max_steps=40, stop_threshold=None)
+SI = gk.presets.FAST.replace(
+    norm="rmsnorm",
+    qk_norm="l2",
+    mlp="swiglu",
+    bias=False,
+    equals_token=True,
+    readout=-1,
+    weight_decay=0.0,
+    max_steps=40,
+    stop_threshold=None,
+)
 
 
 @pytest.mark.parametrize("qk_norm", ["l2", "rms"])
@@ -22,7 +31,8 @@ def test_qk_norm_makes_attention_scale_invariant(qk_norm):
             if name in ("W_Q", "W_K"):
                 W.mul_(3.7)
     assert torch.allclose(model(x), before, atol=1e-4)
-    from grokkit.train import task_loss
+    from grokkit.objective import task_loss
+
     task_loss(model(x), y).backward()
     W = model.blocks[0].attn.in_proj_weight
     d = cfg.d_model
@@ -54,8 +64,8 @@ def test_decay_hooks_act_on_the_named_matrices_only():
     plain = gk.train(SI, progress=False)
     l2 = gk.train(SI, [DecoupledDecay(1.0)], progress=False)
     lrd = gk.train(SI, [LowRankDecay(0.005, scale_by_lr=False)], progress=False)
-    q = lambda r: r.model().blocks[0].attn.in_proj_weight[:SI.d_model].detach()
-    v = lambda r: r.model().blocks[0].attn.in_proj_weight[2 * SI.d_model:].detach()
+    q = lambda r: r.model().blocks[0].attn.in_proj_weight[: SI.d_model].detach()
+    v = lambda r: r.model().blocks[0].attn.in_proj_weight[2 * SI.d_model :].detach()
     assert q(l2).norm() < q(plain).norm() and stable_rank(q(lrd)) < stable_rank(q(plain))
     assert l2.info["key"] != lrd.info["key"] != plain.info["key"]
     # W_V is untouched by the Q/K rules apart from training itself: same as the plain run up to the

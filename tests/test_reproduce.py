@@ -1,4 +1,5 @@
 """Reproduction targets and the scorecard: the cheap targets run live, the page matches results/."""
+
 import json
 import re
 import subprocess
@@ -6,10 +7,10 @@ import sys
 
 import pytest
 
-from grokkit import reproduce, scorecard
-from grokkit.chapters import RESULTS
-from grokkit.targets import TARGETS, get
-from grokkit.verdict import UNDECIDED, VERDICTS, Check, cov, judge, num, undecided
+from grokkit.book.execute import results_dir
+from grokkit.repro import cpu_full, paper_numbers, reproduce, scorecard
+from grokkit.repro.targets import TARGETS, get
+from grokkit.repro.verdict import UNDECIDED, VERDICTS, Check, cov, judge, num, undecided
 
 
 def test_all_25_targets_are_named_and_listed():
@@ -18,8 +19,9 @@ def test_all_25_targets_are_named_and_listed():
     assert get("4") is get("04") is get("single-task-grokking") is get("04-single-task-grokking")
     with pytest.raises(KeyError, match="--list"):
         get("no-such-target")
-    out = subprocess.run([sys.executable, "-m", "grokkit", "reproduce", "--list"], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "grokkit", "reproduce", "--list"], capture_output=True, text=True, check=True
+    ).stdout
     assert sum(t.name in out for t in TARGETS) == 25
 
 
@@ -46,9 +48,39 @@ def test_the_verdict_rule_on_hand_made_checks():
 
 
 def test_cpu_full_targets_are_wired():
-    from grokkit import cpu_full
     assert {t.id for t in TARGETS if "cpu-full" in t.profiles} == set(cpu_full.MEASURES)
     assert cpu_full.members([]) == [] and cpu_full.members([13]) == []  # 13 re-measures cached runs only
+
+
+def test_each_target_sits_in_its_papers_module():
+    home = {
+        paper_numbers.X1: ("single_task", "execution_subspace", "interventions"),
+        paper_numbers.X2: ("dual_task", "tri_task"),
+        paper_numbers.X3: ("holographic",),
+        paper_numbers.LI: ("lrd",),
+    }
+    for t in TARGETS:
+        if t.measure is None:  # not run: its checks are helpers.not_run's
+            continue
+        paper = t.source.split()[0].rstrip(",")  # the first paper a target cites is its home
+        assert t.checks.__module__.rsplit(".", 1)[1] in home[paper], (t.name, t.checks.__module__)
+    assert paper_numbers.one_sig_fig_max(3000) == 3499 and paper_numbers.krange(2500, 3200) == "2.5–3.2k"
+    assert paper_numbers.sci(5e-3) == "5e-3" and paper_numbers.pct_range(0.1, 0.25) == "10–25%"
+
+
+def test_results_and_the_page_follow_the_checkout(tmp_path, monkeypatch):
+    # an empty results directory: nothing stored, every target "not yet run"; the page names the rule's file
+    assert reproduce.best_entry(get("1"), tmp_path) is None
+    assert "not yet run" in reproduce.list_targets(tmp_path).splitlines()[1]
+    page = scorecard.render(tmp_path)
+    assert "| not yet run | 25 |" in page and "`grokkit/repro/verdict.py`" in page
+    out = scorecard.write_page(tmp_path / "scorecard.md", tmp_path)
+    assert out.read_text() == page
+    (tmp_path / "_toc.yml").write_text("")
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.setenv("GROKKIT_REPO", str(tmp_path))  # the checkout, where the working directory is not one
+    assert reproduce.result_path(get("1")) == tmp_path.resolve() / "results" / "01-parameter-counts.json"
+    assert scorecard.page_path() == tmp_path.resolve() / "book" / "scorecard.md"
 
 
 def _verdict(target, measured):
@@ -70,15 +102,20 @@ def test_targets_treat_censored_runs_and_weak_fits_as_undecided():
     two = {"dual_grok_steps": {"1.0": [13000], "0.5": [16000]}, "lambda_exponent": -0.3, "dual_leads": {"1.0": [500]}}
     assert _verdict("21", two) == "inconclusive"
     # 11: s = 0.75 censored at a cap beyond the claimed delay is decided (a longer delay than claimed)
-    proj = {"intervention_baseline": 3300, "suppression_pca": {"1.0": None, "0.75": None}, "suppression_random": {"0.75": 3300},
-            "cap": 4500, "seeds": 1, "n_ops": 1}
+    proj = {
+        "intervention_baseline": 3300,
+        "suppression_pca": {"1.0": None, "0.75": None},
+        "suppression_random": {"0.75": 3300},
+        "cap": 4500,
+        "seeds": 1,
+        "n_ops": 1,
+    }
     assert _verdict("11", proj) == "partly"
     assert _verdict("11", proj | {"cap": 4000}) == "inconclusive"
     # 15: the paper's object is the dual-task run; a tri-task k* is not compared
-    assert _verdict("15", {"k_star_95": {"uncentred": 6, "centred_with_init": 9, "centred_without_init": None}, "tasks": 3}) \
-        == "inconclusive"
-    assert _verdict("15", {"k_star_95": {"uncentred": 6, "centred_with_init": 9, "centred_without_init": None},
-                           "tasks": 2, "seeds": 1}) == "reproduced at reduced scale"
+    kstar = {"k_star_95": {"uncentred": 6, "centred_with_init": 9, "centred_without_init": None}}
+    assert _verdict("15", kstar | {"tasks": 3}) == "inconclusive"
+    assert _verdict("15", kstar | {"tasks": 2, "seeds": 1}) == "reproduced at reduced scale"
 
 
 @pytest.mark.parametrize("name", ["01-parameter-counts", "02-lrd-singular-values", "03-defect-at-init"])
@@ -90,11 +127,12 @@ def test_cheap_targets_run_live_and_match_the_stored_results(tmp_path, name):
     assert stored["measured"] == json.loads(json.dumps(entry["measured"]))
     if name != "03-defect-at-init":
         assert entry["verdict"] == "reproduced", entry["checks"]
-    committed = reproduce.load(t, RESULTS).get("default")
+    committed = reproduce.load(t, results_dir()).get("default")
     if committed:  # the committed result is what this code measures now
         for k, v in entry["measured"].items():
-            assert json.dumps(v, sort_keys=True)[:40] == json.dumps(committed["measured"][k], sort_keys=True)[:40] \
-                or v == pytest.approx(committed["measured"][k], rel=1e-4, abs=1e-9), k
+            assert json.dumps(v, sort_keys=True)[:40] == json.dumps(committed["measured"][k], sort_keys=True)[
+                :40
+            ] or v == pytest.approx(committed["measured"][k], rel=1e-4, abs=1e-9), k
 
 
 def test_defect_values_are_finite_and_positive(tmp_path):
@@ -125,16 +163,18 @@ def test_corrupt_result_is_detected(tmp_path):
 
 def test_scorecard_page_is_generated_from_results():
     page = scorecard.render()
-    committed = scorecard.PAGE.read_text()
+    committed = scorecard.page_path().read_text()
     assert page == committed, "book/scorecard.md is stale: run `make scorecard`"
     assert len(re.findall(r"^\(scorecard-\d\d\)=$", page, re.M)) == 25 and "def judge" in page
-    tally = {v: sum(1 for t in TARGETS if (reproduce.best_entry(t) or {}).get("verdict", "not yet run") == v) for v in VERDICTS}
+    verdicts = [(reproduce.best_entry(t) or {}).get("verdict", "not yet run") for t in TARGETS]
+    tally = {v: verdicts.count(v) for v in VERDICTS}
     for v, n in tally.items():
         assert f"| {v} | {n} |" in page
     for t in TARGETS:
         e = reproduce.best_entry(t)
         row = next(line for line in page.splitlines() if line.startswith(f"| {{ref}}`{t.id} <"))
-        assert re.search(rf"\*\*{e['verdict'] if e else 'not yet run'}\*\*( \(\d+ coverage gaps?\))?( \(see its note\))? \|$", row), row
+        verdict = e["verdict"] if e else "not yet run"
+        assert re.search(rf"\*\*{verdict}\*\*( \(\d+ coverage gaps?\))?( \(see its note\))? \|$", row), row
         if e and e["checks"]:  # the page shows the two groups of checks
             section = page.split(f"(scorecard-{t.id:02d})=")[1].split("(scorecard-")[0]
             assert "The claim (numbers):" in section

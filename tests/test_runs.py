@@ -7,7 +7,8 @@ import torch
 
 import grokkit as gk
 from grokkit import runs
-from grokkit.runs import CorruptRun, Run, run_dir
+from grokkit.cache import run_dir
+from grokkit.runs import CorruptRun, Run
 
 SMALL = gk.presets.FAST.replace(max_steps=120, stop_threshold=None)
 
@@ -45,6 +46,7 @@ def test_a_corrupted_file_is_detected(tmp_path, fast_run):
 def test_a_failed_write_leaves_nothing_that_looks_finished(tmp_path, fast_run, monkeypatch):
     def boom(*a, **k):
         raise OSError("disk full")
+
     monkeypatch.setattr(runs, "save_file", boom)
     with pytest.raises(OSError):
         fast_run.save(tmp_path / "r")
@@ -58,7 +60,8 @@ def test_load_or_train_caches_and_retrains_corrupt_entries(runs_root, monkeypatc
 
     def no_training(*a, **k):
         raise AssertionError("should have come from the cache")
-    monkeypatch.setattr(sys.modules["grokkit.train"], "train", no_training)
+
+    monkeypatch.setattr(sys.modules["grokkit.cache"], "train", no_training)
     again = gk.load_or_train(SMALL, root=runs_root, progress=False)
     assert again.history == first.history and again.info == first.info
     monkeypatch.undo()

@@ -1,6 +1,5 @@
 import sys
 
-import numpy as np
 import pytest
 
 import grokkit as gk
@@ -15,21 +14,24 @@ def test_mixed_sweep_saves_loadable_runs_that_the_cache_reuses(runs_root, monkey
     assert [pt for pt in res.points()] == [{"weight_decay": w, "seed": s} for w in (1.0, 0.3) for s in (1, 2)]
     for pt, run in res:
         assert run.config.weight_decay == pt["weight_decay"] and run.config.seed == pt["seed"]
-        assert gk.Run.load(gk.runs.run_dir(run.config, root=runs_root)).history == run.history
+        assert gk.Run.load(gk.run_dir(run.config, root=runs_root)).history == run.history
     assert res.grid(lambda r: r.final("test_acc")[0]).shape == (2, 2)
     assert [r.config.seed for r in res.select(weight_decay=0.3)] == [1, 2]
 
     def no_training(*a, **k):
         raise AssertionError("should have come from the cache")
-    monkeypatch.setattr(sys.modules["grokkit.train"], "train", no_training)
+
+    monkeypatch.setattr(sys.modules["grokkit.cache"], "train", no_training)
+    monkeypatch.setattr(sys.modules["grokkit.sweep"], "train", no_training)
     again = sweep(BASE, weight_decay=[1.0, 0.3], seed=[1, 2], root=runs_root, progress=False)
     assert again.engine == "cache" and [r.history for r in again.runs] == [r.history for r in res.runs]
 
 
 @pytest.mark.parametrize("engine", ["sequential", "processes", "ensemble"])
 def test_every_engine_trains_the_same_runs(engine, runs_root):
-    runs, used, _ = run_many([(BASE.replace(seed=s), ()) for s in (1, 2)], root=runs_root, engine=engine,
-                             progress=False)
+    runs, used, _ = run_many(
+        [(BASE.replace(seed=s), ()) for s in (1, 2)], root=runs_root, engine=engine, progress=False
+    )
     assert used == engine
     for run, s in zip(runs, (1, 2)):
         solo = gk.train(BASE.replace(seed=s), progress=False)
@@ -54,10 +56,23 @@ def test_bad_sweeps_are_clear_errors():
         run_many([(BASE, ())], engine="magic")
 
 
-def test_long_runs_engine_runs_whole_runs_in_parallel_on_a_multicore_cpu(monkeypatch):
-    sw = sys.modules["grokkit.sweep"]  # the module (gk.sweep is the function)
-    cfg = gk.presets.FAST.replace(device="cpu")
-    monkeypatch.setattr(sw.os, "cpu_count", lambda: 2)
-    assert gk.long_runs_engine(cfg) == "processes"
-    monkeypatch.setattr(sw.os, "cpu_count", lambda: 1)
-    assert gk.long_runs_engine(cfg) == "auto"
+class _EveryStep(gk.Hook):
+    key = "every-step"
+
+    def on_step(self, ctx):
+        pass
+
+
+def test_engine_choice_prices_budgets_and_leaves_hooked_runs_off_the_cpu_ensemble(monkeypatch):
+    """The choice budgets each member's max_steps (no fixed guess), and on a CPU the ensemble is not a
+    candidate for runs with per-step hooks (it calls them member by member; the probe cannot time that)."""
+    sw = sys.modules["grokkit.choose"]
+    sw._CHOICES.clear()
+    base = BASE.replace(device="cpu", max_steps=40)
+    hooked = [(base.replace(seed=s), (_EveryStep(),)) for s in (1, 2, 3)]
+    _, ms = choose_engine(hooked)
+    assert "ensemble" not in ms
+    sw._CHOICES.clear()
+    _, ms = choose_engine([(base.replace(seed=s), ()) for s in (1, 2, 3)])
+    assert "ensemble" in ms
+    sw._CHOICES.clear()

@@ -22,8 +22,10 @@ def test_trajectory_is_captured_at_the_configured_cadence(fast_run):
     assert mats[(1, "W_V")].shape == (len(steps), 64, 64)
     tsteps, theta = fast_run.trajectory("theta")
     assert tsteps[0] == 0 and (tsteps.diff() == 40).all() and theta.shape[1] == gk.n_params(fast_run.model())
-    assert torch.equal(theta[-1], torch.cat([p.reshape(-1) for p in fast_run.weights.values()])) or \
-        tsteps[-1] != fast_run.info["final_step"]
+    assert (
+        torch.equal(theta[-1], torch.cat([p.reshape(-1) for p in fast_run.weights.values()]))
+        or tsteps[-1] != fast_run.info["final_step"]
+    )
 
 
 def test_grok_step_thresholds_and_patience():
@@ -75,10 +77,17 @@ class Order(Hook):
     def __init__(self):
         self.calls = []
 
-    def on_start(self, ctx): self.calls.append(("start", ctx.step))
-    def on_grad(self, ctx): self.calls.append(("grad", ctx.step))
-    def on_step(self, ctx): self.calls.append(("step", ctx.step))
-    def on_eval(self, ctx): self.calls.append(("eval", ctx.step))
+    def on_start(self, ctx):
+        self.calls.append(("start", ctx.step))
+
+    def on_grad(self, ctx):
+        self.calls.append(("grad", ctx.step))
+
+    def on_step(self, ctx):
+        self.calls.append(("step", ctx.step))
+
+    def on_eval(self, ctx):
+        self.calls.append(("eval", ctx.step))
 
 
 def test_hooks_are_called_in_the_documented_order():

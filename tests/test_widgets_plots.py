@@ -39,9 +39,12 @@ def test_explorer_rejects_bad_axes():
 
 
 def test_figure_functions_return_figures(fast_run):
-    figs = [gk.plots.curves(fast_run), gk.plots.test_accuracy_grid([fast_run] * 2, ["a", "b"]),
-            gk.plots.grok_steps_by_group({"a": [100, None]}, {"a": 300}),
-            gk.plots.heatmap(np.array([[1.0, np.nan]]), [1, 2], [3], "x", "y"),
-            gk.plots.fourier_spectrum(np.ones(5), np.arange(5.0) + 1)]
+    figs = [
+        gk.plots.curves(fast_run),
+        gk.plots.test_accuracy_grid([fast_run] * 2, ["a", "b"]),
+        gk.plots.grok_steps_by_group({"a": [100, None]}, {"a": 300}),
+        gk.plots.heatmap(np.array([[1.0, np.nan]]), [1, 2], [3], "x", "y"),
+        gk.plots.fourier_spectrum(np.ones(5), np.arange(5.0) + 1),
+    ]
     assert all(isinstance(f, matplotlib.figure.Figure) for f in figs)
     plt.close("all")

@@ -6,6 +6,7 @@ The notebooks in notebooks/ are stored without outputs and are never modified: e
 <out>/stage/ together with the book's sources, and the HTML to <out>/html. Warnings fail the build.
 Each chapter's measured numbers are written to <out>/metrics/<chapter>.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,8 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-from grokkit.chapters import execute, store_metrics
-from grokkit.scorecard import write_page
+from grokkit.book.execute import execute, results_dir, store_metrics
+from grokkit.repro.scorecard import page_path, write_page
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,8 +29,11 @@ def main(argv=None) -> int:
     ap.add_argument("--profile", default="default", choices=["smoke", "default", "paper"])
     ap.add_argument("--only", nargs="*", help="chapter stems to execute (others are staged unexecuted)")
     ap.add_argument("--out", default=str(ROOT / "_build"))
-    ap.add_argument("--no-record", action="store_true",
-                    help="do not store the chapters' numbers in results/chapters/<profile>/ (tests)")
+    ap.add_argument(
+        "--no-record",
+        action="store_true",
+        help="do not store the chapters' numbers in results/chapters/<profile>/ (tests)",
+    )
     args = ap.parse_args(argv)
     out = Path(args.out)
     stage = out / "stage"
@@ -39,7 +43,8 @@ def main(argv=None) -> int:
     (out / "metrics").mkdir(parents=True, exist_ok=True)
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy(ROOT / name, stage / name)
-    write_page()  # book/scorecard.md from the stored results/ (deterministic: unchanged results, same bytes)
+    # book/scorecard.md from the stored results/ (deterministic: unchanged results, same bytes)
+    write_page(page_path(ROOT), results_dir(ROOT))
     shutil.copytree(ROOT / "book", stage / "book")
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     timings = {}
@@ -48,15 +53,26 @@ def main(argv=None) -> int:
             shutil.copy(nb, stage / "notebooks" / nb.name)
             continue
         print(f"executing {nb.name} (profile {args.profile}) ...", flush=True)
-        timings[nb.stem] = round(execute(nb, stage / "notebooks" / nb.name, args.profile,
-                                         out / "metrics" / f"{nb.stem}.json"), 1)
+        timings[nb.stem] = round(
+            execute(nb, stage / "notebooks" / nb.name, args.profile, out / "metrics" / f"{nb.stem}.json"), 1
+        )
         print(f"  {timings[nb.stem]:.0f} s", flush=True)
         if not args.no_record:
-            store_metrics(nb.stem, args.profile, out / "metrics" / f"{nb.stem}.json", timings[nb.stem])
+            store_metrics(
+                nb.stem, args.profile, out / "metrics" / f"{nb.stem}.json", timings[nb.stem], results_dir(ROOT)
+            )
     (out / "metrics" / "timings.json").write_text(json.dumps({"profile": args.profile, **timings}, indent=1))
     t = time.perf_counter()
-    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(stage), "--path-output", str(out / "jb"),
-           "-W", "-n", "--keep-going"]
+    cmd = [
+        str(Path(sys.executable).parent / "jupyter-book"),
+        "build",
+        str(stage),
+        "--path-output",
+        str(out / "jb"),
+        "-W",
+        "-n",
+        "--keep-going",
+    ]
     done = subprocess.run(cmd)
     if done.returncode:
         return done.returncode

@@ -22,6 +22,7 @@ authors' value is noise-dominated. In float64 the two formulas agree to ~1e-10.
 Multi-task: task_a / task_b pick one head's loss for each batch (None = the summed loss): the
 "total" mode is (None, None), the "cross" mode (add, mul) is (0, 1).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,8 +31,8 @@ import torch
 import torch.nn.functional as F
 from torch.func import functional_call, grad, vmap
 
-from grokkit.train import task_loss
-
+from grokkit.model import unflatten
+from grokkit.objective import task_loss
 
 FORMULAS = ("exact", "authors")
 ROUNDOFF_FACTOR = 0.425  # ‖rounding error of δ_authors‖ ≈ ROUNDOFF_FACTOR · ε · ‖θ‖ (see the module docstring)
@@ -77,6 +78,7 @@ def _loss_fn(model, data, task):
             return task_loss(logits, y)
         out = logits[task]
         return F.cross_entropy(out.float() if out.dtype in (torch.float16, torch.bfloat16) else out, y[:, task])
+
     return loss
 
 
@@ -84,10 +86,20 @@ def _flat(d: dict) -> torch.Tensor:
     return torch.cat([v.reshape(v.shape[0], -1) for v in d.values()], 1)
 
 
-def commutator_defect(model, data, params: dict | None = None, *, K: int = 5, eta: float = 1e-3,
-                      batch_size: int = 512, generator: torch.Generator | None = None,
-                      task_a: int | None = None, task_b: int | None = None, batches=None,
-                      formula: str = "exact") -> Defect:
+def commutator_defect(
+    model,
+    data,
+    params: dict | None = None,
+    *,
+    K: int = 5,
+    eta: float = 1e-3,
+    batch_size: int = 512,
+    generator: torch.Generator | None = None,
+    task_a: int | None = None,
+    task_b: int | None = None,
+    batches=None,
+    formula: str = "exact",
+) -> Defect:
     """The median commutator defect of K sample pairs at `params` (default: the model's own).
 
     Both formulas are computed from the same four gradient evaluations; `formula` picks which one
@@ -126,8 +138,20 @@ def commutator_defect(model, data, params: dict | None = None, *, K: int = 5, et
     error = (delta_authors - delta).norm(dim=1) / scale
     pick = (exact, delta) if formula == "exact" else (authors, delta_authors)
     cpu = lambda t: t.detach().cpu()
-    return Defect(float(pick[0].median()), cpu(pick[0]), cpu(pick[1]), cpu(na), formula, cpu(exact), cpu(authors),
-                  cpu(roundoff), cpu(na / eta), cpu(error), cpu(delta), cpu(delta_authors))
+    return Defect(
+        float(pick[0].median()),
+        cpu(pick[0]),
+        cpu(pick[1]),
+        cpu(na),
+        formula,
+        cpu(exact),
+        cpu(authors),
+        cpu(roundoff),
+        cpu(na / eta),
+        cpu(error),
+        cpu(delta),
+        cpu(delta_authors),
+    )
 
 
 def second_order_commutator(model, data, idx_a, idx_b, params: dict | None = None) -> torch.Tensor:
@@ -138,16 +162,26 @@ def second_order_commutator(model, data, idx_a, idx_b, params: dict | None = Non
 
     def hvp(idx, v: dict) -> dict:
         return torch.func.jvp(lambda p: grad(loss)(p, idx), (params,), (v,))[1]
+
     g_a, g_b = grad(loss)(params, idx_a), grad(loss)(params, idx_b)
     hb_ga, ha_gb = hvp(idx_b, g_a), hvp(idx_a, g_b)
     return torch.cat([(hb_ga[k] - ha_gb[k]).reshape(-1) for k in names])
 
 
-def defect_series(run, *, K: int = 5, eta: float = 1e-3, every: int = 1, seed: int = 0, device="cpu",
-                  task_a=None, task_b=None, formula: str = "exact") -> tuple[list[int], list[float]]:
+def defect_series(
+    run,
+    *,
+    K: int = 5,
+    eta: float = 1e-3,
+    every: int = 1,
+    seed: int = 0,
+    device="cpu",
+    task_a=None,
+    task_b=None,
+    formula: str = "exact",
+) -> tuple[list[int], list[float]]:
     """Defect (median of K, `formula`) at the run's saved theta checkpoints (every `every`-th one),
     measured after training. The papers' lead-time protocol measures inline instead (DefectTracker)."""
-    from grokkit.model import unflatten
     model = run.model(device).train()
     data = run.dataset(device)
     gen = torch.Generator(device).manual_seed(seed)
@@ -156,6 +190,9 @@ def defect_series(run, *, K: int = 5, eta: float = 1e-3, every: int = 1, seed: i
     for s, theta in list(zip(steps.tolist(), thetas))[::every]:
         params = {k: v.to(device) for k, v in unflatten(theta, model).items()}
         out_steps.append(s)
-        out.append(commutator_defect(model, data, params, K=K, eta=eta, generator=gen,
-                                     task_a=task_a, task_b=task_b, formula=formula).median)
+        out.append(
+            commutator_defect(
+                model, data, params, K=K, eta=eta, generator=gen, task_a=task_a, task_b=task_b, formula=formula
+            ).median
+        )
     return out_steps, out

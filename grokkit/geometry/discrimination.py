@@ -7,6 +7,7 @@ scikit-learn's `roc_auc_score`: 0.5 is chance, 1.0 perfect separation with grokk
 0.0 perfect separation the other way. Only steps before the earliest grok make it a prediction.
 A run that did not grok by its cap is censored: the label says "no grok by N steps", not "never".
 """
+
 from __future__ import annotations
 
 import bisect
@@ -34,6 +35,7 @@ def auc_by_step(series, labels, at) -> list[AUC]:
 
     series: one (steps, values) per run; labels: True where the run groks within its budget."""
     from sklearn.metrics import roc_auc_score
+
     if len(series) != len(labels):
         raise ValueError(f"{len(series)} series but {len(labels)} labels")
     y = np.array([bool(x) for x in labels])

@@ -5,6 +5,7 @@ handful of "key" frequencies k. Measured on the token embedding W_E (rows = toke
 discrete Fourier transform along the token axis, power |F_k|² summed over embedding dimensions,
 cosine and sine parts together (k and p−k are the same frequency), the constant k = 0 left out.
 """
+
 from __future__ import annotations
 
 import torch

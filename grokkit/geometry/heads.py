@@ -1,4 +1,5 @@
 """Multi-task read-out heads (2602.18523): how aligned are the tasks' output heads over training?"""
+
 from __future__ import annotations
 
 from grokkit.model import unflatten

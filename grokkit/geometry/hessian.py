@@ -6,9 +6,11 @@ re-orthogonalisation, over a FIXED subset of training pairs (the paper: 512), at
 No weight-decay term is included. "Curvature depth" of a run = the most negative λ_min over its
 checkpoints. Exact for small models: tests compare with a dense eigendecomposition.
 """
+
 from __future__ import annotations
 
 import torch
+
 from grokkit.geometry.commutator import _loss_fn, params_of
 
 
@@ -30,11 +32,13 @@ def hvp_fn(model, data, idx, params: dict | None = None, task: int | None = None
         with torch.enable_grad():
             out = torch.autograd.grad(flat_g, leaves, grad_outputs=v.to(dtype), retain_graph=True)
         return torch.cat([o.reshape(-1) for o in out]).detach()
+
     return hvp, flat_g.numel()
 
 
-def lanczos_lowest(hvp, P: int, k: int = 5, iters: int = 60, seed: int = 0, dtype=torch.float64,
-                   device="cpu") -> torch.Tensor:
+def lanczos_lowest(
+    hvp, P: int, k: int = 5, iters: int = 60, seed: int = 0, dtype=torch.float64, device="cpu"
+) -> torch.Tensor:
     """The k smallest Ritz values (ascending) after `iters` Lanczos steps, full re-orthogonalisation."""
     g = torch.Generator(device).manual_seed(seed)
     q = torch.randn(P, generator=g, dtype=dtype, device=device)
@@ -55,13 +59,22 @@ def lanczos_lowest(hvp, P: int, k: int = 5, iters: int = 60, seed: int = 0, dtyp
         Q.append(w / b)
     T = torch.diag(torch.stack(alphas))
     if betas:
-        off = torch.stack(betas[:len(alphas) - 1])
+        off = torch.stack(betas[: len(alphas) - 1])
         T += torch.diag(off, 1) + torch.diag(off, -1)
     return torch.linalg.eigvalsh(T)[:k]
 
 
-def lowest_hessian_eigs(model, data, params: dict | None = None, *, n_pairs: int = 512, k: int = 5,
-                        iters: int = 60, task: int | None = None, seed: int = 0) -> torch.Tensor:
+def lowest_hessian_eigs(
+    model,
+    data,
+    params: dict | None = None,
+    *,
+    n_pairs: int = 512,
+    k: int = 5,
+    iters: int = 60,
+    task: int | None = None,
+    seed: int = 0,
+) -> torch.Tensor:
     """Bottom-k Hessian eigenvalues of the training loss (summed tasks, or one `task`) on a fixed
     random subset of `n_pairs` training pairs (the subset depends only on `seed`)."""
     g = torch.Generator().manual_seed(seed)

@@ -11,12 +11,14 @@ formulas, see `commutator_defect`):
                             `window="memorisation"` keeps checkpoints with train accuracy ≥ 0.99 and test
                             accuracy < 0.5 (all tasks), as the paper's memorisation mean.
 """
+
 from __future__ import annotations
 
 import torch
 
 from grokkit.geometry.commutator import FORMULAS, commutator_defect
 from grokkit.geometry.pca import local_svd_basis, projected_fraction
+from grokkit.model import attention_from_params, matrix_offsets, n_params, unflatten
 
 WINDOWS = ("all", "memorisation")
 
@@ -33,24 +35,32 @@ def _checkpoints(run, window: str):
     return [(int(s), th) for s, th in zip(steps.tolist(), thetas) if keep(int(s))]
 
 
-def rho_by_checkpoint(run, B: torch.Tensor, *, generator: torch.Generator | None = None, task_a=None, task_b=None,
-                      window: str = "all") -> dict:
+def rho_by_checkpoint(
+    run, B: torch.Tensor, *, generator: torch.Generator | None = None, task_a=None, task_b=None, window: str = "all"
+) -> dict:
     """{"steps": [...], "exact": [ρ], "authors": [ρ]}: one commutator sample per checkpoint."""
-    from grokkit.model import unflatten
     model, data = run.model().train(), run.dataset()
     out = {"steps": []} | {f: [] for f in FORMULAS}
     for s, theta in _checkpoints(run, window):
-        d = commutator_defect(model, data, unflatten(theta, model), K=1, generator=generator, task_a=task_a, task_b=task_b)
+        d = commutator_defect(
+            model, data, unflatten(theta, model), K=1, generator=generator, task_a=task_a, task_b=task_b
+        )
         out["steps"].append(s)
         for f, delta in (("exact", d.exact_deltas), ("authors", d.authors_deltas)):
             out[f].append(float(torch.sqrt((1 - projected_fraction(delta.double(), B) ** 2).clamp(min=0))[0]))
     return out
 
 
-def exec_random_by_checkpoint(run, randoms: list, *, K: int = 7, generator: torch.Generator | None = None,
-                              window: str = "memorisation", k: int = 3) -> dict:
+def exec_random_by_checkpoint(
+    run,
+    randoms: list,
+    *,
+    K: int = 7,
+    generator: torch.Generator | None = None,
+    window: str = "memorisation",
+    k: int = 3,
+) -> dict:
     """{"steps": [...], "exact": [ratio], "authors": [ratio]} at every checkpoint of `window`."""
-    from grokkit.model import attention_from_params, matrix_offsets, n_params, unflatten
     model, data = run.model().train(), run.dataset()
     offsets, P = matrix_offsets(model), n_params(model)
     out = {"steps": []} | {f: [] for f in FORMULAS}

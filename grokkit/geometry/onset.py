@@ -8,6 +8,7 @@ Two onset rules are used in the papers; both are parameters of `defect_onset`:
     (at least 3); onset = first of 3 consecutive measurements with D > 3 x baseline
     (factor=3, floor=0, first=0.3, sustain=3).
 """
+
 from __future__ import annotations
 
 import math
@@ -16,8 +17,17 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def defect_onset(steps, defects, *, factor: float = 10.0, floor: float = 20.0, first: float = 3,
-                 sustain: int = 1, min_baseline: float = 0.1, scan_from: int | None = None):
+def defect_onset(
+    steps,
+    defects,
+    *,
+    factor: float = 10.0,
+    floor: float = 20.0,
+    first: float = 3,
+    sustain: int = 1,
+    min_baseline: float = 0.1,
+    scan_from: int | None = None,
+):
     """Step of the defect onset (None if never). `first`: an int counts measurements, a float < 1
     is a fraction of them (at least 3). `scan_from`: index of the first measurement that may be an
     onset (default: 2 for the M6 rule, int `first`, as the authors' code; 0 for the fractional rule).
@@ -41,6 +51,7 @@ def defect_onset(steps, defects, *, factor: float = 10.0, floor: float = 20.0, f
 @dataclass
 class DefectSummary:
     """One defect series read the papers' way (M6), against the run's t90."""
+
     d0: float  # the first measurement (step 0)
     baseline: float  # max(0.1, median of the first 3)
     peak: float  # max over the whole run (includes post-grokking values, as the papers)
@@ -82,7 +93,7 @@ def sign_test(leads) -> tuple[int, int, float]:
     """(positive, n, one-sided p = P[Binomial(n, 1/2) >= positive]) over the defined leads."""
     vals = [x for x in leads if x is not None and x != 0]
     n, k = len(vals), sum(1 for x in vals if x > 0)
-    p = sum(math.comb(n, j) for j in range(k, n + 1)) / 2 ** n if n else float("nan")
+    p = sum(math.comb(n, j) for j in range(k, n + 1)) / 2**n if n else float("nan")
     return k, n, p
 
 
@@ -109,8 +120,8 @@ def power_law_fit(x, y) -> PowerLaw:
     resid = ly - A @ coef
     n = len(lx)
     ss_tot = float(((ly - ly.mean()) ** 2).sum())
-    r2 = 1 - float((resid ** 2).sum()) / ss_tot if ss_tot > 0 else 1.0
-    se = math.sqrt(float((resid ** 2).sum()) / (n - 2) / float(((lx - lx.mean()) ** 2).sum())) if n > 2 else float("nan")
+    r2 = 1 - float((resid**2).sum()) / ss_tot if ss_tot > 0 else 1.0
+    se = math.sqrt(float((resid**2).sum()) / (n - 2) / float(((lx - lx.mean()) ** 2).sum())) if n > 2 else float("nan")
     return PowerLaw(float(coef[0]), se, float(math.exp(coef[1])), r2, n)
 
 
@@ -135,4 +146,4 @@ def reciprocal_fit(x, y) -> Reciprocal:
     (a, c), *_ = np.linalg.lstsq(A, ys, rcond=None)
     resid = ys - A @ np.array([a, c])
     ss_tot = float(((ys - ys.mean()) ** 2).sum())
-    return Reciprocal(float(a), float(c), 1 - float((resid ** 2).sum()) / ss_tot if ss_tot else 1.0, len(xs))
+    return Reciprocal(float(a), float(c), 1 - float((resid**2).sum()) / ss_tot if ss_tot else 1.0, len(xs))

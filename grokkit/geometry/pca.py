@@ -5,13 +5,14 @@ is eigendecomposed instead of the S x D data matrix, so a 1,000-snapshot traject
 parameters costs a 1,000 x 1,000 eigenproblem, never a full SVD of the data.
 Every function states whether it centres; that choice changes the numbers (papers-spec Q4, Q5).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import torch
 
-from grokkit.model import MATRIX_NAMES
+from grokkit.model import MATRIX_NAMES, matrix_offsets
 
 
 @dataclass
@@ -101,6 +102,7 @@ def null_z(pc1: float, null: torch.Tensor) -> float:
 
 # --- subspaces in theta coordinates -----------------------------------------------------------------
 
+
 def _embed(vectors: dict, offsets: dict, P: int) -> torch.Tensor:
     """Zero-pad per-matrix directions {(layer, W): (k, d*d)} into theta space, (P, total k)."""
     cols = []
@@ -108,7 +110,7 @@ def _embed(vectors: dict, offsets: dict, P: int) -> torch.Tensor:
         off, shape = offsets[key]
         n = shape[0] * shape[1]
         block = torch.zeros(P, v.shape[0], dtype=torch.float64)
-        block[off:off + n] = v.T.double()
+        block[off : off + n] = v.T.double()
         cols.append(block)
     return torch.cat(cols, 1)
 
@@ -118,8 +120,9 @@ def orthonormal(B: torch.Tensor) -> torch.Tensor:
     return torch.linalg.qr(B)[0]
 
 
-def execution_basis(attn: dict, offsets: dict, P: int, per_matrix: int = 2, centred: bool = True,
-                    upto: int | None = None) -> torch.Tensor:
+def execution_basis(
+    attn: dict, offsets: dict, P: int, per_matrix: int = 2, centred: bool = True, upto: int | None = None
+) -> torch.Tensor:
     """(M3) B (P, K): the top `per_matrix` trajectory-PCA directions of every attention matrix
     (centred, rows W_t − W_0 of snapshots [0, upto)), zero-padded at its place in theta, QR'd.
     K = n_layers x 4 x per_matrix (16 for the papers' model)."""
@@ -155,13 +158,25 @@ def projected_fraction(delta: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
 
 def attention_offsets(model) -> dict:
     """{(layer, W_*): (offset in theta, shape)}; re-exported from grokkit.model for convenience."""
-    from grokkit.model import matrix_offsets
     return matrix_offsets(model)
 
 
-__all__ = ["PCA", "pca", "trajectory_pca", "pc1_shares", "expanding_window_pc1", "random_walk_null", "null_z",
-           "execution_basis", "local_svd_basis", "random_basis", "projected_fraction", "orthonormal",
-           "attention_offsets", "MATRIX_NAMES"]
+__all__ = [
+    "PCA",
+    "pca",
+    "trajectory_pca",
+    "pc1_shares",
+    "expanding_window_pc1",
+    "random_walk_null",
+    "null_z",
+    "execution_basis",
+    "local_svd_basis",
+    "random_basis",
+    "projected_fraction",
+    "orthonormal",
+    "attention_offsets",
+    "MATRIX_NAMES",
+]
 
 
 # --- full-parameter trajectory PCA (2602.18523 §3.2; three variants, papers-spec Q5) -----------------

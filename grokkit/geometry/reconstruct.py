@@ -12,14 +12,16 @@ Every method here keeps θ_0 and replaces Δ = θ_final − θ_0 by an approxima
   * rescaling:       θ_0 + s Δ.
 `spectral_energy` is the share Σ_{i≤r} σ_i² / Σ σ_i² that a rank-r truncation keeps.
 """
+
 from __future__ import annotations
 
 import re
 
 import torch
 
-from grokkit.geometry.pca import parameter_pca
-from grokkit.model import unflatten
+from grokkit.geometry.pca import PCA_VARIANTS, parameter_pca
+from grokkit.model import flatten, unflatten
+from grokkit.objective import evaluate
 
 STACKINGS = ("input_width", "per_layer")
 
@@ -72,7 +74,7 @@ def joint_svd(theta0: dict, final: dict, r: int, stacking: str) -> tuple[dict, f
         row = 0
         for n in names:
             k = final[n].shape[0]
-            out[n] = (theta0[n].double() + T[row:row + k]).to(final[n].dtype)
+            out[n] = (theta0[n].double() + T[row : row + k]).to(final[n].dtype)
             row += k
     return out, sum(energies) / len(energies)
 
@@ -105,7 +107,6 @@ def rescale(theta0: torch.Tensor, final: torch.Tensor, s: float) -> torch.Tensor
 @torch.no_grad()
 def test_accuracy(model, data, params) -> list[float]:
     """Per-task test accuracy of `model`'s architecture at `params` (a theta vector or a name->tensor dict)."""
-    from grokkit.train import evaluate
     if isinstance(params, torch.Tensor):
         params = unflatten(params, model)
     saved = {n: p.detach().clone() for n, p in model.named_parameters()}
@@ -122,8 +123,6 @@ def compression_summary(run, *, ranks, ks, keeps, factors, threshold: float = 0.
     with k PCs under each centring (PCA_VARIANTS); magnitude pruning of Δ = θ_final − θ_0 keeping a
     fraction; rescaling θ_0 + sΔ. k_star / rank_needed: the first k / rank reaching `threshold`
     (None: not within the grid)."""
-    from grokkit.geometry.pca import PCA_VARIANTS
-    from grokkit.model import flatten
     model, data = run.model(), run.dataset()
     _, thetas = run.trajectory("theta")
     theta0, final = unflatten(thetas[0], model), dict(run.weights)
@@ -133,7 +132,10 @@ def compression_summary(run, *, ranks, ks, keeps, factors, threshold: float = 0.
     svd = [rel(per_matrix_svd(theta0, final, r)[0]) for r in ranks]
     pcs = {v: [rel(pca_reconstruction(thetas, k, v)[0]) for k in ks] for v in PCA_VARIANTS}
     t1 = flatten(model)
-    return {"k_star_95": {v: first(ks, a) for v, a in pcs.items()}, "rank_needed_95": {"per-matrix SVD": first(ranks, svd)},
-            "pruning": {str(q): rel(magnitude_prune(thetas[0], t1, q)) for q in keeps},
-            "rescaling": {str(s): rel(rescale(thetas[0], t1, s)) for s in factors},
-            "curves": {"ranks": list(ranks), "per-matrix SVD": svd, "ks": list(ks), **pcs}}
+    return {
+        "k_star_95": {v: first(ks, a) for v, a in pcs.items()},
+        "rank_needed_95": {"per-matrix SVD": first(ranks, svd)},
+        "pruning": {str(q): rel(magnitude_prune(thetas[0], t1, q)) for q in keeps},
+        "rescaling": {str(s): rel(rescale(thetas[0], t1, s)) for s in factors},
+        "curves": {"ranks": list(ranks), "per-matrix SVD": svd, "ks": list(ks), **pcs},
+    }

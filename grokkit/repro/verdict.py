@@ -25,14 +25,22 @@ The classes, in the order the rule tests them (`judge`):
                                 was not measured (the qualifier says which)
   reproduced                    every number passed and the coverage matches the paper's
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 UNDECIDED = "undecided"
 KINDS = ("number", "coverage")
-VERDICTS = ("reproduced", "reproduced at reduced scale", "partly", "not reproduced", "refuted", "inconclusive",
-            "not yet run")
+VERDICTS = (
+    "reproduced",
+    "reproduced at reduced scale",
+    "partly",
+    "not reproduced",
+    "refuted",
+    "inconclusive",
+    "not yet run",
+)
 
 
 @dataclass(frozen=True)
@@ -50,8 +58,13 @@ class Check:
             raise ValueError(f"check answer must be True, False, None or {UNDECIDED!r}, got {self.ok!r}")
 
     def as_dict(self) -> dict:
-        return {"question": self.question, "passed": self.ok, "kind": self.kind, "refutes": self.refutes,
-                "why": self.why}
+        return {
+            "question": self.question,
+            "passed": self.ok,
+            "kind": self.kind,
+            "refutes": self.refutes,
+            "why": self.why,
+        }
 
 
 def num(question: str, ok, *, refutes: bool = False, why: str | None = None) -> Check:

@@ -1,9 +1,12 @@
 """Run reproduction targets and store their results: `python -m grokkit reproduce TARGET --profile P`.
 
-`results/<NN-slug>.json` holds one entry per profile measured: the measured numbers, the paper's,
-the checks (number / coverage) and the verdict with its qualifier (grokkit.verdict.judge), config hashes (run-cache keys), grokkit version,
-git commit, device, wall time. Writes are atomic. Nothing in results/ is typed by hand.
+`results/<NN-slug>.json` of the checkout (`grokkit.book.execute.results_dir`) holds one entry per
+profile measured: the measured numbers, the paper's, the checks (number / coverage) and the verdict
+with its qualifier (`grokkit.repro.verdict.judge`), config hashes (run-cache keys), grokkit version,
+git commit, device, wall time (`grokkit.provenance.stamp`). Writes are atomic. Nothing in results/
+is typed by hand.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,20 +14,22 @@ import os
 import time
 from pathlib import Path
 
-from grokkit.chapters import RESULTS, provenance
-from grokkit.targets import TARGETS, Target, get
-from grokkit.verdict import as_check, judge
+from grokkit.book.execute import results_dir
+from grokkit.provenance import stamp
+from grokkit.repro.targets import TARGETS, Target, get
+from grokkit.repro.verdict import as_check, judge
 
 # later profiles take precedence on the scorecard: cpu-full re-runs a target at the paper's coverage
 # (including what the GPU session stored for it, where it has any)
 SCALE_ORDER = ("smoke", "default", "paper", "cpu-full")
 
 
-def result_path(t: Target, results: Path = RESULTS) -> Path:
-    return Path(results) / f"{t.name}.json"
+def result_path(t: Target, results: Path | None = None) -> Path:
+    """results/<NN-slug>.json of the checkout (`results`: another results directory)."""
+    return (Path(results) if results is not None else results_dir()) / f"{t.name}.json"
 
 
-def load(t: Target, results: Path = RESULTS) -> dict:
+def load(t: Target, results: Path | None = None) -> dict:
     path = result_path(t, results)
     if not path.exists():
         return {}
@@ -45,7 +50,7 @@ def evaluate(t: Target, measured: dict | None, profile: str) -> tuple[list, dict
     return [c.as_dict() for c in checks], {"verdict": v.verdict, "reasons": list(v.reasons)}
 
 
-def run(target: str | Target, profile: str = "default", results: Path = RESULTS) -> dict:
+def run(target: str | Target, profile: str = "default", results: Path | None = None) -> dict:
     """Measure one target at `profile` and store it; returns the stored entry."""
     t = target if isinstance(target, Target) else get(target)
     if profile not in t.profiles:
@@ -55,10 +60,19 @@ def run(target: str | Target, profile: str = "default", results: Path = RESULTS)
     t0 = time.perf_counter()
     out = t.measure(profile)
     checks, verdict = evaluate(t, out["measured"], profile)
-    entry = {"target": t.name, "claim": t.claim, "paper": t.paper, "source": t.source, "profile": profile,
-             **provenance(), "wall_time_s": round(time.perf_counter() - t0, 1),
-             **{k: v for k, v in out.items() if k != "measured"}, "measured": out["measured"],
-             "checks": checks, **verdict}
+    entry = {
+        "target": t.name,
+        "claim": t.claim,
+        "paper": t.paper,
+        "source": t.source,
+        "profile": profile,
+        **stamp(),
+        "wall_time_s": round(time.perf_counter() - t0, 1),
+        **{k: v for k, v in out.items() if k != "measured"},
+        "measured": out["measured"],
+        "checks": checks,
+        **verdict,
+    }
     timed_elsewhere = out.get("wall_time_s") or (out.get("from_chapter") or {}).get("wall_time_s")
     if timed_elsewhere:  # the training was timed elsewhere (a GPU session, the chapter's execution)
         entry["wall_time_s"] = timed_elsewhere
@@ -72,7 +86,7 @@ def run(target: str | Target, profile: str = "default", results: Path = RESULTS)
     return entry
 
 
-def best_entry(t: Target, results: Path = RESULTS) -> dict | None:
+def best_entry(t: Target, results: Path | None = None) -> dict | None:
     """The largest-scale stored entry of a target (paper > default > smoke), re-judged by today's rule."""
     profiles = load(t, results)
     for p in reversed(SCALE_ORDER):
@@ -83,13 +97,17 @@ def best_entry(t: Target, results: Path = RESULTS) -> dict | None:
     return None
 
 
-def list_targets() -> str:
+def list_targets(results: Path | None = None) -> str:
     """Every target with its verdict under today's rule, the profile it rests on, and the qualifier."""
     lines = [f"{'target':32s} {'verdict':28s} {'profile':9s} why / qualifier"]
     for t in TARGETS:
-        e = best_entry(t)
+        e = best_entry(t, results)
         if e is None:
-            why = "not implemented: too costly here" if t.measure is None else f"command: python -m grokkit reproduce {t.name}"
+            why = (
+                "not implemented: too costly here"
+                if t.measure is None
+                else f"command: python -m grokkit reproduce {t.name}"
+            )
             lines.append(f"{t.name:32s} {'not yet run':28s} {'—':9s} {why}")
             continue
         lines.append(f"{t.name:32s} {e['verdict']:28s} {e['profile']:9s} {'; '.join(e['reasons'])[:150]}")

@@ -6,6 +6,7 @@ writes `student/<chapter>.ipynb` (solution cells removed; stubs, checks and hint
 `instructor/<chapter>.ipynb` (everything) and a README listing the exercises. All outputs are cleared;
 the sources in notebooks/ are only read. `exercises(nb)` is shared with the grader.
 """
+
 from __future__ import annotations
 
 import copy
@@ -15,8 +16,8 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ROOT / "notebooks"
+from grokkit.repo import repo_root
+
 _DEF = re.compile(r"^[ \t]*def[ \t]+(\w+)[ \t]*\(", re.M)
 _ID = re.compile(r"\*\*Exercise\s+(\d+(?:\.\d+)*)")
 
@@ -24,6 +25,7 @@ _ID = re.compile(r"\*\*Exercise\s+(\d+(?:\.\d+)*)")
 @dataclass(frozen=True)
 class Exercise:
     """One exercise of a chapter: its id ("4.1"), function name and cell indices."""
+
     id: str
     function: str
     stub: int
@@ -47,11 +49,12 @@ def exercises(nb) -> list[Exercise]:
         if cell.cell_type != "code" or "exercise" not in tags(cell) or not _DEF.search(cell.source):
             continue
         name = _DEF.search(cell.source).group(1)
-        md = next((c for c in reversed(cells[prev + 1:i]) if c.cell_type == "markdown"), None)
+        md = next((c for c in reversed(cells[prev + 1 : i]) if c.cell_type == "markdown"), None)
         m = _ID.search(md.source) if md is not None else None
         end = next((j for j in range(i + 1, len(cells)) if "exercise" in tags(cells[j])), len(cells))
-        sol = next((j for j in range(i + 1, end) if "solution" in tags(cells[j])
-                    and defines(cells[j].source, name)), None)
+        sol = next(
+            (j for j in range(i + 1, end) if "solution" in tags(cells[j]) and defines(cells[j].source, name)), None
+        )
         chk = next((j for j in range(i + 1, end) if "checker" in tags(cells[j])), None)
         found.append(Exercise(m.group(1) if m else name, name, i, sol, chk))
         prev = i
@@ -83,16 +86,25 @@ def cleared(nb, drop_solutions: bool = False):
     return nb
 
 
-def build(out: str | Path = ROOT / "_build" / "assignments", notebooks: Path = NOTEBOOKS) -> dict:
-    """Write the student and instructor copies and the README; return {chapter: [Exercise, ...]}."""
-    out = Path(out)
+def build(out: str | Path | None = None, notebooks: Path | None = None) -> dict:
+    """Write the student and instructor copies and the README; return {chapter: [Exercise, ...]}.
+    Defaults: the checkout's notebooks/ (grokkit.repo) into its _build/assignments/."""
+    out = Path(out or repo_root() / "_build" / "assignments")
+    notebooks = Path(notebooks or repo_root() / "notebooks")
     (out / "student").mkdir(parents=True, exist_ok=True)
     (out / "instructor").mkdir(parents=True, exist_ok=True)
-    listing, lines = {}, ["# Assignments", "",
-                          "Generated from `notebooks/` by `make assignments`. `student/` holds the chapters without",
-                          "the solution cells (stubs, checks and hints kept), `instructor/` the complete chapters;",
-                          "all outputs are cleared. Grade a submission with",
-                          "`python -m grokkit grade SUBMISSION.ipynb` (see the book's page For instructors).", ""]
+    listing, lines = (
+        {},
+        [
+            "# Assignments",
+            "",
+            "Generated from `notebooks/` by `make assignments`. `student/` holds the chapters without",
+            "the solution cells (stubs, checks and hints kept), `instructor/` the complete chapters;",
+            "all outputs are cleared. Grade a submission with",
+            "`python -m grokkit grade SUBMISSION.ipynb` (see the book's page For instructors).",
+            "",
+        ],
+    )
     for path in sorted(Path(notebooks).glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         nbformat.write(cleared(nb, drop_solutions=True), out / "student" / path.name)

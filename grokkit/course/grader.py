@@ -8,6 +8,7 @@ of its trusted check: a marker with a per-run nonce means passed. Statuses: pass
 not attempted, missing, error, not graded. Exit codes: 0 all passed, 1 some not, 2 could not grade.
 This guards against mistakes and crashes, not against a determined attacker: it is not a sandbox.
 """
+
 from __future__ import annotations
 
 import copy
@@ -25,33 +26,16 @@ from pathlib import Path
 
 import nbformat
 
-from grokkit.assignments import NOTEBOOKS, ROOT, defines, exercises, tags, title
+from grokkit.course import runner
+from grokkit.course.assignments import defines, exercises, tags, title
+from grokkit.repo import repo_root
 
-# Executes the prepared notebook; run as `python -I -c` (no torch import, no cwd on sys.path).
-# Cells carrying grader metadata (submitted code, checks) get the per-cell limit; the chapter's own
-# cells are bounded by the overall limit. A cell over its limit is interrupted and execution continues.
-_RUNNER = r"""
-import json, sys
-import papermill as pm
-src, dst, cwd, metrics, status, cell_t, chapter_t = sys.argv[1:8]
-def limit(cell):
-    return int(cell_t) if cell.get("metadata", {}).get("grader") else int(chapter_t)
-result = {"ok": True}
-try:
-    pm.execute_notebook(src, dst, parameters={"profile": "smoke", "metrics_path": metrics}, kernel_name="python3",
-                        cwd=cwd, progress_bar=False, execution_timeout=int(cell_t), timeout_func=limit,
-                        interrupt_on_timeout=True)
-except pm.PapermillExecutionError:  # an error output: read per cell from the notebook
-    pass
-except BaseException as e:
-    result = {"ok": False, "kind": type(e).__name__, "message": str(e)[:300]}
-with open(status, "w") as f:
-    json.dump(result, f)
-"""
-_RELOAD = ("import importlib as _grader_il, sys as _grader_sys  # grader: a fresh, unpatched checker\n"
-           "_grader_sys.modules.pop('grokkit.exercises', None)\n"
-           "gk = _grader_il.import_module('grokkit')\n"
-           "gk.exercises = _grader_il.import_module('grokkit.exercises')\n")
+_RELOAD = (
+    "import importlib as _grader_il, sys as _grader_sys  # grader: a fresh, unpatched checker\n"
+    "_grader_sys.modules.pop('grokkit.exercises', None)\n"
+    "gk = _grader_il.import_module('grokkit')\n"
+    "gk.exercises = _grader_il.import_module('grokkit.exercises')\n"
+)
 
 
 def _entry(ex, status="not graded", message=""):
@@ -76,9 +60,10 @@ def load_submission(path: Path):
         raise ValueError(f"not a Jupyter notebook ({type(e).__name__}: {str(e)[:200]})") from None
 
 
-def detect_chapter(path: Path, nb, notebooks: Path = NOTEBOOKS) -> str | None:
+def detect_chapter(path: Path, nb, notebooks: Path | None = None) -> str | None:
     """The chapter stem from the file name, else from the submission's markdown title."""
-    stems = sorted(p.stem for p in Path(notebooks).glob("*.ipynb"))
+    notebooks = Path(notebooks or repo_root() / "notebooks")
+    stems = sorted(p.stem for p in notebooks.glob("*.ipynb"))
     named = [s for s in stems if s in path.name]
     if named:
         return max(named, key=len)
@@ -102,8 +87,9 @@ def grading_notebook(trusted, submission, nonce: str):
         if mine is None:
             entries[-1].update(status="missing", message=f"no code cell defines {ex.function}(...); the stub was kept")
         else:
-            nb.cells[ex.stub] = nbformat.v4.new_code_cell(mine, metadata={
-                "tags": ["raises-exception"], "grader": {"role": "student", "exercise": k}})
+            nb.cells[ex.stub] = nbformat.v4.new_code_cell(
+                mine, metadata={"tags": ["raises-exception"], "grader": {"role": "student", "exercise": k}}
+            )
         if ex.checker is not None:
             cell = nb.cells[ex.checker]
             cell.source = f"{_RELOAD}{cell.source}\nprint('grader-ok:{nonce}')\n"
@@ -121,6 +107,7 @@ def _kill_tree(proc: subprocess.Popen) -> None:
     pids = [proc.pid]
     try:
         import psutil
+
         pids += [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
     except Exception:
         pass
@@ -142,12 +129,24 @@ def _execute(nb, tmp: Path, timeout: float, cell_timeout: int) -> str | None:
     work = tmp / "work"
     work.mkdir()
     nbformat.write(nb, tmp / "grading.ipynb")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    args = [sys.executable, "-I", "-c", _RUNNER, str(tmp / "grading.ipynb"), str(tmp / "executed.ipynb"), str(work),
-            str(tmp / "metrics.json"), str(tmp / "status.json"), str(int(cell_timeout)), str(int(timeout) + 60)]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(repo_root()), os.environ.get("PYTHONPATH")])))
+    # `python -I` (isolated: no cwd on sys.path, no user site) runs the runner module's file as a script
+    args = [
+        sys.executable,
+        "-I",
+        runner.__file__,
+        str(tmp / "grading.ipynb"),
+        str(tmp / "executed.ipynb"),
+        str(work),
+        str(tmp / "metrics.json"),
+        str(tmp / "status.json"),
+        str(int(cell_timeout)),
+        str(int(timeout) + 60),
+    ]
     with open(tmp / "runner.log", "wb") as log:
-        proc = subprocess.Popen(args, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            args, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
+        )
         try:
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -224,17 +223,28 @@ def _verdicts(executed, entries, nonce, problem, cell_timeout) -> str | None:
     return problem
 
 
-def grade(submission, chapter: str | None = None, timeout: float = 600, cell_timeout: int = 120,
-          report: str | Path | None = None, notebooks: Path = NOTEBOOKS) -> dict:
-    """Grade one submission; write the JSON report (default <stem>.grade.json beside it) and return it."""
+def grade(
+    submission,
+    chapter: str | None = None,
+    timeout: float = 600,
+    cell_timeout: int = 120,
+    report: str | Path | None = None,
+    notebooks: Path | None = None,
+) -> dict:
+    """Grade one submission; write the JSON report (default <stem>.grade.json beside it) and return it.
+    `notebooks`: the trusted chapters (default: the checkout's notebooks/, found by grokkit.repo)."""
     t0, path = time.monotonic(), Path(submission)
+    notebooks = Path(notebooks or repo_root() / "notebooks")
     out = {"submission": str(path), "chapter": chapter, "graded": False, "reason": None, "exercises": []}
     try:
         nb = load_submission(path)
         out["chapter"] = chapter = chapter or detect_chapter(path, nb, notebooks)
         if chapter is None or not (Path(notebooks) / f"{chapter}.ipynb").is_file():
-            raise ValueError(f"unknown chapter {chapter!r}" if chapter else
-                             "could not tell the chapter from the file name or the title; pass --chapter")
+            raise ValueError(
+                f"unknown chapter {chapter!r}"
+                if chapter
+                else "could not tell the chapter from the file name or the title; pass --chapter"
+            )
         trusted = nbformat.read(Path(notebooks) / f"{chapter}.ipynb", as_version=4)
         nonce = secrets.token_hex(16)
         graded_nb, entries = grading_notebook(trusted, nb, nonce)

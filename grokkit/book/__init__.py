@@ -1,0 +1,63 @@
+"""The book layer: what the chapter notebooks share (`gk.book`).
+
+profiles  scale profiles and shared runs. Every chapter runs at one of three scales, chosen by
+          its papermill parameter `profile`:
+            "smoke"   seconds; the small FAST model; what CI executes
+            "default" what a 2-core laptop CPU affords in minutes: the papers' model and settings
+                      wherever that fits, smaller grids (each chapter says where it cut)
+            "paper"   the papers' full grids (a GPU: Colab or better)
+prose     sentences with measured numbers (`say`), recorded values (`record`, `save_records`)
+execute   executing a chapter with papermill and storing its numbers with provenance
+"""
+
+from grokkit.book import fair
+from grokkit.book.execute import chapter_metrics, chapter_stems, execute, notebooks_dir, results_dir, store_metrics
+from grokkit.book.lrd import Chapter5, chapter5, lrd_member
+from grokkit.book.multitask import Chapter3, Chapter4, chapter3, chapter4, stored_runs
+from grokkit.book.profiles import (
+    GROKKING_OPS,
+    PROFILES,
+    Chapter1,
+    Chapter2,
+    chapter1,
+    chapter2,
+    check_profile,
+    defect_hooks,
+    op_member,
+    seeds_for,
+)
+from grokkit.book.prose import USED_KEYS, fmt_step, md_table, record, save_records, say
+
+__all__ = [
+    "Chapter1",
+    "Chapter2",
+    "Chapter3",
+    "Chapter4",
+    "Chapter5",
+    "fair",
+    "GROKKING_OPS",
+    "PROFILES",
+    "USED_KEYS",
+    "chapter1",
+    "chapter2",
+    "chapter3",
+    "chapter4",
+    "chapter5",
+    "chapter_metrics",
+    "chapter_stems",
+    "check_profile",
+    "defect_hooks",
+    "execute",
+    "fmt_step",
+    "lrd_member",
+    "md_table",
+    "notebooks_dir",
+    "op_member",
+    "record",
+    "results_dir",
+    "save_records",
+    "say",
+    "seeds_for",
+    "store_metrics",
+    "stored_runs",
+]

@@ -1,0 +1,113 @@
+"""Chapter 5's methods: the phase table of L2 and LRD, its boundary, and the fair comparison.
+
+The choices that change the answer, stated once:
+  * a run's score is its best test accuracy over training (`best_test_acc`); "leak-free" scores use
+    the test pairs whose swapped pair is not in training (grokkit.hooks.LeakFreeTest);
+  * L2's strength is reported as its weight decay w = 10c (the original grid's ratio);
+  * the boundary is the smallest training fraction at which some strength's seed-mean best test
+    accuracy exceeds 0.99;
+  * each regulariser gets two tuning trials at the comparison's fraction: its best phase-grid strength
+    (leak-free, seed mean; ties to the larger strength) and one x3 step beyond it, on the side where
+    the best sat; the best trial is picked by seed-mean leak-free accuracy (rounded to 0.001), ties
+    to fewer steps to 99% (a run that never gets there counts the budget);
+  * a regulariser is "ahead" only when its worst seed beats the other's best seed by > 0.01; with both
+    succeeding, "faster" only when every seed is faster.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grokkit.book.lrd import lrd_member
+from grokkit.hooks import LeakFreeTest
+
+REGULARISERS = ("l2", "lrd")
+SPLITS = ("ordinary", "leak-free")
+
+
+def unit(reg: str, c: float) -> float:
+    """The strength as reported: L2's weight decay w = 10c; LRD's c."""
+    return 10 * c if reg == "l2" else c
+
+
+def best_test_acc(run, leak_free: bool = False) -> float:
+    if leak_free:
+        return max(v[0] for v in run.series("test_acc_leak_free")[1])
+    return max(run.curve("test_acc")[1])
+
+
+def phase_members(S) -> tuple[list, list]:
+    """(members, cells): every (regulariser, fraction, strength, seed) of the phase grid."""
+    members, cells = [], []
+    for reg in REGULARISERS:
+        for f in S.fractions:
+            for c in S.strengths:
+                for seed in S.seeds:
+                    base = S.grid_base.replace(train_frac=f, seed=seed, max_steps=S.budget)
+                    members.append(lrd_member(base, reg, unit(reg, c), hooks=[LeakFreeTest()]))
+                    cells.append((reg, f, c, seed))
+    return members, cells
+
+
+def phase_table(cells, runs) -> dict:
+    """(reg, f, c) -> [(best test acc, best leak-free test acc) per seed]."""
+    table = {}
+    for (reg, f, c, _), r in zip(cells, runs):
+        table.setdefault((reg, f, c), []).append((best_test_acc(r), best_test_acc(r, True)))
+    return table
+
+
+def boundary(S, table, reg: str, split: int):
+    """The smallest fraction at which some strength's seed-mean best accuracy exceeds 0.99 (or None)."""
+    ok = [f for f in S.fractions if any(np.mean([x[split] for x in table[(reg, f, c)]]) > 0.99 for c in S.strengths)]
+    return min(ok) if ok else None
+
+
+def tuning_grid(S, table, reg: str) -> list:
+    """The two trials: the best phase-grid strength at `fair_fraction` and one x3 step beyond it."""
+    score = {c: np.mean([x[1] for x in table[(reg, S.fair_fraction, c)]]) for c in S.strengths}
+    c0 = max(S.strengths, key=lambda c: (round(score[c], 3), c))
+    return [c0, c0 * 3 if c0 == max(S.strengths) else c0 / 3]
+
+
+def fair_members(S, grids: dict) -> tuple[list, list]:
+    members, keys = [], []
+    for op in S.fair_ops:
+        for reg in REGULARISERS:
+            for c in grids[reg]:
+                for seed in S.fair_seeds:
+                    cfg = S.grid_base.replace(ops=(op,), train_frac=S.fair_fraction, seed=seed, max_steps=S.budget)
+                    members.append(lrd_member(cfg, reg, unit(reg, c), hooks=[LeakFreeTest()]))
+                    keys.append((op, reg, c, seed))
+    return members, keys
+
+
+def fair_outcome(S, keys, runs) -> dict:
+    """acc and steps99 ((op, reg) -> strength -> per-seed values), each one's pick, and the verdicts."""
+    acc, steps99 = {}, {}
+    for (op, reg, c, _), r in zip(keys, runs):
+        acc.setdefault((op, reg), {}).setdefault(c, []).append(best_test_acc(r, leak_free=True))
+        steps99.setdefault((op, reg), {}).setdefault(c, []).append(r.grok_step(0.99, 1)[0])
+    mean_steps = lambda v: np.mean([s if s is not None else S.budget for s in v])
+    pick = {
+        k: max(by_c, key=lambda c: (round(np.mean(by_c[c]), 3), -mean_steps(steps99[k][c]))) for k, by_c in acc.items()
+    }
+    verdict = {}
+    for op in S.fair_ops:
+        a_l2, a_lrd = acc[(op, "l2")][pick[(op, "l2")]], acc[(op, "lrd")][pick[(op, "lrd")]]
+        s_l2, s_lrd = steps99[(op, "l2")][pick[(op, "l2")]], steps99[(op, "lrd")][pick[(op, "lrd")]]
+        if min(a_lrd) > max(a_l2) + 0.01:
+            verdict[op] = "LRD ahead in every seed"
+        elif min(a_l2) > max(a_lrd) + 0.01:
+            verdict[op] = "L2 ahead in every seed"
+        elif all(s is not None for s in s_lrd + s_l2):
+            verdict[op] = (
+                "both succeed; LRD faster in every seed"
+                if max(s_lrd) < min(s_l2)
+                else "both succeed; L2 faster in every seed"
+                if max(s_l2) < min(s_lrd)
+                else "both succeed; seed ranges overlap"
+            )
+        else:
+            verdict[op] = "no difference beyond the seed spread"
+    return {"acc": acc, "steps99": steps99, "pick": pick, "verdict": verdict}

@@ -1,0 +1,72 @@
+"""Sentences with measured numbers, and the values a chapter records for tests and the scorecard.
+
+Every number in a chapter's prose comes from code: `say(f"... {value} ...")` renders Markdown under
+the cell, `record(name, value)` keeps the value, and `save_records(metrics_path)` writes them with
+the run-cache keys the chapter looked up (its runs' provenance).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+from IPython.display import Markdown
+
+from grokkit.cache import on_lookup
+
+_RECORDED: dict = {}
+_T0 = time.perf_counter()
+USED_KEYS: list[str] = []  # cache keys this process looked up, in order (provenance of chapter numbers)
+
+
+def _used(key: str) -> None:
+    if key not in USED_KEYS:
+        USED_KEYS.append(key)
+
+
+on_lookup(_used)
+
+
+def say(text: str):
+    """A sentence of the book whose numbers were measured: rendered as Markdown under the cell."""
+    return Markdown(text)
+
+
+def record(name: str, value) -> None:
+    """Keep a value the chapter measured (tests and the scorecard read them)."""
+    _RECORDED[name] = _plain(value)
+
+
+def _plain(v):
+    """JSON-safe: NaN becomes None, tensors and arrays become lists."""
+    if hasattr(v, "tolist"):
+        v = v.tolist()
+    if isinstance(v, float) and v != v:
+        return None
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    return v
+
+
+def save_records(path: str | None) -> dict:
+    """Write everything recorded (plus the elapsed time) as JSON to `path`, if given."""
+    _RECORDED["elapsed_s"] = round(time.perf_counter() - _T0, 1)
+    _RECORDED["run_keys"] = list(USED_KEYS)
+    if path:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, "w") as f:
+            json.dump(_RECORDED, f, indent=1, default=str)
+    return dict(_RECORDED)
+
+
+def fmt_step(step) -> str:
+    return "did not grok" if step is None else f"{step:,}"
+
+
+def md_table(header, rows) -> str:
+    """A Markdown table (pass the result to `say`); cells are used as given (format them first)."""
+    line = lambda cells: "| " + " | ".join(str(c) for c in cells) + " |"
+    return "\n".join([line(header), line(["---"] * len(header))] + [line(r) for r in rows])

@@ -1,0 +1,54 @@
+"""What training minimises and what an evaluation measures (papers-spec §1.3).
+
+`task_loss`: the SUM over tasks of each task's mean cross-entropy (not the mean over tasks), so a
+dual-task run's loss is twice a single-task one at equal per-task error. `evaluate`: all p² pairs
+in one pass (chunked), per-task accuracy and mean cross-entropy on the train and the test pairs.
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+
+import torch
+import torch.nn.functional as F
+
+from grokkit.config import Config
+from grokkit.data import Dataset
+
+METRICS = ("train_acc", "test_acc", "train_loss", "test_loss")
+
+
+def autocast(config: Config | None, device: torch.device):
+    """bf16 autocast when `config.precision == "bf16"`, else a no-op context."""
+    if config is not None and config.precision == "bf16":
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    return nullcontext()
+
+
+def task_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Sum over tasks of the mean cross-entropy. logits (T, B, C), labels (B, T)."""
+    T, B, C = logits.shape
+    if logits.dtype in (torch.float16, torch.bfloat16):
+        logits = logits.float()
+    return F.cross_entropy(logits.reshape(T * B, C), labels.T.reshape(-1)) * T
+
+
+@torch.no_grad()
+def evaluate(model, data: Dataset, config: Config | None = None, chunk: int = 16384) -> torch.Tensor:
+    """One pass over all pairs -> (4, n_tasks) device tensor: train_acc, test_acc, train_loss, test_loss.
+
+    No host synchronisation: the caller decides when to read the numbers.
+    """
+    was_training = model.training
+    model.eval()
+    correct, losses = [], []
+    with autocast(config, data.inputs.device):
+        for i in range(0, len(data.inputs), chunk):
+            logits = model(data.inputs[i : i + chunk]).float()  # (T, n, C)
+            y = data.labels[i : i + chunk].T  # (T, n)
+            correct.append((logits.argmax(-1) == y).float())
+            losses.append(F.cross_entropy(logits.permute(1, 2, 0), y.T, reduction="none").T)
+    correct, losses = torch.cat(correct, 1), torch.cat(losses, 1)  # (T, N)
+    model.train(was_training)
+    tr, te = data.train_idx, data.test_idx
+    return torch.stack([correct[:, tr].mean(1), correct[:, te].mean(1), losses[:, tr].mean(1), losses[:, te].mean(1)])

@@ -1,0 +1,102 @@
+"""The registry of the 25 reproduction targets of papers-spec §6.
+
+Each paper module (`single_task`, `execution_subspace`, `interventions`, `dual_task`, `tri_task`,
+`holographic`, `lrd`) registers its targets with `@target(...)` on the target's checks function,
+next to its measure function:
+
+    @target(4, "single-task-grokking", "Single-task grokking (add, sub, mul, x2_y2)",
+            paper="add t90 ≈ 2.5–3.2k, ...", source="2602.16746 §4", chapter="01_grokking", measure=_m_single)
+    def _c_single(m): ...
+
+`claim` is the target's title, `paper` the paper's number(s) as papers-spec §6 states them (built
+from `grokkit.repro.paper_numbers`), `source` the arXiv id and section. Importing `grokkit.repro`
+imports every paper module, so `TARGETS` (ordered by id), `BY_NAME` and `get` see all 25.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+PROFILES = ("smoke", "default", "cpu-full", "paper")
+LIVE = ("smoke", "default", "paper")  # the profiles of a target without a cpu-full re-run
+
+
+@dataclass(frozen=True)
+class Target:
+    id: int
+    slug: str
+    claim: str
+    paper: str  # the paper's number(s), as papers-spec §6 states them
+    source: str  # arXiv id (section)
+    chapter: str | None  # the notebook that discusses it
+    measure: Callable[[str], dict] | None  # profile -> {"measured": {...}, "scale": str, ...}
+    checks: Callable[[dict], list] | None  # measured -> [Check, ...] (grokkit.repro.verdict)
+    profiles: tuple[str, ...] = LIVE
+    note: Callable[[dict], str | None] | None = None  # measured -> a sentence the scorecard prints under the verdict
+
+    @property
+    def name(self) -> str:
+        return f"{self.id:02d}-{self.slug}"
+
+
+TARGETS: list[Target] = []  # ordered by id
+BY_NAME: dict[str, Target] = {}  # NN-slug, the id as a string, and the slug
+
+
+def target(
+    id: int,
+    slug: str,
+    claim: str,
+    *,
+    paper: str,
+    source: str,
+    chapter: str | None,
+    measure: Callable[[str], dict] | None,
+    cpu_full: Callable[[str], dict] | None = None,
+    note: Callable[[dict], str | None] | None = None,
+):
+    """Register the decorated checks function as target `id`. `cpu_full`: the target's re-run at the
+    cpu-full profile (`grokkit.repro.cpu_full`); `measure` answers every other profile."""
+
+    def register(checks):
+        add(
+            Target(
+                id,
+                slug,
+                claim,
+                paper,
+                source,
+                chapter,
+                _dispatch(cpu_full, measure) if cpu_full else measure,
+                checks,
+                PROFILES if cpu_full else LIVE,
+                note,
+            )
+        )
+        return checks
+
+    return register
+
+
+def _dispatch(cpu_full, measure):
+    def dispatch(profile):
+        return cpu_full(profile) if profile == "cpu-full" else measure(profile)
+
+    return dispatch
+
+
+def add(t: Target) -> Target:
+    if any(x.id == t.id for x in TARGETS):
+        raise ValueError(f"target {t.id} registered twice")
+    TARGETS.append(t)
+    TARGETS.sort(key=lambda x: x.id)
+    BY_NAME.update({t.name: t, str(t.id): t, t.slug: t})
+    return t
+
+
+def get(name: str) -> Target:
+    key = name.lstrip("0") if name.isdigit() else name
+    if key not in BY_NAME:
+        raise KeyError(f"unknown target {name!r}; `python -m grokkit reproduce --list` shows the 25")
+    return BY_NAME[key]

@@ -1,0 +1,100 @@
+"""The package's layering (CONTRIBUTING.md): what `import grokkit` loads, no cycles, small modules,
+no function-local grokkit imports, and repository-bound code that fails clearly outside a checkout."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import grimp
+import pytest
+
+import grokkit
+from grokkit.repo import NotACheckout, repo_root
+
+PKG = Path(grokkit.__file__).resolve().parent
+SOURCES = sorted(PKG.rglob("*.py"))
+
+
+def test_import_grokkit_loads_the_core_only():
+    code = (
+        "import grokkit, sys; print(sorted({'matplotlib', 'IPython', 'ipywidgets', 'nbformat', 'papermill'}"
+        " & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def _cycles(graph) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan), on direct imports."""
+    mods = sorted(graph.modules)
+    index, low, stack, on, out, n = {}, {}, [], set(), [], [0]
+
+    def visit(v):
+        index[v] = low[v] = n[0]
+        n[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in graph.find_modules_directly_imported_by(v):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    sys.setrecursionlimit(10_000)
+    for v in mods:
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_no_import_cycles():
+    graph = grimp.build_graph("grokkit")  # every import statement, function-local ones included
+    assert _cycles(graph) == []
+
+
+def test_no_module_over_300_lines():
+    long = {str(p.relative_to(PKG)): n for p in SOURCES if (n := len(p.read_text().splitlines())) > 300}
+    assert long == {}
+
+
+def test_no_function_local_import_of_a_grokkit_module():
+    found = []
+    for path in SOURCES:
+        for fn in ast.walk(ast.parse(path.read_text())):
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for node in ast.walk(fn):
+                    names = (
+                        [node.module or ""]
+                        if isinstance(node, ast.ImportFrom)
+                        else [a.name for a in node.names]
+                        if isinstance(node, ast.Import)
+                        else []
+                    )
+                    if any(n == "grokkit" or n.startswith("grokkit.") for n in names):
+                        found.append(f"{path.relative_to(PKG)}:{node.lineno}")
+    assert found == []
+
+
+def test_repository_bound_code_fails_clearly_outside_a_checkout(tmp_path, monkeypatch):
+    monkeypatch.delenv("GROKKIT_REPO", raising=False)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(NotACheckout, match="no Grokking Book checkout.*GROKKIT_REPO"):
+        repo_root()
+    from grokkit.book import results_dir
+
+    with pytest.raises(NotACheckout):
+        results_dir()
+    monkeypatch.setenv("GROKKIT_REPO", str(Path(__file__).resolve().parents[1]))
+    assert (repo_root() / "_toc.yml").exists()
