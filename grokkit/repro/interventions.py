@@ -118,15 +118,19 @@ def _c_kicks(m):
     else:
         pairs = [(m["intervention_baseline"], t) for v in (m["kicks"] or {}).values() for t in v]
     steps = [t for _, t in pairs]
-    return [
+    undecidable = not pairs or any(b is None for b, _ in pairs)
+    return [  # the claim has two parts: no acceleration (the target's name) and no change at all (27/27 at ~3,200)
+        num(
+            f"no kicked run groks more than {pct(ADD_SEED_SPREAD)} sooner than its baseline (kicks do not speed "
+            "grokking; a run that has not grokked by the cap is not sooner)",
+            None if undecidable else all(t is None or t / b - 1 >= -ADD_SEED_SPREAD for b, t in pairs),
+        ),
         num(
             f"every kicked run groks within ±{pct(ADD_SEED_SPREAD)} of its baseline (the paper's seed spread of "
             f"add, {_ADD})",
-            None
-            if not pairs or any(b is None for b, _ in pairs)
-            else all(t is not None and abs(t / b - 1) <= ADD_SEED_SPREAD for b, t in pairs),
+            None if undecidable else all(t is not None and abs(t / b - 1) <= ADD_SEED_SPREAD for b, t in pairs),
         ),
-        cov(f"kick sizes α ∈ {grid(_N12['alphas'])} (paper)", len(m.get("alphas") or [1]) >= 3),  # ours: 3 of the 4
+        cov(f"at least 3 of the paper's kick sizes α ∈ {grid(_N12['alphas'])}", len(m.get("alphas") or [1]) >= 3),
         cov(f"{_N12['runs']} kicked runs (paper: sizes × directions × {SEEDS} seeds)", len(steps) >= _N12["runs"]),
     ]
 
