@@ -1,3 +1,5 @@
+import ast
+
 """Every chapter executed at the smoke profile (papermill), the site built from those notebooks,
 and the site opened in a real browser. One execution, shared by the tests below."""
 
@@ -44,6 +46,12 @@ def test_stored_notebooks_follow_the_chapter_contract(nb_path):
     )
     for src in (c.source for c in code):  # notebooks call grokkit; they define no models or loops
         assert not re.search(r"class \w+\(.*nn\.Module|\.backward\(\)|optim\.\w+\(", src), src[:80]
+    for c in code:  # prose cells fold on Colab (# @title) and hide their source on the site
+        body = ast.parse(re.sub(r"(?m)^(\s*)[%!].*$", r"\1pass", c.source)).body  # magics: placeholders
+        prose = bool(body) and all(isinstance(n, ast.Expr) and ast.unparse(n).startswith("say(") for n in body)
+        if prose or c.source.startswith("# @title "):
+            assert prose and c.source.startswith("# @title ") and "hide-input" in c.metadata.get("tags", [])
+        assert max(map(len, c.source.splitlines() or [""])) <= 100, "code lines wrap at 100 characters"
     stubs = [c for c in code if "exercise" in c.metadata.get("tags", [])]
     sols = [c for c in code if "solution" in c.metadata.get("tags", [])]
     checks = [c for c in code if "checker" in c.metadata.get("tags", [])]
