@@ -22,7 +22,7 @@ def test_mixed_sweep_saves_loadable_runs_that_the_cache_reuses(runs_root, monkey
         raise AssertionError("should have come from the cache")
 
     monkeypatch.setattr(sys.modules["grokkit.cache"], "train", no_training)
-    monkeypatch.setattr(sys.modules["grokkit.sweep"], "train", no_training)
+    monkeypatch.setattr(sys.modules["grokkit.choose"], "train", no_training)
     again = sweep(BASE, weight_decay=[1.0, 0.3], seed=[1, 2], root=runs_root, progress=False)
     assert again.engine == "cache" and [r.history for r in again.runs] == [r.history for r in res.runs]
 
