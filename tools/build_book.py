@@ -27,7 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--profile", default="default", choices=["smoke", "default", "paper"])
-    ap.add_argument("--only", nargs="*", help="chapter stems to execute (others are staged unexecuted)")
+    ap.add_argument(
+        "--only", nargs="*", help="chapter stems to execute, others staged unexecuted (`--only` alone: none)"
+    )
     ap.add_argument("--out", default=str(ROOT / "_build"))
     ap.add_argument(
         "--no-record",
@@ -49,7 +51,7 @@ def main(argv=None) -> int:
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     timings = {}
     for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
-        if args.only and nb.stem not in args.only:
+        if args.only is not None and nb.stem not in args.only:
             shutil.copy(nb, stage / "notebooks" / nb.name)
             continue
         print(f"executing {nb.name} (profile {args.profile}) ...", flush=True)
