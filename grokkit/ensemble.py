@@ -139,18 +139,14 @@ class Ensemble:
             for h in self.hooks[i]:
                 h.on_start(self.ctxs[i])
         self._eval_into(histories, 0)
-        bar = RunBar(
-            cfg0.replace(max_steps=sum(c.max_steps for c in self.configs))
-            if all(c.stop_threshold is None for c in self.configs)
-            else cfg0,
-            f"ensemble of {len(self.configs)}",
-            enabled=progress,
-            status=False,
-        )
+        no_stop_rule = all(c.stop_threshold is None for c in self.configs)
+        total = sum(c.max_steps for c in self.configs) if no_stop_rule else None  # member-steps
+        bar = RunBar(cfg0, f"ensemble of {len(self.configs)}", enabled=progress, status=False, total=total)
         step, blocks = 0, None
         any_hooks = any(self.hooks)
         grad_hooks = (lambda: self._grad_hooks(step, idx)) if has_grad_hooks else None
         block_len = block_length(E)
+        next_end = min(s.end for s in self.stops)  # the earliest step at which some member can end
         while self.active:
             k = step % block_len
             if k == 0:  # 1. sample: each member draws from its own generator and split
@@ -165,11 +161,14 @@ class Ensemble:
                     ctx.step, ctx.batch = step, idx[row]
                     for h in self.hooks[i]:
                         h.on_step(ctx)
-            if step % E == 0:  # 9–10. evaluate, read the stop rule
+            if step % E == 0:  # 9–10. evaluate, read the stop rule (it may move a member's end closer)
                 self._eval_into(histories, step)
+                next_end = min(self.stops[i].end for i in self.active)
                 bar.update(E * len(self.active), f"{len(self.active)} training")
                 if on_progress is not None:
                     on_progress(E * len(self.active))
+            if step < next_end:  # no member ends before next_end: skip the per-member check
+                continue
             done = {i for i in self.active if self.stops[i].done(step)}  # a member stops exactly at its stop step
             if done:  # finished members become Runs and leave the stack
                 wall = time.perf_counter() - t0
@@ -177,6 +176,7 @@ class Ensemble:
                     finished[i] = self._to_run(i, histories[i], step, wall, self.stops[i].stopped_early)
                 keep = self._retire(done)
                 blocks = blocks[keep] if keep is not None and step % block_len else None
+            next_end = min((self.stops[i].end for i in self.active), default=step)
         bar.close()
         return [finished[i] for i in range(len(self.configs))]
 

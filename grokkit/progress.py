@@ -20,15 +20,26 @@ def _tqdm(**kw):
 class RunBar:
     """One run's steps (`update(n)`), with the grok status in the postfix."""
 
-    def __init__(self, config: Config, desc: str, start: int = 0, enabled: bool = True, status: bool = True):
+    def __init__(
+        self,
+        config: Config,
+        desc: str,
+        start: int = 0,
+        enabled: bool = True,
+        status: bool = True,
+        total: int | None | str = "budget",
+    ):
+        """total: "budget" (the config's max_steps without a stop rule, else none until it is met), or a
+        number, or None (count only; the ensemble's member-steps)."""
         self.config, self.status = config, status and config.stop_threshold is not None
-        total = config.max_steps if config.stop_threshold is None else None
+        if total == "budget":
+            total = config.max_steps if config.stop_threshold is None else None
         self.bar = _tqdm(total=total, initial=start, desc=desc, unit="step", leave=False) if enabled else None
 
     def update(self, n: int, postfix: str = "", stop_at: int | None = None) -> None:
         if self.bar is None:
             return
-        if stop_at is not None and self.bar.total is None:  # the criterion is met: the end is known
+        if stop_at is not None and self.bar.total is None:  # the run's criterion is met: its end is known
             self.bar.total = min(stop_at, self.config.max_steps)
         status = (
             ""
@@ -56,8 +67,7 @@ class PoolBar:
     def steps(self, n: int) -> None:
         self.n_steps += n
         if self.bar is not None:
-            self.bar.set_postfix_str(f"{self.n_steps:,} steps", refresh=False)
-            self.bar.refresh() if self.bar.n == 0 else None
+            self.bar.set_postfix_str(f"{self.n_steps:,} steps", refresh=self.bar.n == 0)  # before a run ends
 
     def done(self) -> None:
         if self.bar is not None:

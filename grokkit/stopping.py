@@ -23,9 +23,14 @@ class StopRule:
             if self.streak >= c.stop_patience:
                 self.stop_at = step + c.steps_after_stop
 
+    @property
+    def end(self) -> int:
+        """The step training ends at, as far as it is known now (the budget until the criterion is met)."""
+        return self.config.max_steps if self.stop_at is None else min(self.stop_at, self.config.max_steps)
+
     def done(self, step: int) -> bool:
         """Whether training ends after `step` updates (the budget, or the stop step reached)."""
-        return step >= self.config.max_steps or (self.stop_at is not None and step >= self.stop_at)
+        return step >= self.end
 
     @property
     def stopped_early(self) -> bool:

@@ -22,7 +22,6 @@ from grokkit.book.lrd import lrd_member
 from grokkit.hooks import LeakFreeTest
 
 REGULARISERS = ("l2", "lrd")
-SPLITS = ("ordinary", "leak-free")
 
 
 def unit(reg: str, c: float) -> float:
