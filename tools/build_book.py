@@ -1,10 +1,12 @@
 """Execute every chapter with papermill, then build the site with Jupyter Book 1.
 
     python tools/build_book.py [--profile default|smoke|paper] [--only 01_grokking] [--out _build]
+                               [--mathjax local|cdn]
 
 The notebooks in notebooks/ are stored without outputs and are never modified: executed copies go to
 <out>/stage/ together with the book's sources, and the HTML to <out>/html. Warnings fail the build.
-Each chapter's measured numbers are written to <out>/metrics/<chapter>.json.
+Each chapter's measured numbers are written to <out>/metrics/<chapter>.json. `--mathjax local` (the
+default) serves MathJax from the site itself, so math renders offline; `cdn` is for the published site.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import mathjax
+import yaml
 
 from grokkit.book.execute import execute, results_dir, store_metrics
 from grokkit.repro.scorecard import page_path, write_page
@@ -31,6 +36,7 @@ def main(argv=None) -> int:
         "--only", nargs="*", help="chapter stems to execute, others staged unexecuted (`--only` alone: none)"
     )
     ap.add_argument("--out", default=str(ROOT / "_build"))
+    ap.add_argument("--mathjax", default="local", choices=["local", "cdn"], help="where pages load MathJax from")
     ap.add_argument(
         "--no-record",
         action="store_true",
@@ -43,11 +49,14 @@ def main(argv=None) -> int:
         shutil.rmtree(stage)
     (stage / "notebooks").mkdir(parents=True)
     (out / "metrics").mkdir(parents=True, exist_ok=True)
-    for name in ("_config.yml", "_toc.yml"):
-        shutil.copy(ROOT / name, stage / name)
+    shutil.copy(ROOT / "_toc.yml", stage / "_toc.yml")
     # book/scorecard.md from the stored results/ (deterministic: unchanged results, same bytes)
     write_page(page_path(ROOT), results_dir(ROOT))
     shutil.copytree(ROOT / "book", stage / "book")
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    if args.mathjax == "local":
+        config["sphinx"]["config"]["mathjax_path"] = mathjax.install(stage / "book" / "_static")
+    (stage / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     timings = {}
     for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
