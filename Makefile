@@ -54,7 +54,7 @@ book: $(STAMP)
 	$(PY) tools/build_book.py --profile $(or $(PROFILE),default) --mathjax $(or $(MATHJAX),local)
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not slow and not chapters and not site and not browser and not grader"
+	$(PY) -m pytest -q -m "not slow and not chapters and not site and not browser and not grader and not colab"
 
 # every implemented reproduction target at $(PROFILE) (default: default) into results/, then the scorecard page
 reproduce: $(STAMP)

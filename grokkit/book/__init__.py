@@ -8,9 +8,11 @@ profiles  scale profiles and shared runs. Every chapter runs at one of three sca
             "paper"   the papers' full grids (a GPU: Colab or better)
 prose     sentences with measured numbers (`say`), recorded values (`record`, `save_records`)
 execute   executing a chapter with papermill and storing its numbers with provenance
+colab     a chapter's start: the profile from the device ("auto"), its measured time, Google Drive
 """
 
 from grokkit.book import fair
+from grokkit.book.colab import chapter_time, keep_runs_on_drive, resolve_profile, start
 from grokkit.book.execute import chapter_metrics, chapter_stems, execute, notebooks_dir, results_dir, store_metrics
 from grokkit.book.lrd import Chapter5, chapter5, lrd_member
 from grokkit.book.multitask import Chapter3, Chapter4, chapter3, chapter4, stored_runs
@@ -44,6 +46,10 @@ __all__ = [
     "chapter4",
     "chapter5",
     "chapter_metrics",
+    "chapter_time",
+    "keep_runs_on_drive",
+    "resolve_profile",
+    "start",
     "chapter_stems",
     "check_profile",
     "defect_hooks",

@@ -72,10 +72,36 @@ def store_metrics(
         "run_keys": data.pop("run_keys", []),
         "metrics": data,
     }
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(blob, indent=1))
-    os.replace(tmp, out)
+    _write(out, blob)
+    if results is None or Path(results).resolve() == results_dir().resolve():
+        write_chapter_times()
     return out
+
+
+def _write(path: Path, data) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
+def chapter_times(results: Path | None = None) -> dict:
+    """{profile: {chapter: {"wall_time_s", "machine"}}} of the chapters' recorded executions."""
+    out: dict = {}
+    for path in sorted(Path(results or results_dir()).glob("chapters/*/*.json")):
+        blob = json.loads(path.read_text())
+        out.setdefault(blob["profile"], {})[blob["chapter"]] = {
+            "wall_time_s": blob["wall_time_s"],
+            "machine": blob["device"],
+        }
+    return out
+
+
+def write_chapter_times(results: Path | None = None) -> Path:
+    """Copy the recorded wall times into the package (grokkit/book/chapter_times.json): an installed
+    grokkit, without the repository's results/, still quotes them (`grokkit.book.colab.start`)."""
+    path = Path(__file__).with_name("chapter_times.json")
+    _write(path, chapter_times(results))
+    return path
 
 
 def chapter_metrics(stem: str, profile: str, *, results: Path | None = None, rerun: bool = False) -> dict:
