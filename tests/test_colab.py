@@ -41,11 +41,14 @@ def colab(tmp_path_factory):
     _run(["git", "clone", "-q", "--no-checkout", str(ROOT), str(clone)])
     _run(["git", "-C", str(clone), "checkout", "-q", head])
     venv = tmp / "venv"
+    # nothing of this checkout leaks in (conftest puts it on PYTHONPATH, where pip would see grokkit)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "GROKKIT_REPO", "MPLBACKEND")}
+    env.update(GROKKIT_RUNS=str(tmp / "runs"), PATH=f"{venv / 'bin'}{os.pathsep}{env['PATH']}")
     t = time.perf_counter()
-    _run([sys.executable, "-m", "venv", str(venv)])
+    _run([sys.executable, "-m", "venv", str(venv)], env=env)
     py = str(venv / "bin" / "python")
     pip = [py, "-m", "pip", "--disable-pip-version-check"]
-    _run([*pip, "install", "-q", *PREINSTALLED])
+    _run([*pip, "install", "-q", *PREINSTALLED], env=env)
     # the chapter's own install cell, its repository URL pointed at this commit
     nb = nbformat.read(clone / "notebooks" / "01_grokking.ipynb", as_version=4)
     repo = sync_links.repository(clone)
@@ -53,10 +56,8 @@ def colab(tmp_path_factory):
     assert repo.install() in cell
     line = re.search(r"%pip install (.*)", cell).group(1)
     line = line.replace(f"git+{repo.url}@{repo.branch}", f"git+file://{clone}@{head}")
-    _run([*pip, "install", *line.split()])
+    _run([*pip, "install", *line.split()], env=env)
     install_s = time.perf_counter() - t
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "GROKKIT_REPO", "MPLBACKEND")}
-    env.update(GROKKIT_RUNS=str(tmp / "runs"), PATH=f"{venv / 'bin'}{os.pathsep}{env['PATH']}")
     work = tmp / "work"  # not a checkout: chapters must not need the repository
     work.mkdir()
     where = _run([py, "-c", "import grokkit; print(grokkit.__file__)"], env=env, cwd=work).stdout
