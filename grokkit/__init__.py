@@ -12,7 +12,8 @@ book, reproduction and course layers (`gk.book`, `gk.repro`, `gk.course`) load o
 from grokkit import config as presets
 from grokkit import geometry, hooks, regularizers
 from grokkit._version import __version__
-from grokkit.cache import load_or_train, run_dir
+from grokkit.bundle import BundleError, export_bundle, import_bundle
+from grokkit.cache import default_root, load_or_train, run_dir
 from grokkit.config import Config
 from grokkit.data import OPERATIONS, Dataset, make_dataset
 from grokkit.ensemble import train_ensemble
@@ -43,6 +44,10 @@ __all__ = [
     "grok_step",
     "load_or_train",
     "run_dir",
+    "default_root",
+    "export_bundle",
+    "import_bundle",
+    "BundleError",
     "train",
     "evaluate",
     "task_loss",

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import sys
+from pathlib import Path
 
 from grokkit import config as presets
+from grokkit.bundle import BundleError, default_root, export_bundle, import_bundle
 from grokkit.cache import load_or_train, run_dir
 from grokkit.config import Config
 from grokkit.course import grader
@@ -156,11 +159,45 @@ def cmd_assignments(args) -> int:
 
 
 def cmd_grade(args) -> int:
+    gradescope = args.format == "gradescope"  # the grokkit report is then written to its default place too
     report = grader.grade(
-        args.submission, chapter=args.chapter, timeout=args.timeout, cell_timeout=args.cell_timeout, report=args.report
+        args.submission,
+        chapter=args.chapter,
+        timeout=args.timeout,
+        cell_timeout=args.cell_timeout,
+        report=None if gradescope else args.report,
     )
     print(grader.summary(report))
+    if gradescope:
+        target = Path(args.report) if args.report else Path(args.submission).with_name("results.json")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps(grader.gradescope(report), indent=1, ensure_ascii=False))
+        except OSError as e:
+            print(f"grokkit grade: could not write the Gradescope results to {target}: {e}", file=sys.stderr)
+            return 2
+        print(f"  gradescope results: {target}")
     return grader.exit_code(report)
+
+
+def cmd_bundle(args) -> int:
+    root = Path(args.root) if args.root else default_root()
+    try:
+        if args.action == "export":  # each RUN: a run directory, or a run key in the cache
+            dirs = [Path(r) if Path(r).is_dir() else root / r for r in args.runs]
+            for r, d in zip(args.runs, dirs):
+                if not d.is_dir():
+                    raise SystemExit(f"grokkit: {r}: neither a run directory nor a run key in {root}")
+            out = export_bundle(dirs, args.out)
+            print(f"grokkit: exported {len(dirs)} run(s) to {out} ({out.stat().st_size / 1e6:.1f} MB)")
+            print("".join(f"  {d.name}  ({d})\n" for d in dirs), end="")
+        else:
+            keys = import_bundle(args.bundle, root=root)
+            print(f"grokkit: imported {len(keys)} run(s) into {root}" + ("" if keys else " (all were there already)"))
+            print("".join(f"  {k}\n" for k in keys), end="")
+    except BundleError as e:
+        raise SystemExit(f"grokkit: {e}")
+    return 0
 
 
 def main(argv=None) -> int:
@@ -208,7 +245,18 @@ def main(argv=None) -> int:
         default=120,
         help="limit per cell running submitted code or a check, in s (default %(default)s)",
     )
-    g.add_argument("--report", default=None, help="JSON report path (default <stem>.grade.json beside the submission)")
+    g.add_argument(
+        "--format",
+        default="grokkit",
+        choices=["grokkit", "gradescope"],
+        help="grokkit: grokkit's JSON report; gradescope: Gradescope's autograder results.json (default %(default)s)",
+    )
+    g.add_argument(
+        "--report",
+        default=None,
+        help="report path (default <stem>.grade.json beside the submission; with --format gradescope, "
+        "results.json beside it: pass --report /autograder/results/results.json on Gradescope)",
+    )
     g.set_defaults(func=cmd_grade)
     r = sub.add_parser(
         "reproduce",
@@ -228,6 +276,16 @@ def main(argv=None) -> int:
     sc = sub.add_parser("scorecard", help="regenerate book/scorecard.md from results/")
     sc.add_argument("--out", default=None)
     sc.set_defaults(func=cmd_scorecard)
+    b = sub.add_parser("bundle", help="share runs: export runs to one checked tar file, import one (path or URL)")
+    b.set_defaults(func=cmd_bundle)
+    bsub = b.add_subparsers(dest="action", required=True)
+    be = bsub.add_parser("export", help="write runs to a bundle")
+    be.add_argument("runs", nargs="+", metavar="RUN", help="a run directory, or a run key in the cache")
+    be.add_argument("-o", "--out", required=True, metavar="FILE.tar", help="the bundle to write")
+    bi = bsub.add_parser("import", help="import a bundle's runs into the cache (runs already there are kept)")
+    bi.add_argument("bundle", metavar="FILE_OR_URL", help="a path, or a file://, http:// or https:// URL")
+    for x in (be, bi):
+        x.add_argument("--root", default=None, help="cache directory (default $GROKKIT_RUNS or ~/.cache/grokkit/runs)")
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -11,6 +11,9 @@ analyses exactly like one trained alone.
 Differences from a solo run are rounding only: batched matmuls accumulate in another order and AdamW
 is written out (`adamw_`), so trajectories agree to float tolerance for a while and then drift apart
 the way two devices would (tests/test_ensemble.py measures the tolerance).
+
+With `resume_dir` an ensemble keeps resume state as a solo run does (grokkit.ensemble_resume: saved at
+evaluation steps, which start sampling blocks), and an interrupted one continues exactly where it was.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from torch.func import functional_call, grad_and_value, stack_module_state, vmap
 from grokkit.config import Config
 from grokkit.context import Context
 from grokkit.data import block_length, dataset_for
+from grokkit.ensemble_resume import ResumeDir
 from grokkit.hooks import Hook, hooks_key
 from grokkit.model import build_model
 from grokkit.objective import METRICS, autocast, task_loss
@@ -45,6 +49,7 @@ class Ensemble:
             raise ValueError("ensemble members must agree on every field except " + ", ".join(MEMBER_FIELDS))
         self.configs = configs
         self.user_hooks = [list(h) for _, h in members]
+        self.keys = [c.key(hooks_key(h)) for c, h in zip(configs, self.user_hooks)]  # cache keys
         self.device = resolve_device(device or configs[0].device)
         d = self.device
         if d.type == "cpu":
@@ -112,18 +117,16 @@ class Ensemble:
     @torch.no_grad()
     def evaluate(self, chunk_members: int | None = None) -> torch.Tensor:
         """(N_active, 4, n_tasks): train_acc, test_acc, train_loss, test_loss for every active member."""
+        masks, cfg = self.train_masks[self.active], self.configs[0]
         return evaluate_stack(
-            self.template,
-            self.params,
-            self.inputs,
-            self.labels,
-            self.train_masks[self.active],
-            self.configs[0],
-            self.device,
-            chunk_members,
+            self.template, self.params, self.inputs, self.labels, masks, cfg, self.device, chunk_members
         )
 
-    def run(self, progress=True, on_progress=None) -> list[Run]:
+    def run(self, progress=True, on_progress=None, resume_dir=None, resume_every_s=60.0, on_finished=None) -> list[Run]:
+        """Train every member to its end; one Run per member, in member order. on_finished(i, run): called
+        as member i finishes. resume_dir: keep resume state there and resume from it (every
+        `resume_every_s`, at an evaluation step; what is kept: grokkit.ensemble_resume). A resumed
+        ensemble gives the same Runs, bit for bit, as one never interrupted."""
         cfg0 = self.configs[0]
         E, B = cfg0.eval_every, cfg0.batch_size
         self.hooks = self.user_hooks
@@ -131,22 +134,31 @@ class Ensemble:
         histories = [{"step": [], **{m: [] for m in METRICS}} for _ in self.configs]
         self.stops = [StopRule(c) for c in self.configs]  # the solo run's rule, per member (grokkit.stopping)
         finished: dict[int, Run] = {}
-        t0 = time.perf_counter()
         self._grad_fn = vmap(grad_and_value(self._loss), in_dims=(0, 0, 0))
         self._graphs = None
-        self._capture(0)
-        for i in self.active:
-            for h in self.hooks[i]:
-                h.on_start(self.ctxs[i])
-        self._eval_into(histories, 0)
+        report = on_finished or (lambda i, run: None)
+        saver = None if resume_dir is None else ResumeDir(resume_dir, self.keys, resume_every_s)
+        resumed = None if saver is None else saver.resume(self, histories, finished)
+        step, wall = resumed or (0, 0.0)
+        if resumed is None:
+            self._capture(0)
+            for i in self.active:
+                for h in self.hooks[i]:
+                    h.on_start(self.ctxs[i])
+            self._eval_into(histories, 0)
+        else:  # no on_start and no step-0 evaluation again, as in grokkit.train
+            self._reseat_all()  # member views of the restored stack
+            for i in sorted(finished):
+                report(i, finished[i])
+        t0 = time.perf_counter() - wall
         no_stop_rule = all(c.stop_threshold is None for c in self.configs)
         total = sum(c.max_steps for c in self.configs) if no_stop_rule else None  # member-steps
         bar = RunBar(cfg0, f"ensemble of {len(self.configs)}", enabled=progress, status=False, total=total)
-        step, blocks = 0, None
+        blocks = None
         any_hooks = any(self.hooks)
         grad_hooks = (lambda: self._grad_hooks(step, idx)) if has_grad_hooks else None
         block_len = block_length(E)
-        next_end = min(s.end for s in self.stops)  # the earliest step at which some member can end
+        next_end = min((self.stops[i].end for i in self.active), default=step)  # earliest end of a member
         while self.active:
             k = step % block_len
             if k == 0:  # 1. sample: each member draws from its own generator and split
@@ -167,16 +179,18 @@ class Ensemble:
                 bar.update(E * len(self.active), f"{len(self.active)} training")
                 if on_progress is not None:
                     on_progress(E * len(self.active))
-            if step < next_end:  # no member ends before next_end: skip the per-member check
-                continue
-            done = {i for i in self.active if self.stops[i].done(step)}  # a member stops exactly at its stop step
-            if done:  # finished members become Runs and leave the stack
-                wall = time.perf_counter() - t0
-                for i in done:
-                    finished[i] = self._to_run(i, histories[i], step, wall, self.stops[i].stopped_early)
-                keep = self._retire(done)
-                blocks = blocks[keep] if keep is not None and step % block_len else None
-            next_end = min((self.stops[i].end for i in self.active), default=step)
+            if step >= next_end:  # before next_end no member ends: no per-member check
+                done = {i for i in self.active if self.stops[i].done(step)}  # a member stops exactly at its stop step
+                if done:  # finished members become Runs and leave the stack
+                    wall = time.perf_counter() - t0
+                    for i in sorted(done):
+                        finished[i] = self._to_run(i, histories[i], step, wall, self.stops[i].stopped_early)
+                        report(i, finished[i])
+                    keep = self._retire(done)
+                    blocks = blocks[keep] if keep is not None and step % block_len else None
+                next_end = min((self.stops[i].end for i in self.active), default=step)
+            if saver is not None and step % E == 0 and self.active and saver.due():
+                saver.save(self, step, histories, finished, time.perf_counter() - t0)
         bar.close()
         return [finished[i] for i in range(len(self.configs))]
 
@@ -212,19 +226,8 @@ class Ensemble:
     def _adamw(self):
         h = self.hp
         self.t += 1
-        adamw_(
-            self.params,
-            self.grads,
-            self.exp_avg,
-            self.exp_avg_sq,
-            self.t,
-            h["lr"],
-            h["wd"],
-            h["beta1"],
-            h["beta2"],
-            h["eps"],
-            self.no_decay,
-        )
+        moments = (self.exp_avg, self.exp_avg_sq, self.t)
+        adamw_(self.params, self.grads, *moments, h["lr"], h["wd"], h["beta1"], h["beta2"], h["eps"], self.no_decay)
 
     def _grad_hooks(self, step, idx):
         self._reseat_all()
@@ -272,21 +275,16 @@ class Ensemble:
 
     def _to_run(self, i, history, step, wall, stopped) -> Run:
         row = self.active.index(i)
-        c, ctx = self.configs[i], self.ctxs[i]
         weights = {k: v[row].detach().cpu().clone() for k, v in self.params.items()}
-        info = run_info(
-            c.key(hooks_key(self.user_hooks[i])),
-            self.user_hooks[i],
-            self.device,
-            wall,
-            step,
-            stopped,
-            engine=f"ensemble of {len(self.configs)}",
-        )
-        ds = self.datasets[i]
-        return Run(
-            c, history, ctx.records, ctx.stacked_tensors(), (ds.train_idx.cpu(), ds.test_idx.cpu()), weights, info
-        )
+        engine = f"ensemble of {len(self.configs)}"
+        info = run_info(self.keys[i], self.user_hooks[i], self.device, wall, step, stopped, engine=engine)
+        return self.member_run(i, history, weights, info)
+
+    def member_run(self, i, history, weights, info) -> Run:
+        """Member i's Run from its history, recordings and final weights."""
+        ctx, ds = self.ctxs[i], self.datasets[i]
+        split = (ds.train_idx.cpu(), ds.test_idx.cpu())
+        return Run(self.configs[i], history, ctx.records, ctx.stacked_tensors(), split, weights, info)
 
 
 def train_ensemble(members, *, device=None, progress=True) -> list[Run]:

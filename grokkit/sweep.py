@@ -9,28 +9,33 @@ and picks the highest model-steps/s (kept for the session), so the choice follow
 from __future__ import annotations
 
 import base64
+import hashlib
 import itertools
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-from grokkit.cache import load_or_train, run_dir
+from grokkit.cache import default_root, load_or_train, run_dir, run_key
 from grokkit.choose import choose_engine, ensemble_chunk
 from grokkit.config import Config
 from grokkit.ensemble import Ensemble
+from grokkit.ensemble_resume import member_keys
 from grokkit.hooks import Hook
 from grokkit.progress import PoolBar
 from grokkit.runs import CorruptRun, Run
 from grokkit.stacked import stack_signature
 
 ENGINES = ("auto", "ensemble", "processes", "sequential")
+ENSEMBLE_RESUME_EVERY_S = 60.0  # an ensemble chunk's resume state, as often as grokkit.train's
 
 
 class _Progress(Hook):
@@ -146,19 +151,51 @@ def run_many(members, *, root=None, engine: str = "auto", progress: bool = True)
 
 
 def _run_ensembles(members, todo, runs, root, bar):
+    """Stacked chunks of up to `ensemble_chunk` members; each member is cached as soon as it finishes,
+    and a chunk keeps resume state in root/ensemble-<digest>.partial (grokkit.ensemble_resume),
+    removed when it completes."""
+    base = Path(root or default_root())
     groups: dict = {}
     for j in todo:
         groups.setdefault(stack_signature(members[j][0]), []).append(j)
     for group in groups.values():
-        size = ensemble_chunk(members[group[0]][0])
-        for s in range(0, len(group), size):
-            chunk = group[s : s + size]
-            ens = Ensemble([members[j] for j in chunk])
-            out = ens.run(progress=False, on_progress=bar.steps)
-            for j, r in zip(chunk, out):
+        for chunk, partial in _ensemble_chunks(members, group, base, ensemble_chunk(members[group[0]][0])):
+
+            def finished(i, r, chunk=chunk):
+                j = chunk[i]
                 r.save(run_dir(*members[j], root))
                 runs[j] = r
                 bar.done()
+
+            ens = Ensemble([members[j] for j in chunk])
+            ens.run(
+                progress=False,
+                on_progress=bar.steps,
+                resume_dir=partial,
+                resume_every_s=ENSEMBLE_RESUME_EVERY_S,
+                on_finished=finished,
+            )
+            shutil.rmtree(partial, ignore_errors=True)
+
+
+def _ensemble_chunks(members, group, base: Path, size: int) -> list[tuple[list, Path]]:
+    """(chunk, resume directory) pairs covering `group`. Members an interrupted chunk left unfinished
+    go back into that chunk's directory (its members.json names them; the others finished and are
+    cached), so it resumes although the chunk is re-formed; the rest are cut `size` at a time, in
+    order, each directory named by the sha256 of its members' sorted cache keys."""
+    keys = {j: run_key(*members[j]) for j in group}
+    left, out = list(group), []
+    for partial in sorted(base.glob("ensemble-*.partial")):
+        saved = set(member_keys(partial))
+        chunk = [j for j in left if keys[j] in saved]
+        if chunk:
+            out.append((chunk, partial))
+            left = [j for j in left if keys[j] not in saved]
+    for s in range(0, len(left), size):
+        chunk = left[s : s + size]
+        digest = hashlib.sha256("\n".join(sorted(keys[j] for j in chunk)).encode()).hexdigest()[:32]
+        out.append((chunk, base / f"ensemble-{digest}.partial"))
+    return out
 
 
 def _run_processes(members, todo, runs, root, bar, workers: int | None = None):

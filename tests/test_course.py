@@ -4,6 +4,7 @@ Grading executes Chapter 4 (the cheapest) at the smoke profile, with the run cac
 ($GROKKIT_RUNS, as `make test` sets it): a few tens of seconds per grading once the cache holds its runs.
 """
 
+import ast
 import copy
 import hashlib
 import json
@@ -11,9 +12,10 @@ import time
 
 import nbformat
 import pytest
+import torch
 from conftest import ROOT
 
-from grokkit import cli
+from grokkit import cli, exercises
 from grokkit.course import assignments, grader
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -139,16 +141,193 @@ def test_unknown_chapter_gives_a_report(tmp_path):
     assert not report["graded"] and "unknown chapter" in report["reason"] and (tmp_path / "r.json").exists()
 
 
+# ---- Gradescope's results.json ----------------------------------------------------------------------
+
+_GS_TOP = {
+    "score",
+    "execution_time",
+    "output",
+    "output_format",
+    "test_output_format",
+    "test_name_format",
+    "visibility",
+    "stdout_visibility",
+    "extra_data",
+    "tests",
+    "leaderboard",
+}
+_GS_TEST = {
+    "score",
+    "max_score",
+    "status",
+    "name",
+    "name_format",
+    "number",
+    "output",
+    "output_format",
+    "tags",
+    "visibility",
+    "extra_data",
+}
+_GS_VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
+
+
+def _valid_gradescope(results):
+    """Check results against the fields of Gradescope's autograder spec; return it."""
+    assert json.loads(json.dumps(results)) == results and set(results) <= _GS_TOP
+    assert isinstance(results["score"], float) and isinstance(results["output"], str) and results["output"]
+    assert isinstance(results["execution_time"], int) and results["stdout_visibility"] in _GS_VISIBILITY
+    for t in results["tests"]:
+        assert set(t) <= _GS_TEST and isinstance(t["name"], str) and isinstance(t["output"], str) and t["output"]
+        assert t["status"] in {"passed", "failed"} and t["visibility"] in _GS_VISIBILITY
+        assert t["max_score"] == 1.0 and t["score"] == (1.0 if t["status"] == "passed" else 0.0)
+    assert results["score"] == sum(t["score"] for t in results["tests"])
+    return results
+
+
+def _report(statuses, graded=True, reason=None):
+    exs = [
+        {"id": f"4.{i + 1}", "function": f"f{i + 1}", "status": s, "message": f"f{i + 1}: {s}"}
+        for i, s in enumerate(statuses)
+    ]
+    passed = sum(s == "passed" for s in statuses)
+    return {
+        "submission": "s.ipynb",
+        "chapter": CH4,
+        "graded": graded,
+        "reason": reason,
+        "exercises": exs,
+        "passed": passed,
+        "total": len(exs),
+        "elapsed_s": 41.6,
+        "report": "s.grade.json",
+    }
+
+
+def test_gradescope_results_when_all_pass():
+    results = _valid_gradescope(grader.gradescope(_report(["passed"] * 3)))
+    assert results["score"] == 3.0 and results["execution_time"] == 42
+    assert "3 of 3 exercises passed" in results["output"]
+    assert [(t["name"], t["number"], t["output"]) for t in results["tests"]] == [
+        (f"Exercise 4.{i}: f{i}", f"4.{i}", f"f{i}: passed") for i in (1, 2, 3)
+    ]
+
+
+def test_gradescope_results_when_some_fail():
+    statuses = ["passed", "failed", "not attempted", "missing", "error"]
+    results = _valid_gradescope(grader.gradescope(_report(statuses, reason="the kernel died")))
+    assert results["score"] == 1.0 and "1 of 5 exercises passed" in results["output"]
+    assert "the kernel died" in results["output"]
+    assert [t["status"] for t in results["tests"]] == ["passed"] + ["failed"] * 4
+    assert [t["output"] for t in results["tests"]] == [f"f{i + 1}: {s}" for i, s in enumerate(statuses)]
+
+
+@pytest.mark.parametrize("statuses", [[], ["not graded"] * 3], ids=["no-exercises", "run-stopped"])
+def test_gradescope_results_when_nothing_could_be_graded(statuses):
+    reason = "not a Jupyter notebook (JSONDecodeError: ...)"
+    results = _valid_gradescope(grader.gradescope(_report(statuses, graded=False, reason=reason)))
+    assert results["score"] == 0.0 and results["output"] == f"Could not grade this submission: {reason}"
+    assert len(results["tests"]) == len(statuses) and all(t["status"] == "failed" for t in results["tests"])
+
+
+def test_cli_writes_gradescope_results_even_when_it_cannot_grade(tmp_path, capsys):
+    path = tmp_path / f"{CH4}.ipynb"
+    path.write_text("this is not json")
+    assert cli.main(["grade", str(path), "--format", "gradescope"]) == 2
+    results = _valid_gradescope(json.loads((tmp_path / "results.json").read_text()))
+    assert results["score"] == 0.0 and results["tests"] == [] and "not a Jupyter notebook" in results["output"]
+    assert (tmp_path / f"{CH4}.grade.json").exists() and "gradescope results:" in capsys.readouterr().out
+    (tmp_path / "results.json").unlink()
+    target = tmp_path / "autograder" / "results" / "results.json"
+    assert cli.main(["grade", str(path), "--format", "gradescope", "--report", str(target)]) == 2
+    assert _valid_gradescope(json.loads(target.read_text()))["score"] == 0.0
+    assert not (tmp_path / "results.json").exists()
+    assert cli.main(["grade", str(path), "--report", str(tmp_path / "r.json")]) == 2  # default: grokkit's report
+    assert "exercises" in json.loads((tmp_path / "r.json").read_text())
+
+
+# ---- the expected-output figure under each check -----------------------------------------------------
+
+
+def _check_call(source):
+    calls = [
+        n
+        for n in ast.walk(ast.parse(source))
+        if isinstance(n, ast.Call) and ast.unparse(n.func) == "gk.exercises.check"
+    ]
+    assert len(calls) == 1, source
+    return calls[0]
+
+
+@pytest.mark.parametrize("src", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_check_shows_the_expected_output(src):
+    """Each exercise's trusted check draws the reference's answers (figure=True) before its verdict."""
+    nb = nbformat.read(src, as_version=4)
+    exs = assignments.exercises(nb)
+    assert exs and all(e.checker is not None for e in exs)
+    for e in exs:
+        kw = {k.arg: k.value for k in _check_call(nb.cells[e.checker].source).keywords}
+        assert isinstance(kw.get("figure"), ast.Constant) and kw["figure"].value is True, e
+
+
+def test_expected_figure_is_drawn_from_the_reference_by_kind():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = exercises.expected(lambda x: None if x < 0 else x * 2.0, [1, 2, -1], name="double")
+    (ax,) = fig.axes
+    assert [p.get_height() for p in ax.patches] == [2.0, 4.0, 0.0] and "None" in [t.get_text() for t in ax.texts]
+    assert "a correct double" in fig._suptitle.get_text()
+    M = torch.randn(5, 6, generator=torch.Generator().manual_seed(0))
+    fig = exercises.expected(lambda M, r: M[:r] if r else M, [(M, 0), (M, 2), (M[0], 1)] + [(M, 0)] * 3)
+    images = [ax for ax in fig.axes if ax.images]  # heatmaps for matrices, lines for vectors
+    assert len(images) == 3 and len([ax for ax in fig.axes if ax.lines]) == 1
+    assert "first 4 of 6" in fig._suptitle.get_text() and fig.axes[0].get_title().startswith("case 0: 5×6 tensor")
+    assert torch.allclose(torch.as_tensor(images[0].images[0].get_array()), M.double())
+    plt.close("all")
+
+
+def test_check_shows_the_figure_first_and_never_fails_on_it(monkeypatch):
+    import IPython
+    import IPython.display
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())  # as in a notebook
+    monkeypatch.setattr(IPython.display, "display", lambda fig: shown.append(fig))
+
+    def stub(x):
+        raise NotImplementedError
+
+    with pytest.raises(exercises.ExerciseFailed, match="not attempted"):
+        exercises.check(stub, lambda x: x + 1, [1, 2], figure=True)
+    assert len(shown) == 1 and [p.get_height() for p in shown[0].axes[0].patches] == [2.0, 3.0]
+    assert not plt.get_fignums()  # displayed, then closed
+    assert exercises.check(lambda x: x + 1, lambda x: x + 1, [1, 2]) and len(shown) == 1  # figure=False
+    monkeypatch.setattr(exercises, "expected", lambda *a, **k: 1 / 0)
+    with pytest.warns(UserWarning, match="expected-output figure was not drawn"):
+        assert exercises.check(lambda x: x + 1, lambda x: x + 1, [1, 2], figure=True)
+
+
 @pytest.mark.grader
 def test_grader_passes_the_instructor_copy(kit, tmp_path, capsys):
+    """Also with Gradescope's results.json, which leaves the grokkit report in its default place."""
     path = tmp_path / f"{CH4}.ipynb"
     path.write_bytes((kit / "instructor" / path.name).read_bytes())
-    assert cli.main(["grade", str(path)]) == 0
+    assert cli.main(["grade", str(path), "--format", "gradescope"]) == 0
     report = json.loads((tmp_path / f"{CH4}.grade.json").read_text())
     assert report["graded"] and report["reason"] is None and report["passed"] == report["total"] == 3
     assert [e["id"] for e in report["exercises"]] == ["4.1", "4.2", "4.3"]
     assert all(e["status"] == "passed" and "checks passed" in e["message"] for e in report["exercises"])
     assert "3 of 3 passed" in capsys.readouterr().out
+    results = _valid_gradescope(json.loads((tmp_path / "results.json").read_text()))
+    assert results["score"] == 3.0 and [t["status"] for t in results["tests"]] == ["passed"] * 3
+    assert [t["output"] for t in results["tests"]] == [e["message"] for e in report["exercises"]]
 
 
 @pytest.mark.grader

@@ -1,9 +1,12 @@
+import sys
+
 import pytest
 import torch
-from test_train import Residual
+from test_train import Interrupt, Residual
 
 import grokkit as gk
 from grokkit.ensemble import Ensemble, train_ensemble
+from grokkit.sweep import run_many
 
 SHORT = gk.presets.FAST.replace(max_steps=40, stop_threshold=None)
 
@@ -100,3 +103,82 @@ def test_ensemble_and_solo_stop_at_the_same_step_between_evaluations():
         assert run.stop_step is not None and run.stop_step % 20 == 0
         assert run.info["final_step"] == run.stop_step + 30  # not the next evaluation, stop_step + 40
         assert run.info["stopped_early"] and run.history["step"][-1] == run.stop_step + 20
+
+
+# --- resuming an interrupted ensemble -----------------------------------------------------------
+
+# test accuracy at initialisation is above 1% for seeds 0 and 3: the criterion is met at step 0
+EARLY = SHORT.replace(max_steps=120, stop_threshold=0.01, stop_patience=1)
+
+
+def _resumable_members(interrupt_at=None):
+    """A stops early at 70 (before the interruption at 90), B's stop step 110 is pending at it; B has a
+    gradient hook, C step hooks that move its weights and record with their own generator."""
+    P = gk.n_params(gk.build_model(SHORT))
+    basis = torch.linalg.qr(torch.randn(P, 2, generator=torch.Generator().manual_seed(0)))[0]
+    c_hooks = [gk.hooks.Kick(basis, 1.0, "random", every=10, start=20), gk.hooks.DefectTracker(every=20, K=2)]
+    return [
+        (EARLY.replace(steps_after_stop=70), []),
+        (EARLY.replace(steps_after_stop=110, seed=3), [gk.GradientProjection(basis, 0.5, start=30)]),
+        (SHORT.replace(max_steps=120, seed=5), c_hooks + ([Interrupt(interrupt_at)] if interrupt_at else [])),
+    ]
+
+
+class _CountSteps(gk.Hook):
+    def __init__(self):
+        self.n = 0
+
+    def on_step(self, ctx):
+        self.n += 1
+
+
+def _assert_same_runs(got, want):
+    for g, w in zip(got, want):
+        assert g.history == w.history and g.records == w.records and g.info["key"] == w.info["key"]
+        assert g.info["final_step"] == w.info["final_step"] and g.info["stopped_early"] == w.info["stopped_early"]
+        assert g.weights.keys() == w.weights.keys() and all(torch.equal(g.weights[k], v) for k, v in w.weights.items())
+        assert g.tensors.keys() == w.tensors.keys()
+        for name, t in w.tensors.items():
+            assert torch.equal(g.tensors[name]["step"], t["step"])
+            assert torch.equal(g.tensors[name]["value"], t["value"]), name
+
+
+def test_interrupted_ensemble_resumes_to_the_same_result(tmp_path, capsys):
+    whole = Ensemble(_resumable_members()).run(progress=False)
+    assert [r.info["final_step"] for r in whole] == [70, 110, 120]
+    assert whole[2].records["kick_norm"]["step"][0] == 20 and len(whole[2].records["defect"]["step"]) == 7
+    with pytest.raises(KeyboardInterrupt):
+        Ensemble(_resumable_members(interrupt_at=90)).run(progress=False, resume_dir=tmp_path, resume_every_s=0)
+    assert (tmp_path / "state.pt").exists()
+    reported, members, count = [], _resumable_members(), _CountSteps()
+    members[2][1].append(count)
+    resumed = Ensemble(members).run(
+        progress=False, resume_dir=tmp_path, on_finished=lambda i, run: reported.append((i, run.info["final_step"]))
+    )
+    assert "discarding" not in capsys.readouterr().out and 0 < count.n <= 40  # resumed from step 80 or later
+    assert reported == [(0, 70), (1, 110), (2, 120)]  # A came from the state (saved after step 70), first
+    _assert_same_runs(resumed, whole)
+
+
+def test_stale_ensemble_resume_state_is_discarded(tmp_path, capsys):
+    members = [(SHORT.replace(snapshot_every=0), []), (SHORT.replace(seed=3, snapshot_every=0), [])]
+    with pytest.raises(KeyboardInterrupt):
+        interrupted = [members[0], (members[1][0], [Interrupt(30)])]
+        Ensemble(interrupted).run(progress=False, resume_dir=tmp_path, resume_every_s=0)
+    other = [(SHORT.replace(seed=7, snapshot_every=0), []), members[1]]
+    got = Ensemble(other).run(progress=False, resume_dir=tmp_path)
+    assert "discarding unusable ensemble resume state" in capsys.readouterr().out
+    _assert_same_runs(got, Ensemble(other).run(progress=False))
+
+
+def test_an_interrupted_ensemble_sweep_caches_finished_members_and_resumes_the_rest(runs_root, monkeypatch):
+    monkeypatch.setattr(sys.modules["grokkit.sweep"], "ENSEMBLE_RESUME_EVERY_S", 0)
+    a, c = EARLY.replace(steps_after_stop=70), SHORT.replace(max_steps=120, seed=5)
+    with pytest.raises(KeyboardInterrupt):
+        run_many([(a, ()), (c, (Interrupt(90),))], root=runs_root, engine="ensemble", progress=False)
+    assert gk.run_dir(a, root=runs_root).exists() and not gk.run_dir(c, root=runs_root).exists()
+    (partial,) = runs_root.glob("ensemble-*.partial")
+    count = _CountSteps()  # the chunk is re-formed without the cached member and still resumes
+    runs, _, timing = run_many([(a, ()), (c, (count,))], root=runs_root, engine="ensemble", progress=False)
+    assert timing["cached"] == 1 and 0 < count.n <= 40 and not partial.exists()
+    _assert_same_runs(runs, Ensemble([(a, []), (c, [])]).run(progress=False))

@@ -40,6 +40,8 @@ def test_stored_notebooks_follow_the_chapter_contract(nb_path):
     assert "google.colab" in code[0].source and "%pip install" in code[0].source  # Colab-only install
     params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1 and "profile" in params[0].source and "metrics_path" in params[0].source
+    assert 'profile = "auto"' in params[0].source and "drive = False" in params[0].source
+    assert f'gk.book.start("{nb_path.stem}", profile, drive=drive)' in code[2].source  # device → profile
     for src in (c.source for c in code):  # notebooks call grokkit; they define no models or loops
         assert not re.search(r"class \w+\(.*nn\.Module|\.backward\(\)|optim\.\w+\(", src), src[:80]
     for c in code:  # prose cells fold on Colab (# @title) and hide their source on the site

@@ -22,6 +22,7 @@ import torch
 from grokkit.book.profiles import PROFILES, check_profile
 
 TIMES = Path(__file__).with_name("chapter_times.json")
+MOUNT = "/content/drive"  # where Colab mounts Google Drive
 
 __all__ = ["start", "resolve_profile", "chapter_time", "keep_runs_on_drive", "on_colab"]
 
@@ -31,7 +32,7 @@ def on_colab() -> bool:
 
 
 def resolve_profile(profile: str, cuda: bool | None = None) -> str:
-    """"auto" -> "paper" with CUDA, else "default"; any other profile is checked and returned."""
+    """ "auto" -> "paper" with CUDA, else "default"; any other profile is checked and returned."""
     if profile == "auto":
         return "paper" if (torch.cuda.is_available() if cuda is None else cuda) else "default"
     return check_profile(profile)
@@ -44,8 +45,9 @@ def chapter_time(chapter: str, profile: str, times: Path = TIMES) -> dict | None
     return json.loads(times.read_text()).get(profile, {}).get(chapter)
 
 
-def keep_runs_on_drive(folder: str = "grokkit/runs", mount: str = "/content/drive") -> Path:
+def keep_runs_on_drive(folder: str = "grokkit/runs", mount: str | None = None) -> Path:
     """Mount Google Drive (Colab asks for permission) and keep the run cache in MyDrive/`folder`."""
+    mount = mount or MOUNT
     try:
         from google.colab import drive
     except ImportError:

@@ -6,6 +6,7 @@ defines the same function. It executes that notebook at the smoke profile (paper
 directory, in a subprocess with a wall-clock limit) and reads each exercise's verdict from the outputs
 of its trusted check: a marker with a per-run nonce means passed. Statuses: passed, failed,
 not attempted, missing, error, not graded. Exit codes: 0 all passed, 1 some not, 2 could not grade.
+`gradescope(report)` converts a report into Gradescope's autograder results.json.
 This guards against mistakes and crashes, not against a determined attacker: it is not a sandbox.
 """
 
@@ -28,6 +29,7 @@ import nbformat
 
 from grokkit.course import runner
 from grokkit.course.assignments import defines, exercises, tags, title
+from grokkit.course.gradescope import gradescope  # noqa: F401  (grader.gradescope: the conversion)
 from grokkit.repo import repo_root
 
 _RELOAD = (
