@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from grokkit.objective import METRICS
+from grokkit.resume import discard, drop_uncommitted
 from grokkit.stopping import StopRule
 
 __all__ = ["ResumeDir", "member_keys"]
@@ -106,13 +106,9 @@ class ResumeDir:
             ids = _match(self.keys, state["keys"], state["members"])
             tensors, weights = _read_chunks(path, state["n_chunks"], set(ids))
         except Exception as e:
-            if (path / "state.pt").exists():
-                print(f"grokkit: discarding unusable ensemble resume state in {path} ({e})")
-            shutil.rmtree(path, ignore_errors=True)
+            discard(path, e, "ensemble resume state")
             return None
-        for extra in path.glob("chunk-*.safetensors"):  # written after the last state.pt: not committed
-            if int(extra.stem.split("-")[1]) >= state["n_chunks"]:
-                extra.unlink()
+        drop_uncommitted(path, state["n_chunks"])
         self.keys, self.ids, self.n_chunks = state["keys"], ids, state["n_chunks"]
         members = [{**state["members"][i], "tensors": tensors.get(i, {}), "weights": weights.get(i)} for i in ids]
         for m in members:

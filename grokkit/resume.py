@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-__all__ = ["save_state", "load_state"]
+__all__ = ["save_state", "load_state", "discard", "drop_uncommitted"]
 
 
 def save_state(path, key, model, opt, gen, ctx, history, stop, wall, hooks) -> None:
@@ -68,12 +68,22 @@ def load_state(path, key):
                 r = tensors.setdefault(name, {"step": [], "value": []})
                 r[part].extend(v.tolist() if part == "step" else list(v))
     except Exception as e:
-        if (path / "state.pt").exists():
-            print(f"grokkit: discarding unusable resume state in {path} ({e})")
-        shutil.rmtree(path, ignore_errors=True)
+        discard(path, e)
         return None
-    for extra in path.glob("chunk-*.safetensors"):  # written after the last state.pt: not committed
-        if int(extra.stem.split("-")[1]) >= state["n_chunks"]:
-            extra.unlink()
+    drop_uncommitted(path, state["n_chunks"])
     state["tensors"] = tensors
     return state
+
+
+def discard(path: Path, error: Exception, what: str = "resume state") -> None:
+    """Clear an unusable resume directory, saying why when it held a state."""
+    if (path / "state.pt").exists():
+        print(f"grokkit: discarding unusable {what} in {path} ({error})")
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def drop_uncommitted(path: Path, n_chunks: int) -> None:
+    """Delete the chunks written after the last state.pt (the commit point names how many it covers)."""
+    for extra in path.glob("chunk-*.safetensors"):
+        if int(extra.stem.split("-")[1]) >= n_chunks:
+            extra.unlink()
