@@ -10,7 +10,7 @@ book, reproduction and course layers (`gk.book`, `gk.repro`, `gk.course`) load o
 """
 
 from grokkit import config as presets
-from grokkit import geometry, hooks, regularizers
+from grokkit import geometry, hooks, regularizers, trackers
 from grokkit._version import __version__
 from grokkit.bundle import BundleError, export_bundle, import_bundle
 from grokkit.cache import default_root, load_or_train, run_dir
@@ -58,6 +58,7 @@ __all__ = [
     "resolve_device",
     "geometry",
     "hooks",
+    "trackers",
     "regularizers",
     *_LAZY,
 ]

@@ -19,7 +19,6 @@ from __future__ import annotations
 import torch
 
 from grokkit.geometry.commutator import commutator_defect
-from grokkit.geometry.spectra import effective_rank, stable_rank
 from grokkit.model import attention_weights, flatten, unflatten
 
 
@@ -238,46 +237,3 @@ class Kick(_OwnGenerator, Hook):
             for (name, p), new in zip(ctx.model.named_parameters(), unflatten(theta, ctx.model).values()):
                 p.copy_(new)
         ctx.record("kick_norm", self.alpha * scale)
-
-
-class RankTracker(Hook):
-    """At every evaluation: mean stable rank and entropy effective rank of all W_Q and W_K, their
-    Frobenius norms, and the gradient norm of the last step ('srank_qk', 'erank_qk', 'norm_qk',
-    'grad_norm'); with `spectra=True` also the singular values of layer 0's W_Q ('sv_q0')."""
-
-    def __init__(self, spectra: bool = False):
-        self.spectra = spectra
-        self.key = "ranks(spectra)" if spectra else "ranks"
-
-    def on_eval(self, ctx):
-        mats = [w for (_, n), w in attention_weights(ctx.model).items() if n in ("W_Q", "W_K")]
-        ctx.record("srank_qk", sum(map(stable_rank, mats)) / len(mats))
-        ctx.record("erank_qk", sum(map(effective_rank, mats)) / len(mats))
-        ctx.record("norm_qk", sum(float(w.detach().norm()) for w in mats) / len(mats))
-        grads = [p.grad for p in ctx.model.parameters() if p.grad is not None]
-        ctx.record("grad_norm", float(torch.cat([g.reshape(-1) for g in grads]).norm()) if grads else 0.0)
-        if self.spectra:
-            ctx.record("sv_q0", torch.linalg.svdvals(attention_weights(ctx.model)[(0, "W_Q")].detach().double()))
-
-
-class LeakFreeTest(Hook):
-    """Test accuracy on the test pairs (a, b) whose swap (b, a) is NOT a training pair (open question
-    Q19): for a commutative operation the others are answered by memory, not by generalisation.
-    Recorded as 'test_acc_leak_free' (one value per task) at every evaluation."""
-
-    key = "leak_free_test"
-
-    def on_eval(self, ctx):
-        d = ctx.data
-        if not hasattr(self, "_idx"):
-            lo = int(d.pairs.min())
-            n = int(d.pairs.max()) - lo + 1
-            swap = (d.pairs[:, 1] - lo) * n + (d.pairs[:, 0] - lo)  # index of (b, a) in the pair list
-            self._idx = d.test_idx[~d.train_mask[swap[d.test_idx]]]
-        with torch.no_grad():
-            was = ctx.model.training
-            ctx.model.eval()
-            logits = ctx.model(d.inputs[self._idx])
-            ctx.model.train(was)
-        acc = (logits.argmax(-1) == d.labels[self._idx].T).float().mean(1)
-        ctx.record("test_acc_leak_free", acc)

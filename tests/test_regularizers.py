@@ -80,7 +80,7 @@ def test_rank_measures():
 
 
 def test_rank_tracker_and_leak_free_split():
-    r = gk.train(SI.replace(ops=("add",)), [gk.hooks.RankTracker(), gk.hooks.LeakFreeTest()], progress=False)
+    r = gk.train(SI.replace(ops=("add",)), [gk.trackers.RankTracker(), gk.trackers.LeakFreeTest()], progress=False)
     steps, sr = r.series("srank_qk")
     assert steps == r.steps and all(v >= 1 for v in sr)
     _, leak = r.series("test_acc_leak_free")

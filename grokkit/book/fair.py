@@ -2,7 +2,7 @@
 
 The choices that change the answer, stated once:
   * a run's score is its best test accuracy over training (`best_test_acc`); "leak-free" scores use
-    the test pairs whose swapped pair is not in training (grokkit.hooks.LeakFreeTest);
+    the test pairs whose swapped pair is not in training (grokkit.trackers.LeakFreeTest);
   * L2's strength is reported as its weight decay w = 10c (the original grid's ratio);
   * the boundary is the smallest training fraction at which some strength's seed-mean best test
     accuracy exceeds 0.99;
@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from grokkit.book.lrd import lrd_member
-from grokkit.hooks import LeakFreeTest
+from grokkit.trackers import LeakFreeTest
 
 REGULARISERS = ("l2", "lrd")
 

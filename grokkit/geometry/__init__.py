@@ -1,5 +1,6 @@
 """Measurements on runs and tensors: pure functions, no training (Chapters 1–5)."""
 
+from grokkit.geometry.circuit import answer_table, embedding_clock, train_table
 from grokkit.geometry.commutator import FORMULAS, Defect, commutator_defect, defect_series, second_order_commutator
 from grokkit.geometry.discrimination import AUC, auc_by_step, onset_indicator, steps_before, value_at, weight_norms
 from grokkit.geometry.fourier import fourier_power, key_frequencies
@@ -35,6 +36,19 @@ from grokkit.geometry.pca import (
     subsample,
     trajectory_pca,
 )
+from grokkit.geometry.progress_measures import (
+    Progress,
+    all_logits,
+    departure_step,
+    excluded_loss,
+    fourier_concentration,
+    key_directions,
+    model_key_frequencies,
+    progress_measures,
+    progress_over,
+    restricted_loss,
+    split_logits,
+)
 from grokkit.geometry.reconstruct import (
     STACKINGS,
     compression_summary,
@@ -64,6 +78,20 @@ __all__ = [
     "second_order_commutator",
     "fourier_power",
     "key_frequencies",
+    "answer_table",
+    "embedding_clock",
+    "train_table",
+    "Progress",
+    "all_logits",
+    "departure_step",
+    "excluded_loss",
+    "fourier_concentration",
+    "key_directions",
+    "model_key_frequencies",
+    "progress_measures",
+    "progress_over",
+    "restricted_loss",
+    "split_logits",
     "head_cosines",
     "exec_random_by_checkpoint",
     "rho_by_checkpoint",
