@@ -108,6 +108,7 @@ def check_site(root, shots: Path | None = None) -> dict:
                     if want not in colab:
                         problems.append(f"{rel}: no Colab link to {want} (found {info['colab']})")
                     info["sliders"] = _move_sliders(page, rel, problems)
+                    info["scrubbers"] = _scrub(page, rel, problems)
                 if shots is not None:
                     shots.mkdir(parents=True, exist_ok=True)
                     page.screenshot(path=str(shots / (rel.replace("/", "_") + ".png")), full_page=False)
@@ -162,6 +163,29 @@ def _move_sliders(page, rel, problems) -> int:
         if before == after or not loaded:
             problems.append(f"{rel}: slider {i} did not change its figure")
     return n
+
+
+# every panel's drawn content: SVG markup, or the canvas pixels
+_PANELS = """(root) => Array.from(root.querySelectorAll('.gk-panel')).map(
+  (e) => [e.dataset.panel, e.tagName === 'CANVAS' ? e.toDataURL() : e.innerHTML])"""
+
+
+def _scrub(page, rel, problems) -> int:
+    """Every step scrubber: moving its slider from the first to the last step changes every panel."""
+    scrubbers = page.locator("div.gk-scrubber")
+    for i in range(scrubbers.count()):
+        root = scrubbers.nth(i)
+        step = root.locator("input.gk-step")
+        step.evaluate("(el) => { el.value = 0; el.dispatchEvent(new Event('input')); }")
+        before = dict(root.evaluate(_PANELS))
+        step.evaluate("(el) => { el.value = el.max; el.dispatchEvent(new Event('input')); }")
+        after = dict(root.evaluate(_PANELS))
+        if not before:
+            problems.append(f"{rel}: scrubber {i} has no panels")
+        for name in before:
+            if before[name] == after.get(name):
+                problems.append(f"{rel}: scrubber {i}: moving the step did not change its {name} panel")
+    return scrubbers.count()
 
 
 if __name__ == "__main__":

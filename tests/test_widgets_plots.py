@@ -1,7 +1,11 @@
+import os
+import shutil
+
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+import torch
 
 import grokkit as gk
 from grokkit.widgets import Explorer
@@ -48,3 +52,88 @@ def test_figure_functions_return_figures(fast_run):
     ]
     assert all(isinstance(f, matplotlib.figure.Figure) for f in figs)
     plt.close("all")
+
+
+def test_step_scrubber_frames_state_and_live_widget(fast_run):
+    from grokkit.widgets import MAX_STATE_BYTES, StepScrubber
+
+    sc = StepScrubber(fast_run, title="demo")
+    steps, _ = fast_run.trajectory("theta")
+    f = sc.frames
+    n = len(steps) + (fast_run.steps[-1] > int(steps[-1]))  # the checkpoints and the final weights
+    assert f.steps[0] == 0 and f.steps[-1] == fast_run.steps[-1] and len(f.steps) == min(60, n)
+    assert 0 < sc.state_bytes < MAX_STATE_BYTES
+    assert f.spectrum.shape == (len(f.steps), f.p // 2) and f.clock.shape == (len(f.steps), 2, f.p, 2)
+    # the last frame is the final model: its answer table is the final test accuracy's
+    data = fast_run.dataset()
+    assert torch.equal(f.answers[-1], gk.geometry.answer_table(fast_run.model(), data))
+    test_acc = float(f.answers[-1][data.pairs[data.test_idx, 0], data.pairs[data.test_idx, 1]].float().mean())
+    assert test_acc == pytest.approx(fast_run.final("test_acc")[0], abs=1e-6)
+    assert float(f.answers[0].float().mean()) < 0.2 < float(f.answers[-1].float().mean())
+    html = sc.html()
+    assert html.count('class="gk-panel"') == 4 and 'class="gk-step"' in html
+    bundle = sc._repr_mimebundle_()
+    assert "text/html" in bundle and "application/vnd.jupyter.widget-view+json" in bundle
+    box = sc.widget()
+    before = box.image.value
+    box.slider.value = len(f.steps) - 1
+    assert box.image.value != before and box.image.value == sc.frame_png(len(f.steps) - 1)
+    plt.close("all")
+
+
+def test_step_scrubber_options_and_budget(fast_run, monkeypatch):
+    from grokkit.widgets import StepScrubber, scrubber
+
+    one = StepScrubber(fast_run, panels=("clock",), max_frames=5)
+    assert one.html().count('class="gk-panel"') == 1 and len(one.frames.steps) == 5
+    with pytest.raises(ValueError, match="subset"):
+        StepScrubber(fast_run, panels=("clocks",))
+    with pytest.raises(ValueError, match="max_frames"):
+        StepScrubber(fast_run, max_frames=1)
+    monkeypatch.setattr(scrubber, "MAX_STATE_BYTES", 10_000)
+    with pytest.raises(ValueError, match="lower max_frames"):
+        StepScrubber(fast_run)
+    no_theta = gk.train(gk.presets.FAST.replace(max_steps=40, checkpoint_every=0), progress=False)
+    with pytest.raises(KeyError, match="no theta checkpoints"):
+        StepScrubber(no_theta)
+
+
+def test_progress_figures(fast_run):
+    pm = gk.geometry.progress_over(fast_run)
+    fig = gk.plots.progress_measures(pm, fast_run, marks={"t90": fast_run.grok_step(0.9, 1)[0]})
+    assert len(fig.axes) == 2 and len(fig.axes[0].lines) >= 3
+    frames = gk.geometry.circuit_frames(fast_run, max_frames=3)
+    assert len(gk.plots.circuit_frame(frames, 2, fast_run).axes) == 5
+    plt.close("all")
+
+
+@pytest.mark.browser
+def test_browser_moves_every_scrubber_panel(fast_run, tmp_path):
+    from browser_check import CHROMIUM_ARGS, _scrub, serve
+    from playwright.sync_api import sync_playwright
+
+    from grokkit.widgets import StepScrubber
+
+    good = StepScrubber(fast_run, max_frames=8)
+    frozen = StepScrubber(fast_run, max_frames=8)
+    for key in ("spectrum", "clock", "answers", "cursor", "steps"):  # every frame a copy of the first
+        frozen.state[key] = [frozen.state[key][0]] * len(frozen.state[key])
+    (tmp_path / "good.html").write_text(f"<html><body>{good.html()}</body></html>")
+    (tmp_path / "frozen.html").write_text(f"<html><body>{frozen.html()}</body></html>")
+    server, base = serve(tmp_path)
+    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            found = {}
+            for name in ("good", "frozen"):
+                page.goto(f"{base}{name}.html", wait_until="load")
+                problems = []
+                assert _scrub(page, name, problems) == 1
+                found[name] = problems
+            browser.close()
+    finally:
+        server.shutdown()
+    assert found["good"] == []
+    assert len(found["frozen"]) == 4 and all("did not change" in p for p in found["frozen"])

@@ -1,6 +1,6 @@
 """Measurements on runs and tensors: pure functions, no training (Chapters 1–5)."""
 
-from grokkit.geometry.circuit import answer_table, embedding_clock, train_table
+from grokkit.geometry.circuit import Frames, answer_table, circuit_frames, embedding_clock, train_table
 from grokkit.geometry.commutator import FORMULAS, Defect, commutator_defect, defect_series, second_order_commutator
 from grokkit.geometry.discrimination import AUC, auc_by_step, onset_indicator, steps_before, value_at, weight_norms
 from grokkit.geometry.fourier import fourier_power, key_frequencies
@@ -79,6 +79,8 @@ __all__ = [
     "fourier_power",
     "key_frequencies",
     "answer_table",
+    "Frames",
+    "circuit_frames",
     "embedding_clock",
     "train_table",
     "Progress",

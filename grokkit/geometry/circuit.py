@@ -9,9 +9,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
-from grokkit.data import Dataset
+from grokkit.data import Dataset, make_dataset
+from grokkit.geometry.fourier import fourier_power, key_frequencies
+from grokkit.model import build_model, flatten, unflatten
 
 
 def embedding_clock(W_E: torch.Tensor, k: int, p: int | None = None) -> torch.Tensor:
@@ -50,3 +54,59 @@ def train_table(data: Dataset) -> torch.Tensor:
     idx = data.train_idx.cpu()
     table[data.pairs[idx, 0].cpu(), data.pairs[idx, 1].cpu()] = True
     return table
+
+
+@dataclass(frozen=True)
+class Frames:
+    """What the step scrubber shows at each saved step of a run (all from its theta checkpoints).
+
+    steps (S,); spectrum (S, p//2): share of the embedding's Fourier power per frequency k = 1..p//2;
+    clock (S, 2, p, 2): tokens on the planes of `clock_freqs` (the final model's two strongest
+    frequencies; each step's own Fourier directions); answers (S, p, p) bool; train (p, p) bool;
+    key_freqs: the final embedding's key frequencies (share 0.8)."""
+
+    p: int
+    steps: list
+    spectrum: torch.Tensor
+    clock: torch.Tensor
+    answers: torch.Tensor
+    train: torch.Tensor
+    key_freqs: tuple
+    clock_freqs: tuple
+
+
+def circuit_frames(run, max_frames: int = 60, task: int = 0) -> Frames:
+    """Frames at up to `max_frames` of the run's theta checkpoints and its final weights (evenly spaced,
+    first and last kept)."""
+    if max_frames < 2:
+        raise ValueError(f"max_frames must be >= 2, got {max_frames}")
+    if "theta" not in run.tensors:
+        raise KeyError("this run stored no theta checkpoints (checkpoint_every=0): nothing to scrub through")
+    c = run.config
+    data = make_dataset(c.ops, c.p, c.train_frac, c.split_seed, c.equals_token, split=run.split)
+    steps, thetas = run.trajectory("theta")
+    model = build_model(c)
+    if run.steps[-1] > int(steps[-1]):  # the final weights, when the run stopped between checkpoints
+        model.load_state_dict(run.weights)
+        steps, thetas = torch.cat([steps, torch.tensor([run.steps[-1]])]), torch.cat([thetas, flatten(model)[None]])
+    keep = torch.linspace(0, len(steps) - 1, min(max_frames, len(steps))).round().long().unique()
+    final = fourier_power(run.weights["embed.weight"], c.p)
+    clock_freqs = tuple(int(k) + 1 for k in torch.argsort(final, descending=True)[:2])
+    spectrum, clock, answers = [], [], []
+    for i in keep.tolist():
+        model.load_state_dict(unflatten(thetas[i], model))
+        W_E = model.embed.weight.detach()
+        power = fourier_power(W_E, c.p)
+        spectrum.append(power / power.sum())
+        clock.append(torch.stack([embedding_clock(W_E, k, c.p) for k in clock_freqs]))
+        answers.append(answer_table(model, data, task))
+    return Frames(
+        p=c.p,
+        steps=[int(steps[i]) for i in keep],
+        spectrum=torch.stack(spectrum),
+        clock=torch.stack(clock),
+        answers=torch.stack(answers),
+        train=train_table(data),
+        key_freqs=tuple(key_frequencies(final, 0.8)),
+        clock_freqs=clock_freqs,
+    )
