@@ -104,6 +104,8 @@ def test_chapter_executes_with_figures_and_sliders(book, nb_path):
         if "text/html" in o.get("data", {})
     ]
     assert any("gk-slider" in h for h in html), "an Explorer slider"
+    if nb_path.stem == "01_grokking":
+        assert any("gk-scrubber" in h for h in html), "the step scrubber"
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
 
@@ -115,6 +117,17 @@ def test_chapter1_records_its_measurements(book):
     assert set(m["grok_steps_by_op"]) == {"add", "sub", "mul", "x2_y2", "x2_xy_y2", "x3_xy"}
     assert len(m["grid_grok_steps"]) == 2 and len(m["grid_grok_steps"][0]) == 2
     assert 1 <= len(m["key_frequencies"]) <= 15
+    # the progress measures: both leave their plateau level before test accuracy reaches 90%
+    d = m["progress_departures"]
+    assert all(isinstance(d[k], int) for k in ("restricted", "excluded", "t90"))
+    assert (
+        m["t_memorise_add_seed42"] < d["restricted"] < d["t90"]
+        and m["t_memorise_add_seed42"] < d["excluded"] < d["t90"]
+    )
+    assert all(1 <= k <= 15 for k in m["progress_key_freqs"])  # p = 31 at smoke
+    share_key, share_all = m["logit_share_key_vs_all"]
+    assert 0 < share_key <= share_all <= 1
+    assert set(m["progress_final"]) == {"restricted_loss", "excluded_loss", "train_loss"}
     assert m["elapsed_s"] < 300
 
 
@@ -182,5 +195,6 @@ def test_site_in_a_real_browser(book, tmp_path):
     for nb in NOTEBOOKS:
         page = report[f"notebooks/{nb.stem}.html"]
         assert page["title"] and page["images"] >= 4 and page["sliders"] >= 1 and page["colab"]
+    assert report["notebooks/01_grokking.html"]["scrubbers"] == 1  # and every panel moved (no problem above)
     assert report["book/intro.html"]["title"] == "The Grokking Book"
     assert report["internal_links"] > 10

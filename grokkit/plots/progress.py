@@ -22,9 +22,14 @@ ANSWER_LABELS = {
 }
 
 
-def progress_measures(pm: dict, run=None, marks: dict | None = None, title: str = ""):
+MARK_COLORS = (TASK_COLORS[0], TASK_COLORS[1], "k", TASK_COLORS[2], TASK_COLORS[3])
+
+
+def progress_measures(pm: dict, run=None, marks: dict | None = None, title: str = "", logx: bool = False):
     """Left: train, restricted and excluded loss (log scale); right: Fourier concentration of the
-    logits and the run's test accuracy. `marks`: {label: step} drawn as vertical lines on both."""
+    logits and the run's test accuracy. `marks`: {label: step}, vertical lines on both, coloured in
+    order by MARK_COLORS (restricted's blue, excluded's red, then black). Linear steps by default:
+    the plateau, where the measures move, is most of the run."""
     fig, (ax_l, ax_r) = plt.subplots(1, 2, figsize=(10, 3.4))
     steps = pm["step"]
     ax_l.plot(steps, pm["train_loss"], color="0.4", ls="--", label="train loss")
@@ -38,10 +43,15 @@ def progress_measures(pm: dict, run=None, marks: dict | None = None, title: str 
     ax_r.set_ylim(-0.02, 1.02)
     ax_r.set_ylabel("share / accuracy")
     for ax in (ax_l, ax_r):
-        _log_steps(ax, steps)
+        if logx:
+            _log_steps(ax, steps)
+        else:
+            ax.set_xlim(0, max(steps))
+            ax.set_xlabel("step")
         for j, (label, step) in enumerate((marks or {}).items()):
             if step is not None:
-                ax.axvline(step, color="0.3", lw=0.9, ls=(0, (1 + j, 2)), label=f"{label} ({step:,})")
+                color = MARK_COLORS[j % len(MARK_COLORS)]
+                ax.axvline(step, color=color, lw=1.1, ls=":" if j < 2 else "--", label=f"{label} ({step:,})")
         ax.legend(fontsize=8, loc="best")
     keys = ", ".join(map(str, pm["key_freqs"]))
     fig.suptitle(title or f"progress measures, key frequencies k = {keys}", fontsize=11)

@@ -32,6 +32,7 @@ from grokkit.widgets.explorer import figure_png
 
 PANELS = ("curves", "spectrum", "clock", "answers")
 MAX_STATE_BYTES = 2_000_000
+_BOX = "flex:1 1 300px;max-width:420px;height:auto"  # two panels a row in the book's text column
 _JS = (Path(__file__).with_name("scrubber.js")).read_text()
 
 
@@ -94,11 +95,10 @@ class StepScrubber:
             f'<span style="color:{ANSWER_COLORS[k]}">■</span> {html.escape(v)}' for k, v in ANSWER_LABELS.items()
         )
         boxes = {
-            "curves": '<svg class="gk-panel" data-panel="curves" viewBox="0 0 360 220" width="360" height="220"></svg>',
-            "spectrum": '<svg class="gk-panel" data-panel="spectrum" viewBox="0 0 360 220" width="360" height="220">'
-            "</svg>",
-            "clock": '<svg class="gk-panel" data-panel="clock" viewBox="0 0 360 200" width="360" height="200"></svg>',
-            "answers": '<div style="display:inline-block;font-size:12px"><div class="gk-answers-title"></div>'
+            "curves": f'<svg class="gk-panel" data-panel="curves" viewBox="0 0 360 220" style="{_BOX}"></svg>',
+            "spectrum": f'<svg class="gk-panel" data-panel="spectrum" viewBox="0 0 360 220" style="{_BOX}"></svg>',
+            "clock": f'<svg class="gk-panel" data-panel="clock" viewBox="0 0 360 200" style="{_BOX}"></svg>',
+            "answers": f'<div style="{_BOX};font-size:12px"><div class="gk-answers-title"></div>'
             f'<canvas class="gk-panel" data-panel="answers"'
             f' width="{self.frames.p}" height="{self.frames.p}" style="width:194px;height:194px;'
             f'image-rendering:pixelated;border:1px solid #ccc"></canvas><div>{legend}</div></div>',
