@@ -2,6 +2,8 @@
 
     python benchmarks/gpu_session.py --out DIR            # on the GPU machine
     python benchmarks/gpu_session.py --out DIR --dry-run  # the same code paths, tiny sizes, on a CPU
+    python benchmarks/gpu_session.py --out DIR --plan paper-scorecard --budget-s 540  # the lease plan
+    python benchmarks/gpu_session.py --merge DIR/lease.json   # back here: store what the lease measured
 
 Sections run in order, each guarded, each appending to DIR/gpu_session.json as soon as it finishes
 (so a timeout keeps what was done): correctness of the CUDA-graph and ensemble engines against eager
@@ -26,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import grokkit as gk  # noqa: E402
 from grokkit.ensemble import Ensemble, train_ensemble  # noqa: E402
+from grokkit.repro import lease  # noqa: E402
 
 OUT: Path
 RESULTS: dict = {}
@@ -285,14 +288,28 @@ def paper_multitask(dev, seeds, wds, budget):
 def main(argv=None):
     global OUT
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--out", help="where the results go (required except with --merge)")
     ap.add_argument("--dry-run", action="store_true", help="tiny sizes on whatever device is here")
     ap.add_argument("--only", nargs="*")
     ap.add_argument("--wds", nargs="*", type=float, default=[1.0, 0.5, 0.3, 0.2, 0.1], help="dual-task weight decays")
     ap.add_argument("--mt-budget", type=int, default=120_000, help="multi-task step budget")
+    ap.add_argument("--plan", choices=sorted(lease.PLANS), help="run a lease plan instead (grokkit.repro.lease)")
+    ap.add_argument("--budget-s", type=float, default=540.0, help="the plan's time budget (seconds)")
+    ap.add_argument("--runs-root", help="the plan's run cache (default: scratch, deleted after each item)")
+    ap.add_argument("--merge", metavar="LEASE_JSON", help="fold a finished lease into results/gpu/ and exit")
     args = ap.parse_args(argv)
+    if args.merge:
+        print(f"merged into {lease.merge(args.merge)}")
+        return
+    if not args.out:
+        ap.error("--out is required")
     OUT = Path(args.out)
     OUT.mkdir(parents=True, exist_ok=True)
+    if args.plan:
+        say = lambda m: print(m, flush=True)
+        state = lease.run_plan(OUT, args.plan, args.budget_s, dry_run=args.dry_run, log=say, root=args.runs_root)
+        print(json.dumps({k: v.get("status") for k, v in state["items"].items()}), f"{state['total_s']} s", flush=True)
+        return
     dev = "cuda" if torch.cuda.is_available() else "cpu"
     dry = args.dry_run
     plan = [

@@ -22,7 +22,7 @@ import copy
 import time
 
 import torch
-from torch.func import functional_call, grad_and_value, stack_module_state, vmap
+from torch.func import functional_call, stack_module_state
 
 from grokkit.config import Config
 from grokkit.context import Context
@@ -34,7 +34,7 @@ from grokkit.objective import METRICS, autocast, task_loss
 from grokkit.progress import RunBar
 from grokkit.provenance import run_info
 from grokkit.runs import Run
-from grokkit.stacked import MEMBER_FIELDS, adamw_, capture_trajectories, clip_, evaluate_stack, stack_signature
+from grokkit.stacked import MEMBER_FIELDS, capture_trajectories, clip_, evaluate_stack, stack_signature, step_functions
 from grokkit.steps import capture_graphs, decays
 from grokkit.stopping import StopRule
 from grokkit.train import resolve_device, seed_everything
@@ -134,7 +134,7 @@ class Ensemble:
         histories = [{"step": [], **{m: [] for m in METRICS}} for _ in self.configs]
         self.stops = [StopRule(c) for c in self.configs]  # the solo run's rule, per member (grokkit.stopping)
         finished: dict[int, Run] = {}
-        self._grad_fn = vmap(grad_and_value(self._loss), in_dims=(0, 0, 0))
+        self._grad_fn, self._adamw_fn = step_functions(self._loss, cfg0.compile)
         self._graphs = None
         report = on_finished or (lambda i, run: None)
         saver = None if resume_dir is None else ResumeDir(resume_dir, self.keys, resume_every_s)
@@ -196,7 +196,7 @@ class Ensemble:
 
     def step(self, idx, grad_hooks=None):
         """Steps 2–7 for every active member: `loss = step(batch, grad_hooks)`, batch (N, B)."""
-        if self.device.type == "cuda" and self.configs[0].cuda_graph:  # replayed as CUDA graphs
+        if self.device.type == "cuda" and self.configs[0].cuda_graph and not self.configs[0].compile:  # CUDA graphs
             if self._graphs is None:  # (re-captured when the stack shrinks)
                 self._graphs = self._capture_graphs(grad_hooks is not None)
             self.idx.copy_(idx)
@@ -224,10 +224,9 @@ class Ensemble:
         clip_(self.grads, self.hp["clip"])
 
     def _adamw(self):
-        h = self.hp
         self.t += 1
-        moments = (self.exp_avg, self.exp_avg_sq, self.t)
-        adamw_(self.params, self.grads, *moments, h["lr"], h["wd"], h["beta1"], h["beta2"], h["eps"], self.no_decay)
+        hp = [self.hp[k] for k in ("lr", "wd", "beta1", "beta2", "eps")]
+        self._adamw_fn(self.params, self.grads, self.exp_avg, self.exp_avg_sq, self.t, *hp, self.no_decay)
 
     def _grad_hooks(self, step, idx):
         self._reseat_all()

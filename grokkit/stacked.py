@@ -6,13 +6,21 @@ from __future__ import annotations
 import dataclasses
 
 import torch
-from torch.func import functional_call, vmap
+from torch.func import functional_call, grad_and_value, vmap
 
 from grokkit.config import Config
 from grokkit.data import OPERATIONS
 from grokkit.objective import autocast
 
-__all__ = ["MEMBER_FIELDS", "stack_signature", "adamw_", "clip_", "evaluate_stack", "capture_trajectories"]
+__all__ = [
+    "MEMBER_FIELDS",
+    "stack_signature",
+    "adamw_",
+    "clip_",
+    "evaluate_stack",
+    "capture_trajectories",
+    "step_functions",
+]
 
 # Fields members may differ in; everything else must agree to share one stacked model.
 MEMBER_FIELDS = (
@@ -124,3 +132,13 @@ def capture_trajectories(params: dict, members, step: int, n_layers: int, device
         for j, (_, ctx) in enumerate(ckpt):
             ctx.step = step
             ctx.record_tensor("theta", theta[j].clone())
+
+
+def step_functions(loss, compile: bool = False):
+    """(grad_fn, adamw_fn) of the stacked step. grad_fn(params, x, y) -> (grads, losses) of every member
+    (vmap of grad_and_value); adamw_fn = `adamw_`. compile=True wraps both in torch.compile: inductor
+    fuses the stacked forward/backward's elementwise work and each tensor's AdamW update into single
+    kernels; the step then runs without CUDA graphs, as a compiled solo step does. A shrinking stack
+    recompiles once, then with a dynamic member dimension. benchmarks/ensemble_step.py measures it."""
+    fn = vmap(grad_and_value(loss), in_dims=(0, 0, 0))
+    return (torch.compile(fn), torch.compile(adamw_)) if compile else (fn, adamw_)

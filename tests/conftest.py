@@ -19,6 +19,14 @@ def runs_root(tmp_path):
 
 
 @pytest.fixture(scope="session")
+def smoke_runs(tmp_path_factory):
+    """The session's run cache for the smoke-profile chapters: the Colab-install test, the lease's dry
+    run and the executed book share it, so each smoke run trains once per session (whichever test
+    needs it first; the training code paths are the same in every one)."""
+    return tmp_path_factory.mktemp("smoke-runs")
+
+
+@pytest.fixture(scope="session")
 def fast_run():
     """One grokking run of the FAST preset, shared by the tests that only read it."""
     import grokkit as gk

@@ -4,7 +4,8 @@ install cell does it — `pip install git+<repository>@<branch>`, here from a `g
 checkout's commit, no requirements.txt — then every chapter executed at the smoke profile outside any
 checkout. A dependency missing from pyproject.toml fails here.
 
-It tests the committed state (HEAD), not uncommitted edits: pip installs a git commit.
+It tests the committed state (HEAD), not uncommitted edits: pip installs a git commit. Its runs go to
+the session's smoke run cache (conftest.smoke_runs), which the executed book then reuses.
 """
 
 import json
@@ -32,7 +33,7 @@ def _run(cmd, **kw):
 
 
 @pytest.fixture(scope="module")
-def colab(tmp_path_factory):
+def colab(tmp_path_factory, smoke_runs):
     import sync_links
 
     tmp = tmp_path_factory.mktemp("colab")
@@ -43,7 +44,8 @@ def colab(tmp_path_factory):
     venv = tmp / "venv"
     # nothing of this checkout leaks in (conftest puts it on PYTHONPATH, where pip would see grokkit)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "GROKKIT_REPO", "MPLBACKEND")}
-    env.update(GROKKIT_RUNS=str(tmp / "runs"), PATH=f"{venv / 'bin'}{os.pathsep}{env['PATH']}")
+    # the session's smoke run cache (conftest.smoke_runs): what this test checks is the install
+    env.update(GROKKIT_RUNS=str(smoke_runs), PATH=f"{venv / 'bin'}{os.pathsep}{env['PATH']}")
     t = time.perf_counter()
     _run([sys.executable, "-m", "venv", str(venv)], env=env)
     py = str(venv / "bin" / "python")

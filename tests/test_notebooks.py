@@ -14,12 +14,13 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
 @pytest.fixture(scope="session")
-def book(tmp_path_factory, monkeypatch_session):
-    """Execute all chapters (smoke) and build the site, in a temporary directory and run cache."""
+def book(tmp_path_factory, monkeypatch_session, smoke_runs):
+    """Execute all chapters (smoke) and build the site, in a temporary directory and the session's smoke
+    run cache."""
     import build_book
 
     out = tmp_path_factory.mktemp("book")
-    monkeypatch_session.setenv("GROKKIT_RUNS", str(out / "runs"))
+    monkeypatch_session.setenv("GROKKIT_RUNS", str(smoke_runs))
     code = build_book.main(["--profile", "smoke", "--out", str(out), "--no-record"])
     return {"out": out, "code": code}
 

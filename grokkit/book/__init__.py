@@ -15,6 +15,7 @@ from grokkit.book import fair
 from grokkit.book.colab import chapter_time, keep_runs_on_drive, resolve_profile, start
 from grokkit.book.execute import chapter_metrics, chapter_stems, execute, notebooks_dir, results_dir, store_metrics
 from grokkit.book.lrd import Chapter5, chapter5, lrd_member
+from grokkit.book.measures import all_tasks_grok_step, dual_lead, dual_wd_measures, pc1_layer0_ranges
 from grokkit.book.multitask import Chapter3, Chapter4, chapter3, chapter4, stored_runs
 from grokkit.book.profiles import (
     GROKKING_OPS,
@@ -66,4 +67,8 @@ __all__ = [
     "seeds_for",
     "store_metrics",
     "stored_runs",
+    "all_tasks_grok_step",
+    "dual_lead",
+    "dual_wd_measures",
+    "pc1_layer0_ranges",
 ]

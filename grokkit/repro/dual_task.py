@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from grokkit import book
-from grokkit.repro import cpu_full, gpu_runs
+from grokkit.repro import cpu_full, gpu_runs, lease
 from grokkit.repro.helpers import CH3, CH4, all_within, ch4_coverage, chapter, from_chapter, like_dual, within
 from grokkit.repro.paper_numbers import NUMBERS, X2, grid, k, krange, minus, pct, pct_range
 from grokkit.repro.targets import target
@@ -197,10 +197,13 @@ _LAMS = list(_TG)
     f"onset precedes grok {len(_TG) * _N21['seeds']}/{len(_TG) * _N21['seeds']}",
     source=f"{X2} §3",
     chapter=CH3,
-    measure=from_chapter(
-        CH3,
-        ["dual_grok_steps", "lambda_exponent", "dual_leads"],
-        lambda p, m: f"chapter 3: λ ∈ {sorted(m['dual_grok_steps'] or {})}, seed 42",
+    measure=lease.paper_measure(
+        21,
+        from_chapter(
+            CH3,
+            ["dual_grok_steps", "lambda_exponent", "dual_leads"],
+            lambda p, m: f"chapter 3: λ ∈ {sorted(m['dual_grok_steps'] or {})}, seed 42",
+        ),
     ),
 )
 def _c_wd_phase(m):

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from grokkit import book
-from grokkit.repro import cpu_full
+from grokkit.repro import cpu_full, lease
 from grokkit.repro.helpers import BOTH, CH2, from_chapter, model_name, within
 from grokkit.repro.paper_numbers import NUMBERS, X1
 from grokkit.repro.targets import target
@@ -45,7 +45,9 @@ _G, _NG, _SPREAD = _N6["grokking"], _N6["nongrokking"], _N6["spread"]
     paper=f"layer 0: {_G[0]}–{_G[1]}% (grokking); {_NG[0]}–{_NG[1]}% (non-grokking ops)",
     source=f"{X1} §4.1",
     chapter=CH2,
-    measure=from_chapter(CH2, ["pc1_layer0_range_grokking", "pc1_layer0_range_nongrokking"], _scale1, _ch1_coverage),
+    measure=lease.paper_measure(
+        6, from_chapter(CH2, ["pc1_layer0_range_grokking", "pc1_layer0_range_nongrokking"], _scale1, _ch1_coverage)
+    ),
 )
 def _c_pc1(m):
     g, n = m["pc1_layer0_range_grokking"], m["pc1_layer0_range_nongrokking"]

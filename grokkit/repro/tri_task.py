@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from grokkit import book
-from grokkit.repro import gpu_runs
+from grokkit.repro import gpu_runs, lease
 from grokkit.repro.helpers import CH3, CH4, chapter, from_chapter, not_run, within
 from grokkit.repro.paper_numbers import NUMBERS, X2, grid, pct
 from grokkit.repro.targets import target
@@ -51,7 +51,7 @@ def _k1(n) -> str:
     paper=f"{_ORDER_Q} in {_N18['seeds']}/{_N18['seeds']}; means {' / '.join(_k1(_MEANS[op]) for op in _ORDER)}",
     source=f"{X2} §3",
     chapter=CH3,
-    measure=_m_tri,
+    measure=lease.paper_measure(18, _m_tri),
 )
 def _c_tri(m):
     ps = m["per_seed"] or {}
