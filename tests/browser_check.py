@@ -109,6 +109,7 @@ def check_site(root, shots: Path | None = None) -> dict:
                         problems.append(f"{rel}: no Colab link to {want} (found {info['colab']})")
                     info["sliders"] = _move_sliders(page, rel, problems)
                     info["scrubbers"] = _scrub(page, rel, problems)
+                    info["phases"] = _phase(page, rel, problems)
                 if shots is not None:
                     shots.mkdir(parents=True, exist_ok=True)
                     page.screenshot(path=str(shots / (rel.replace("/", "_") + ".png")), full_page=False)
@@ -186,6 +187,27 @@ def _scrub(page, rel, problems) -> int:
             if before[name] == after.get(name):
                 problems.append(f"{rel}: scrubber {i}: moving the step did not change its {name} panel")
     return scrubbers.count()
+
+
+_PHASE = """(root) => [
+  Array.from(root.querySelectorAll('[data-panel="curves"] polyline')).map((e) => e.getAttribute('points')).join('|'),
+  ['x', 'y'].map((a) => root.querySelector('rect[stroke-width="3"]').getAttribute(a)).join(',')]"""
+
+
+def _phase(page, rel, problems) -> int:
+    """Every phase explorer: each slider, moved, changes the curves and moves the outlined cell."""
+    explorers = page.locator("div.gk-phase")
+    for i in range(explorers.count()):
+        root = explorers.nth(i)
+        for axis in ("wd", "frac"):
+            s = root.locator(f"input.gk-phase-{axis}")
+            before = root.evaluate(_PHASE)
+            s.evaluate("(el) => { el.value = el.value == el.max ? 0 : el.max; el.dispatchEvent(new Event('input')); }")
+            after = root.evaluate(_PHASE)
+            if before[0] == after[0] or before[1] == after[1]:
+                what = "curves" if before[0] == after[0] else "outlined cell"
+                problems.append(f"{rel}: phase explorer {i}: the {axis} slider did not change the {what}")
+    return explorers.count()
 
 
 if __name__ == "__main__":

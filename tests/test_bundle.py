@@ -187,3 +187,27 @@ def test_the_cache_root_is_read_from_the_environment_at_call_time(saved, tmp_pat
     assert gk.load_or_train(TINY).history == Run.load(saved[0] / saved[1]).history
     monkeypatch.delenv("GROKKIT_RUNS")
     assert cache.default_root().parts[-3:] == (".cache", "grokkit", "runs")
+
+
+def test_chapter1_phase_grid_loads_a_bundle_and_falls_back_without_one(tmp_path, monkeypatch):
+    """Source (a) of Chapter 1's phase diagram is a bundle of the papers'-model grid; here a CPU-made one."""
+    from types import SimpleNamespace
+
+    base = gk.presets.FAST.replace(max_steps=40, snapshot_every=0, checkpoint_every=0)
+    S = SimpleNamespace(
+        weight_decays=[0.0, 1.0], train_fracs=[0.5], grid_base=base.replace(max_steps=20), grid_note="t"
+    )
+    made = tmp_path / "made"
+    grid = gk.sweep(base, weight_decay=S.weight_decays, train_frac=S.train_fracs, seed=[42], root=made, progress=False)
+    dirs = [gk.run_dir(c, (), made) for c in grid.configs]
+    full, partial = gk.export_bundle(dirs, tmp_path / "phase.tar"), gk.export_bundle(dirs[:1], tmp_path / "part.tar")
+    monkeypatch.setenv("GROKKIT_RUNS", str(tmp_path / "fresh"))
+    loaded, source = gk.book.phase_grid(S, "default", bundle=full, base=base, seeds=(42,), progress=False)
+    assert "from the run bundle phase.tar" in source and loaded.values["seed"] == [42]
+    for a, b in zip(loaded.runs, grid.runs):  # loaded, not retrained
+        assert a.info["key"] == b.info["key"] and a.info["wall_time_s"] == b.info["wall_time_s"]
+    monkeypatch.setenv("GROKKIT_RUNS", str(tmp_path / "fresh2"))  # a machine that has only the partial bundle
+    own, source = gk.book.phase_grid(S, "default", bundle=partial, base=base, seeds=(42,), progress=False)
+    assert "trained on this machine" in source and own.runs[0].config.max_steps == 20  # a cell missing
+    smoke, source = gk.book.phase_grid(S, "smoke", bundle=full, base=base, seeds=(42,), progress=False)
+    assert "trained on this machine" in source

@@ -104,9 +104,9 @@ def test_chapter_executes_with_figures_and_sliders(book, nb_path):
         for o in c.get("outputs", [])
         if "text/html" in o.get("data", {})
     ]
-    assert any("gk-slider" in h for h in html), "an Explorer slider"
+    assert any("gk-slider" in h or "gk-phase" in h for h in html), "a slider (Explorer or PhaseExplorer)"
     if nb_path.stem == "01_grokking":
-        assert any("gk-scrubber" in h for h in html), "the step scrubber"
+        assert any("gk-scrubber" in h for h in html) and any("gk-phase" in h for h in html)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
 
@@ -117,6 +117,7 @@ def test_chapter1_records_its_measurements(book):
     assert m["control_wd0_best_test_acc"] < 0.5  # no weight decay: no grokking
     assert set(m["grok_steps_by_op"]) == {"add", "sub", "mul", "x2_y2", "x2_xy_y2", "x3_xy"}
     assert len(m["grid_grok_steps"]) == 2 and len(m["grid_grok_steps"][0]) == 2
+    assert set(m["grok_boundary"]) == {"0.5", "0.7"}  # train fractions at smoke
     assert 1 <= len(m["key_frequencies"]) <= 15
     # the progress measures: both leave their plateau level before test accuracy reaches 90%
     d = m["progress_departures"]
@@ -195,7 +196,8 @@ def test_site_in_a_real_browser(book, tmp_path):
     assert report["problems"] == []
     for nb in NOTEBOOKS:
         page = report[f"notebooks/{nb.stem}.html"]
-        assert page["title"] and page["images"] >= 4 and page["sliders"] >= 1 and page["colab"]
-    assert report["notebooks/01_grokking.html"]["scrubbers"] == 1  # and every panel moved (no problem above)
+        assert page["title"] and page["images"] >= 4 and page["sliders"] + page["phases"] >= 1 and page["colab"]
+    ch1 = report["notebooks/01_grokking.html"]
+    assert ch1["scrubbers"] == 1 and ch1["phases"] == 1  # and every panel moved (no problem above)
     assert report["book/intro.html"]["title"] == "The Grokking Book"
     assert report["internal_links"] > 10

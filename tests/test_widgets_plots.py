@@ -137,3 +137,95 @@ def test_browser_moves_every_scrubber_panel(fast_run, tmp_path):
         server.shutdown()
     assert found["good"] == []
     assert len(found["frozen"]) == 4 and all("did not change" in p for p in found["frozen"])
+
+
+def _grid(fast_run, short):
+    """A 2 x 2 weight-decay x train-fraction sweep: one grokked run, three censored ones."""
+    from grokkit.sweep import SweepResult
+
+    values = {"weight_decay": [0.0, 1.0], "train_frac": [0.5, 0.7]}
+    runs = [*short, fast_run]
+    return SweepResult(values, [r.config for r in runs], runs)
+
+
+@pytest.fixture(scope="module")
+def short_run():  # three runs that never grok, different seeds
+    return [gk.train(gk.presets.FAST.replace(max_steps=40, seed=s), progress=False) for s in (1, 2, 3)]
+
+
+def test_phase_explorer_state_boundary_and_budget(fast_run, short_run, monkeypatch):
+    from grokkit.widgets import PhaseExplorer, boundary, grok_table, phase
+
+    grid = _grid(fast_run, short_run)
+    t = fast_run.grok_step()[0]
+    assert grok_table(grid) == [[None, None], [None, t]] and boundary(grid) == {0.5: None, 0.7: 1.0}
+    ex = PhaseExplorer(grid, title="demo", source="Source: a test grid.")
+    cells = ex.state["phase"]
+    # 40 steps: the training set is not fit yet, which `outcome` calls unstable (orange ~)
+    assert cells["1,1"]["t"] == t and cells["0,0"]["label"] == "~" and cells["0,0"]["color"] == "#fdd0a2"
+    assert len(ex.state["curves"]["1,1"][0]["x"]) <= 150 and ex.state["budget"] == fast_run.config.max_steps
+    html = ex.html()
+    assert 'class="gk-phase-wd"' in html and 'class="gk-phase-frac"' in html and "a test grid" in html
+    monkeypatch.setattr(phase, "MAX_STATE_BYTES", 1000)
+    with pytest.raises(ValueError, match="lower points"):
+        PhaseExplorer(grid)
+    with pytest.raises(ValueError, match="weight_decay and train_frac"):
+        from grokkit.sweep import SweepResult
+
+        PhaseExplorer(SweepResult({"weight_decay": [1.0]}, [fast_run.config], [fast_run]))
+
+
+def test_outcomes_of_a_run():
+    from types import SimpleNamespace
+
+    from grokkit.widgets import outcome
+
+    def run(grok, train_end, test):
+        return SimpleNamespace(
+            ops=("add",), grok_step=lambda: [grok], final=lambda m: [train_end], curve=lambda m, t: ([0, 1], test)
+        )
+
+    assert outcome(run(900, 1.0, [0.0, 1.0])) == "grok"
+    assert outcome(run(None, 1.0, [0.0, 0.3])) == "memorise"
+    assert outcome(run(None, 0.99, [0.0, 0.7])) == "late"
+    assert outcome(run(None, 0.6, [0.0, 0.9])) == "unstable"
+
+
+def test_phase_explorer_seed_spread(fast_run, short_run):
+    from grokkit.sweep import SweepResult
+    from grokkit.widgets import PhaseExplorer
+
+    values = {"weight_decay": [1.0], "train_frac": [0.7], "seed": [1, 2, 3]}
+    runs = [fast_run, short_run[0], fast_run]
+    cell = PhaseExplorer(SweepResult(values, [r.config for r in runs], runs)).state["phase"]["0,0"]
+    assert cell["label"].endswith(" 2/3") and cell["steps"][1] is None and len(cell["steps"]) == 3
+
+
+@pytest.mark.browser
+def test_browser_moves_the_phase_explorer(fast_run, short_run, tmp_path):
+    from browser_check import CHROMIUM_ARGS, _phase, serve
+    from playwright.sync_api import sync_playwright
+
+    from grokkit.widgets import PhaseExplorer
+
+    good = PhaseExplorer(_grid(fast_run, short_run))
+    stuck = PhaseExplorer(_grid(fast_run, short_run))
+    stuck.state["curves"] = {k: stuck.state["curves"]["0,0"] for k in stuck.state["curves"]}  # one curve for all
+    (tmp_path / "good.html").write_text(f"<html><body>{good.html()}</body></html>")
+    (tmp_path / "stuck.html").write_text(f"<html><body>{stuck.html()}</body></html>")
+    server, base = serve(tmp_path)
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=os.environ.get("CHROMIUM") or shutil.which("chromium"), args=CHROMIUM_ARGS
+            )
+            page = browser.new_page()
+            found = {}
+            for name in ("good", "stuck"):
+                page.goto(f"{base}{name}.html", wait_until="load")
+                found[name] = []
+                assert _phase(page, name, found[name]) == 1
+            browser.close()
+    finally:
+        server.shutdown()
+    assert found["good"] == [] and len(found["stuck"]) == 2 and all("curves" in p for p in found["stuck"])

@@ -17,6 +17,7 @@ from grokkit.book.execute import chapter_metrics, chapter_stems, execute, notebo
 from grokkit.book.lrd import Chapter5, chapter5, lrd_member
 from grokkit.book.measures import all_tasks_grok_step, dual_lead, dual_wd_measures, pc1_layer0_ranges
 from grokkit.book.multitask import Chapter3, Chapter4, chapter3, chapter4, stored_runs
+from grokkit.book.phase import paper_bundle, phase_grid
 from grokkit.book.profiles import (
     GROKKING_OPS,
     PROFILES,
@@ -71,4 +72,6 @@ __all__ = [
     "dual_lead",
     "dual_wd_measures",
     "pc1_layer0_ranges",
+    "paper_bundle",
+    "phase_grid",
 ]
