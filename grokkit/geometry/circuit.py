@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import torch
 
-from grokkit.data import Dataset, make_dataset
+from grokkit.data import Dataset
 from grokkit.geometry.fourier import fourier_power, key_frequencies
-from grokkit.model import build_model, flatten, unflatten
+from grokkit.geometry.progress_measures import all_logits
+from grokkit.model import flatten, unflatten
 
 
 def embedding_clock(W_E: torch.Tensor, k: int, p: int | None = None) -> torch.Tensor:
@@ -35,13 +36,7 @@ def embedding_clock(W_E: torch.Tensor, k: int, p: int | None = None) -> torch.Te
 @torch.no_grad()
 def answer_table(model, data: Dataset, task: int = 0) -> torch.Tensor:
     """(p, p) bool, row a, column b: does the model answer the pair right? (pairs absent: False)."""
-    was = model.training
-    model.eval()
-    dev = next(model.parameters()).device
-    pred = torch.cat(
-        [model(data.inputs[i : i + 16384].to(dev))[task].argmax(-1).cpu() for i in range(0, len(data.inputs), 16384)]
-    )
-    model.train(was)
+    pred = all_logits(model, data, task).argmax(-1)
     table = torch.zeros(data.p, data.p, dtype=torch.bool)
     a, b = data.pairs[:, 0].cpu(), data.pairs[:, 1].cpu()
     table[a, b] = pred == data.labels[:, task].cpu()
@@ -83,11 +78,9 @@ def circuit_frames(run, max_frames: int = 60, task: int = 0) -> Frames:
     if "theta" not in run.tensors:
         raise KeyError("this run stored no theta checkpoints (checkpoint_every=0): nothing to scrub through")
     c = run.config
-    data = make_dataset(c.ops, c.p, c.train_frac, c.split_seed, c.equals_token, split=run.split)
+    data, model = run.dataset(), run.model()  # the model starts as the final one
     steps, thetas = run.trajectory("theta")
-    model = build_model(c)
     if run.steps[-1] > int(steps[-1]):  # the final weights, when the run stopped between checkpoints
-        model.load_state_dict(run.weights)
         steps, thetas = torch.cat([steps, torch.tensor([run.steps[-1]])]), torch.cat([thetas, flatten(model)[None]])
     keep = torch.linspace(0, len(steps) - 1, min(max_frames, len(steps))).round().long().unique()
     final = fourier_power(run.weights["embed.weight"], c.p)

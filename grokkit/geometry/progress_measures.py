@@ -29,9 +29,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from grokkit.data import Dataset, make_dataset
+from grokkit.data import Dataset
 from grokkit.geometry.fourier import fourier_power, key_frequencies
-from grokkit.model import build_model, flatten, unflatten
+from grokkit.model import flatten, unflatten
 
 SUM_SIGN = {"add": 1, "sub": -1}  # the operations whose logits live on cos/sin of w(a ± b)
 KEY_SHARE = 0.8  # embedding Fourier power the key frequencies hold
@@ -142,14 +142,10 @@ def progress_measures(model, data: Dataset, key_freqs=None, task: int = 0) -> Pr
 def progress_over(run, key_freqs=None, task: int = 0) -> dict:
     """The measures at every stored theta checkpoint of `run`, with ONE key set: `key_freqs`, or the
     final model's (Nanda et al.'s procedure). Returns {"step": [...], "key_freqs": (...), measure: [...]}."""
-    c = run.config
-    data = make_dataset(c.ops, c.p, c.train_frac, c.split_seed, c.equals_token, split=run.split)
-    final = build_model(c)
-    final.load_state_dict(run.weights)
-    keys = tuple(key_freqs) if key_freqs is not None else model_key_frequencies(final, p=c.p)
+    data, model = run.dataset(), run.model()
+    keys = tuple(key_freqs) if key_freqs is not None else model_key_frequencies(model, p=data.p)
     steps, thetas = run.trajectory("theta")
     out = {"step": [int(s) for s in steps], "key_freqs": keys}
-    model = build_model(c)
     for theta in thetas:
         model.load_state_dict(unflatten(theta, model))
         m = progress_measures(model, data, keys, task)

@@ -158,7 +158,8 @@ def run_plan(
     rates = scan_rates() or _CPU_RATE
     factor = probe(device, dry_run, rates)
     state["probe_factor"] = round(factor, 4)
-    order = sorted(PLANS[plan], key=lambda it: estimate_s(it, it.members(dry_run), rates, factor) / it.value)
+    members_of = {it.key: it.members(dry_run) for it in PLANS[plan]}
+    order = sorted(PLANS[plan], key=lambda it: estimate_s(it, members_of[it.key], rates, factor) / it.value)
     for item in order:
         if (
             state["items"].get(item.key, {}).get("status") == "done"
@@ -166,7 +167,7 @@ def run_plan(
         ):
             log(f"{item.key}: done in an earlier lease, skipped")
             continue
-        members = item.members(dry_run)
+        members = members_of[item.key]
         est = estimate_s(item, members, rates, factor)
         left = budget_s - (time.perf_counter() - t0)
         entry = {"target": item.target, "scale": item.scale, "estimate_s": round(est, 1), "members": len(members)}

@@ -16,8 +16,15 @@ import io
 import itertools
 import json
 import uuid
+from pathlib import Path
 
 import matplotlib.pyplot as plt
+
+
+def inline_js(name: str) -> str:
+    """A widget's drawing code (grokkit/widgets/<name>), with the shared SVG helper (svg.js) inlined."""
+    here = Path(__file__).parent
+    return (here / name).read_text().replace("/* svg.js */", (here / "svg.js").read_text())
 
 
 def figure_png(fig, dpi: int = 80) -> bytes:
@@ -109,11 +116,17 @@ class Explorer:
         return box
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        bundle = {"text/html": self.html(), "text/plain": f"Explorer({', '.join(self.axes)})"}
-        try:
-            view = self.widget()._repr_mimebundle_()
-        except Exception:  # no ipywidgets / no frontend: the static slider still works
-            view = None
-        if view:
-            bundle.update({k: v for k, v in view.items() if k != "text/plain"})
-        return bundle
+        return both_renderings(self, f"Explorer({', '.join(self.axes)})")
+
+
+def both_renderings(obj, text: str) -> dict:
+    """A widget's mime bundle: its static `html()` (the site) and, where ipywidgets and a frontend are
+    there, its live `widget()` view (a kernel)."""
+    bundle = {"text/html": obj.html(), "text/plain": text}
+    try:
+        view = obj.widget()._repr_mimebundle_()
+    except Exception:  # no ipywidgets / no frontend: the static rendering still works
+        view = None
+    if view:
+        bundle.update({k: v for k, v in view.items() if k != "text/plain"})
+    return bundle

@@ -1,13 +1,7 @@
 function (root, S) {
   // The phase explorer's two panels, drawn from the JSON state S (grokkit/widgets/phase.py).
-  var NS = "http://www.w3.org/2000/svg", COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b"];
-  function el(parent, tag, attrs, text) {
-    var e = document.createElementNS(NS, tag);
-    for (var k in attrs) e.setAttribute(k, attrs[k]);
-    if (text !== undefined) e.textContent = text;
-    parent.appendChild(e);
-    return e;
-  }
+  var COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b"];
+  /* svg.js */
   function panel(name) { return root.querySelector('[data-panel="' + name + '"]'); }
   var wd = root.querySelector("input.gk-phase-wd"), frac = root.querySelector("input.gk-phase-frac");
   // --- the phase diagram: columns weight decay, rows train fraction (largest on top) -----------------

@@ -20,15 +20,15 @@ import json
 import math
 import statistics
 import uuid
-from pathlib import Path
 
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
+from grokkit.widgets.explorer import inline_js
 from grokkit.widgets.scrubber import _symlog
 
 MAX_STATE_BYTES = 1_000_000
-_JS = (Path(__file__).with_name("phase.js")).read_text()
+_JS = inline_js("phase.js")
 
 
 def _thin(xs, n):

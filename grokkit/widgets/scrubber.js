@@ -1,13 +1,6 @@
 function (root, S) {
   // The step scrubber's panels, drawn from the JSON state S (grokkit/widgets/scrubber.py).
-  var NS = "http://www.w3.org/2000/svg";
-  function el(parent, tag, attrs, text) {
-    var e = document.createElementNS(NS, tag);
-    for (var k in attrs) e.setAttribute(k, attrs[k]);
-    if (text !== undefined) e.textContent = text;
-    parent.appendChild(e);
-    return e;
-  }
+  /* svg.js */
   function bits(b64) {
     var raw = atob(b64), out = new Uint8Array(raw.length * 8);
     for (var i = 0; i < raw.length; i++) {

@@ -22,18 +22,17 @@ import html
 import json
 import math
 import uuid
-from pathlib import Path
 
 import numpy as np
 
 from grokkit.geometry.circuit import circuit_frames
 from grokkit.plots.progress import ANSWER_COLORS, ANSWER_LABELS, circuit_frame
-from grokkit.widgets.explorer import figure_png
+from grokkit.widgets.explorer import both_renderings, figure_png, inline_js
 
 PANELS = ("curves", "spectrum", "clock", "answers")
 MAX_STATE_BYTES = 2_000_000
 _BOX = "flex:1 1 300px;max-width:420px;height:auto"  # two panels a row in the book's text column
-_JS = (Path(__file__).with_name("scrubber.js")).read_text()
+_JS = inline_js("scrubber.js")
 
 
 def _symlog(x, top: float, linthresh: float = 100.0) -> float:
@@ -135,11 +134,4 @@ class StepScrubber:
         return box
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        bundle = {"text/html": self.html(), "text/plain": f"StepScrubber({len(self.frames.steps)} steps)"}
-        try:
-            view = self.widget()._repr_mimebundle_()
-        except Exception:  # no ipywidgets / no frontend: the static scrubber still works
-            view = None
-        if view:
-            bundle.update({k: v for k, v in view.items() if k != "text/plain"})
-        return bundle
+        return both_renderings(self, f"StepScrubber({len(self.frames.steps)} steps)")
