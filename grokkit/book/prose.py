@@ -11,8 +11,6 @@ import json
 import os
 import time
 
-from IPython.display import Markdown
-
 from grokkit.cache import on_lookup
 
 _RECORDED: dict = {}
@@ -30,6 +28,10 @@ on_lookup(_used)
 
 def say(text: str):
     """A sentence of the book whose numbers were measured: rendered as Markdown under the cell."""
+    from IPython.display import (
+        Markdown,
+    )  # only a chapter renders prose (a GPU lease imports this module without IPython)
+
     return Markdown(text)
 
 
