@@ -24,7 +24,7 @@ from grokkit.runs import CorruptRun, Run, grok_step
 from grokkit.sweep import SweepResult, run_many, sweep
 from grokkit.train import resolve_device, train
 
-_LAZY = ("plots", "widgets", "exercises", "book", "repro", "course", "reference")
+_LAZY = ("plots", "widgets", "exercises", "book", "repro", "course", "reference", "papers", "stats")
 
 __all__ = [
     "__version__",

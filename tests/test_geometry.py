@@ -316,3 +316,222 @@ def test_test_accuracy_of_a_parameter_vector(fast_run):
     theta = gk.model.flatten(model)
     assert G.test_accuracy(model, data, theta) == pytest.approx(fast_run.final("test_acc"), abs=1e-6)
     assert G.test_accuracy(model, data, theta * 0)[0] < 0.2  # a zeroed model is at chance
+
+
+def _fake_run(grok, *, cap=1000, train_end=1.0, test=(0.0, 1.0), ops=("add",)):
+    """A stand-in for a Run: per-task grok steps, where it stopped, its final train and test accuracy."""
+    from types import SimpleNamespace
+
+    steps = list(grok) if isinstance(grok, (list, tuple)) else [grok] * len(ops)
+    return SimpleNamespace(
+        ops=ops,
+        grok_step=lambda: steps,
+        final=lambda m: [train_end] * len(ops),
+        curve=lambda m, t=0: ([0, 1], list(test)),
+        info={"final_step": cap},
+        config=SimpleNamespace(max_steps=cap),
+    )
+
+
+class _FakeGrid:
+    """A weight-decay x train-fraction sweep of fake runs: {(wd, frac): [run per seed]}."""
+
+    def __init__(self, cells):
+        self.cells = cells
+        self.values = {"weight_decay": sorted({w for w, _ in cells}), "train_frac": sorted({f for _, f in cells})}
+
+    def __iter__(self):
+        for (w, f), runs in self.cells.items():
+            for r in runs:
+                yield {"weight_decay": w, "train_frac": f}, r
+
+
+def test_outcomes_of_a_run():
+    assert G.outcome(_fake_run(900)) == "grok"
+    assert G.outcome(_fake_run(None, test=(0.0, 0.3))) == "memorise"
+    assert G.outcome(_fake_run(None, train_end=0.99, test=(0.0, 0.7))) == "late"
+    assert G.outcome(_fake_run(None, train_end=0.6, test=(0.0, 0.9))) == "unstable"
+    assert G.outcome(_fake_run([900, None], ops=("add", "mul"), test=(0.0, 0.7))) == "late"  # one task short
+
+
+def test_grok_table_is_the_kaplan_meier_median_with_censoring():
+    grid = _FakeGrid(
+        {
+            (0.1, 0.5): [_fake_run(100), _fake_run(None, cap=5000), _fake_run(None, cap=5000)],  # 1 of 3
+            (1.0, 0.5): [_fake_run(100), _fake_run(200), _fake_run(None, cap=5000)],  # 2 of 3
+            (0.1, 0.7): [_fake_run(300), _fake_run(None, cap=200), _fake_run(None, cap=200)],  # early caps
+            (1.0, 0.7): [_fake_run([100, 400], ops=("add", "mul")), _fake_run(500), _fake_run(300)],
+        }
+    )
+    assert G.grok_cells(grid)[(1.0, 0.7)] == [400, 500, 300]  # all tasks: the slowest
+    assert G.cell_caps(grid)[(0.1, 0.7)] == [1000, 200, 200]
+    # one of three grokked: the old "median of those that grokked" said 100; the median is not reached.
+    # two of three: survival 2/3 after 100, 1/3 after 200, so the median is 200 (not 150).
+    # censored at 200 before the one event at 300: the estimate cannot sit below 300.
+    assert G.grok_table(grid) == [[None, 200], [300, 400]]
+    assert G.boundary(grid) == {0.5: None, 0.7: 1.0}
+    assert G.run_cap(_fake_run(None, cap=777)) == 777
+
+
+def test_run_cap_falls_back_to_the_budget():
+    from types import SimpleNamespace
+
+    run = SimpleNamespace(info={}, config=SimpleNamespace(max_steps=1234))
+    assert G.run_cap(run) == 1234
+
+
+# --- per-run cohort measurements (grokkit.geometry.cohort, Chapter 2) -------------------------------
+
+
+def _cohort_run(op, seed, wd, t90, exact, authors, *, lr=1e-3, key=None, final_step=900):
+    """A stand-in run with an inline defect every 100 steps and a t90 (None: never)."""
+    from types import SimpleNamespace
+
+    steps = [100 * i for i in range(len(exact))]
+    series = {
+        "defect": (steps, exact),
+        "defect_authors": (steps, authors),
+        "defect_grad_norm": (steps, [1.0 + i for i in range(len(exact))]),
+        "defect_roundoff": (steps, [0.01 * i for i in range(len(exact))]),
+    }
+    cfg = SimpleNamespace(weight_decay=wd, seed=seed, max_steps=5000, lr=lr, key=lambda: key or f"{op}{seed}{wd}{lr}")
+    return SimpleNamespace(
+        ops=(op,),
+        config=cfg,
+        info={"final_step": final_step, "key": key or f"{op}{seed}{wd}{lr}"},
+        grok_step=lambda threshold=0.98, patience=3: [t90],
+        series=lambda name: series[name],
+    )
+
+
+# exact: baseline max(0.1, median(0.2, 0.2, 0.2)) = 0.2, onset at the first D > 2 and > 20 (step 500)
+EXACT = [0.2, 0.2, 0.2, 1.0, 5.0, 30.0, 50.0, 40.0, 100.0, 80.0]
+# authors': baseline 2, onset at the first D > 20 (step 400)
+AUTHORS = [2.0, 2.0, 2.0, 2.0, 25.0, 30.0, 50.0, 40.0, 100.0, 80.0]
+
+
+def test_defect_cohort_reads_each_run_by_hand():
+    grok = _cohort_run("add", 42, 1.0, 700, EXACT, AUTHORS)
+    never = _cohort_run("add", 42, 0.0, None, [0.3] * 5 + [9.0] * 5, [3.0] * 10, final_step=800)
+    assert (G.run_label(grok), G.run_label(never)) == ("add seed 42", "add wd 0 seed 42")
+    c = G.defect_cohort([grok, never])
+    assert list(c) == ["add seed 42", "add wd 0 seed 42"]
+    g = c["add seed 42"]
+    assert {k: g[k] for k in ("op", "weight_decay", "seed", "t90", "cap", "grokked")} == {
+        "op": "add",
+        "weight_decay": 1.0,
+        "seed": 42,
+        "t90": 700,
+        "cap": 900,
+        "grokked": True,
+    }
+    assert g["onset"] == {"exact": 500, "authors": 400} and g["lead"] == {"exact": 200, "authors": 300}
+    assert g["growth"] == {"exact": pytest.approx(500.0), "authors": pytest.approx(50.0)}  # max 100 / baseline
+    assert g["growth_pre_grok"] == {"exact": pytest.approx(250.0), "authors": pytest.approx(25.0)}  # steps < 700
+    assert g["d0"] == {"exact": 0.2, "authors": 2.0}
+    n = c["add wd 0 seed 42"]
+    assert n["grokked"] is False and n["t90"] is None and n["cap"] == 800 and n["lead"]["exact"] is None
+    assert n["growth"]["exact"] == pytest.approx(30.0) and n["onset"] == {"exact": None, "authors": None}
+    st = G.defect_cohort_stats(c)
+    assert st["exact"]["leads"] == [200] and st["exact"]["sign_test"][:2] == (1, 1)
+    assert st["exact"]["d0_range"] == [0.2, 0.3] and st["authors"]["d0_range"] == [2.0, 3.0]
+    assert st["exact"]["growth_grok_min"] == pytest.approx(500.0)
+    assert st["exact"]["growth_nongrok_max"] == pytest.approx(30.0)
+    assert st["authors"]["growth_pregrok_max"] == pytest.approx(25.0)
+    with pytest.raises(ValueError, match="share the label"):
+        G.defect_cohort([grok, grok])
+
+
+def test_defect_table_samples_the_series_and_keeps_the_last_row():
+    run = _cohort_run("add", 42, 1.0, 700, [1.0 + i for i in range(30)], [2.0 + i for i in range(30)])
+    rows = G.defect_table(run, rows=12)
+    assert [r["step"] for r in rows] == [100 * i for i in range(0, 30, 2)] + [2900]
+    assert rows[1] == {"step": 200, "exact": 3.0, "authors": 4.0, "grad_norm": 3.0, "roundoff": pytest.approx(0.02)}
+
+
+def test_lead_points_keep_positive_leads_once_and_fit_a_power_law():
+    grok = _cohort_run("add", 42, 1.0, 700, EXACT, AUTHORS, lr=3e-3)
+    late = _cohort_run("sub", 42, 1.0, 450, EXACT, AUTHORS)  # exact onset 500 after t90: no positive lead
+    never = _cohort_run("mul", 42, 1.0, None, EXACT, AUTHORS)
+    pts = G.lead_points([grok, late, never, grok])  # `grok` twice (same key): counted once
+    assert pts == {"exact": [[700, 200, 3e-3]], "authors": [[700, 300, 3e-3], [450, 50, 1e-3]]}
+    assert G.lead_power_laws(pts)["exact"] is None  # one point: no fit
+    fit = G.lead_power_laws({"exact": [[t, 2 * t**1.5, 1e-3] for t in (100, 400, 1600)]})["exact"]
+    assert fit.exponent == pytest.approx(1.5) and fit.prefactor == pytest.approx(2.0) and fit.n == 3
+
+
+def test_exec_random_summary_means_and_standard_errors(monkeypatch):
+    import grokkit.geometry.cohort as cohort
+
+    per_op = {
+        "add": {"steps": [1, 2, 3], "exact": [1.0, 2.0, 4.0], "authors": [2.0]},
+        "sub": {"steps": [], "exact": [], "authors": []},
+    }
+    monkeypatch.setattr(cohort, "exec_random_by_checkpoint", lambda run, randoms, K, generator: per_op[run])
+    out = G.exec_random_summary({"add": "add", "sub": "sub"}, [], K=3, generator=None)
+    assert out["n"] == {"add": 3, "sub": 0}
+    assert out["mean"]["exact"] == {"add": pytest.approx(7 / 3), "sub": None}
+    sd = math.sqrt(((1 - 7 / 3) ** 2 + (2 - 7 / 3) ** 2 + (4 - 7 / 3) ** 2) / 2)
+    assert out["se"]["exact"]["add"] == pytest.approx(sd / math.sqrt(3))
+    assert out["mean"]["authors"]["add"] == 2.0 and out["se"]["authors"] == {"add": None, "sub": None}
+
+
+def test_pc1_layer0_by_run_and_its_ranges(fast_run):
+    from grokkit.book import pc1_layer0_ranges
+
+    assert fast_run.grokked and fast_run.ops == ("add",)
+    attn = fast_run.attention_trajectory()[1]
+    want = [100 * G.trajectory_pca(attn[(0, m)]).pc1 for m in ("W_Q", "W_K", "W_V", "W_O")]
+    by = G.pc1_layer0_by_run([fast_run], ("add",))
+    assert by["nongrokking"] == {} and by["grokking"]["add seed 42"] == pytest.approx(want)
+    assert G.pc1_layer0_by_run([fast_run], ("sub",))["nongrokking"]["add seed 42"] == pytest.approx(want)
+    assert G.pc1_ranges(by) == {"grokking": [min(want), max(want)], "nongrokking": None}
+    assert pc1_layer0_ranges([fast_run], ("add",)) == {
+        "pc1_layer0_range_grokking": [min(want), max(want)],
+        "pc1_layer0_range_nongrokking": None,
+    }
+
+
+def _few_checkpoints(run, every=17):
+    """The run with every `every`-th θ checkpoint only (a fast stand-in for the per-checkpoint loops)."""
+    import dataclasses
+
+    s, v = run.trajectory("theta")
+    return dataclasses.replace(run, tensors=run.tensors | {"theta": {"step": s[::every], "value": v[::every]}})
+
+
+def test_rho_min_by_run_uses_each_runs_own_basis(fast_run):
+    from types import SimpleNamespace
+
+    run = _few_checkpoints(fast_run)
+    skipped = SimpleNamespace(grokked=False, ops=("sub",), config=SimpleNamespace(weight_decay=1.0, seed=1))
+    out = G.rho_min_by_run([run, skipped], generator=torch.Generator().manual_seed(5))
+    assert list(out) == ["add seed 42"] and out["add seed 42"]["checkpoints"] == 2
+    B = G.run_execution_basis(run)
+    assert B.shape[1] == 16  # 2 layers x 4 matrices x 2 directions
+    rho = G.rho_by_checkpoint(run, B, generator=torch.Generator().manual_seed(5))
+    for f in G.FORMULAS:
+        assert out["add seed 42"][f] == pytest.approx(min(rho[f]))
+        # a 16-dim subspace of R^P leaves ρ ≈ √(1 − 16/P): the commutator is almost all outside it
+        assert 0.99 < out["add seed 42"][f] <= 1.0
+
+
+def test_subspace_fractions_against_random_subspaces(fast_run):
+    run = _few_checkpoints(fast_run)
+    P = gk.n_params(run.model())
+    B = G.run_execution_basis(run)
+    randoms = {16: [G.random_basis(P, 16, seed=i) for i in range(2)]}
+    fr = G.subspace_fractions(run, B, randoms, K=1, generator=torch.Generator().manual_seed(0))
+    assert fr["steps"] == run.trajectory("theta")[0].tolist() and len(fr["exec"]) == len(fr["local_svd"]) == 2
+    assert all(0 < x <= 1 for x in fr["exec"] + fr["local_svd"])
+    # a random 16-dim subspace captures about √(16/P) of any vector
+    assert all(0.4 < x / G.random_fraction(16, P) < 2.5 for x in fr["random"][16])
+    assert fr["exec_over_random"] == pytest.approx(np.mean([a / b for a, b in zip(fr["exec"], fr["random"][16])]))
+    for f in G.FORMULAS:  # ρ of one sample per checkpoint: almost all of δ lies outside B
+        assert len(fr["rho"][f]) == 2 and fr["rho_min"][f] == min(fr["rho"][f]) and 0.99 < fr["rho_min"][f] <= 1
+    # K = 1: the first (only) sample's ρ and its projected fraction are the two legs of one right triangle
+    assert fr["rho"]["exact"][0] ** 2 + fr["exec"][0] ** 2 == pytest.approx(1.0)
+    one = _few_checkpoints(run, every=100)  # no random basis of B's dimension: no ratio
+    assert G.subspace_fractions(one, B, {24: randoms[16]}, K=1, generator=None)["exec_over_random"] is None
+    assert G.random_fraction(16, 290_401) == pytest.approx(0.0074, abs=1e-4)
+    assert G.random_rho(16, P) ** 2 + G.random_fraction(16, P) ** 2 == pytest.approx(1.0)

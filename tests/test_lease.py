@@ -71,4 +71,5 @@ def test_merged_lease_is_what_reproduce_judges_at_the_paper_profile(dry, tmp_pat
     entry = reproduce.run("18", "paper", results=tmp_path / "results")
     assert entry["scale"].startswith("paper, one NVIDIA H200") and entry["lease"]["gpu"] == "NVIDIA H200"
     assert entry["measured"] == state["items"]["18-tri-order"]["measured"] and entry["verdict"]
+    assert entry["measured"]["cap"] and entry["checks"]  # censored runs are judged at their cap
     assert entry["wall_time_s"] == state["items"]["18-tri-order"]["wall_time_s"]

@@ -5,12 +5,14 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
+from grokkit import papers, stats
 from grokkit.book.execute import results_dir
-from grokkit.repro import cpu_full, paper_numbers, reproduce, scorecard
+from grokkit.repro import cpu_full, findings, reproduce, scorecard
 from grokkit.repro.targets import TARGETS, get
-from grokkit.repro.verdict import UNDECIDED, VERDICTS, Check, cov, judge, num, undecided
+from grokkit.repro.verdict import UNDECIDED, VERDICTS, Check, cov, equivalence, judge, num, order, undecided, unlike
 
 
 def test_all_25_targets_are_named_and_listed():
@@ -40,11 +42,66 @@ def test_the_verdict_rule_on_hand_made_checks():
     # an artefact: exact arithmetic contradicts the number, whatever else passed
     art = judge([num("authors' formula", True), num("exact arithmetic", False, refutes=True)])
     assert art.verdict == "refuted" and art.reasons == ("exact arithmetic",)
+    # a compound claim: a refuted part does not refute the other part
+    parts = judge([num("lead", True, part="lead"), num("growth", False, refutes=True, part="growth")])
+    assert parts.verdict == "partly" and dict(parts.parts) == {"lead": "reproduced", "growth": "refuted"}
     # tuples are number checks (the old form), coverage never decides
     assert v(("a", True), cov("b", False), cov("c", None)) == "reproduced at reduced scale"
     with pytest.raises(ValueError):
         Check("q", "maybe")
+    assert unlike("q", "another model", "the paper's model").ok == UNDECIDED
     assert set(VERDICTS) >= {judge(c).verdict for c in ([], [num("a", True)], [num("a", UNDECIDED)])}
+
+
+def test_an_interval_against_a_margin_passes_fails_or_says_how_many_seeds_decide():
+    m = stats.Margin(2000.0, 4000.0, 3000.0, "test")
+    inside = equivalence("q", stats.km_median([2900, 3000, 3100, 3000, 2950, 3050, 3000, 2980, 3020, 3010]), m)
+    assert inside.ok is True and "KM median" in inside.statistic and "margin [2,000, 4,000]" in inside.statistic
+    outside = equivalence("q", stats.km_median([6000, 6100, 6200, 5900, 6050, 6000, 6100, 5950, 6000, 6020]), m)
+    assert outside.ok is False
+    few = equivalence("q", stats.km_median([2900, 3300, 2600]), m)
+    assert few.ok == UNDECIDED and few.seeds and few.seeds > 3 and f"about {few.seeds} seeds" in few.why
+    # a group censored below the margin is never "not reproduced"
+    assert equivalence("q", stats.km_median([None] * 10, 1500), m).ok == UNDECIDED
+    # censored beyond the margin: it has not grokked by a cap past the paper's values
+    assert equivalence("q", stats.km_median([None] * 10, 5000), m).ok is False
+    assert equivalence("q", None, m).ok is None
+
+
+def test_order_claims_are_sign_tests():
+    ok = order("mul before add", stats.order_test([1, 2, 3, 4, 5], [2, 3, 4, 5, 6]))
+    assert ok.ok is True and "5 of 5" in ok.statistic
+    assert order("mul before add", stats.order_test([2, 3, 4, 5, 6], [1, 2, 3, 4, 5])).ok is False
+    three = order("mul before add", stats.order_test([1, 2, 3], [2, 3, 4]))
+    assert three.ok == UNDECIDED and three.seeds == 5  # 3/3 in order: p = 1/8; 5/5 gives 1/32
+
+
+def _calibration(target, name, key, shift, n, trials=300, seed=0):
+    """Shares of reproduced / not reproduced / inconclusive for grok steps drawn from the paper's own
+    distribution (its geometric mean and log-spread), shifted by `shift`, n seeds, rounded to evaluations."""
+    vals = papers.NUMBERS[target][name][float(key) if target == 21 else key]
+    m = papers.margin(target, name, key)
+    mu, sd = np.mean(np.log(vals)), np.std(np.log(vals), ddof=1)
+    rng = np.random.default_rng(seed)
+    out = {True: 0, False: 0, UNDECIDED: 0}
+    for _ in range(trials):
+        steps = [int(round(x / 100)) * 100 for x in np.exp(rng.normal(mu + np.log(shift), sd, n))]
+        out[equivalence("q", stats.km_median(steps, 10**7), m).ok] += 1
+    return {k: v / trials for k, v in out.items()}
+
+
+@pytest.mark.parametrize("target,name,key", [(4, "t98x3", "add"), (21, "seeds_t", "0.5")])
+def test_the_rule_is_calibrated_on_the_papers_own_distributions(target, name, key):
+    same = _calibration(target, name, key, 1.0, 10)
+    assert same[True] >= 0.8 and same[False] <= 0.05, same
+    assert _calibration(target, name, key, 2.0, 10)[False] >= 0.8
+    assert _calibration(target, name, key, 1.0, 3)[UNDECIDED] >= 0.8  # three seeds rarely decide
+    censored = [
+        equivalence("q", stats.km_median([None] * n, c), papers.margin(target, name, key)).ok
+        for n in (3, 10)
+        for c in (100, 1000)
+    ]
+    assert False not in censored  # censored below the margin: never "not reproduced"
 
 
 def test_cpu_full_targets_are_wired():
@@ -54,18 +111,30 @@ def test_cpu_full_targets_are_wired():
 
 def test_each_target_sits_in_its_papers_module():
     home = {
-        paper_numbers.X1: ("single_task", "execution_subspace", "interventions"),
-        paper_numbers.X2: ("dual_task", "tri_task"),
-        paper_numbers.X3: ("holographic",),
-        paper_numbers.LI: ("lrd",),
+        papers.X1: ("single_task", "execution_subspace", "interventions"),
+        papers.X2: ("dual_task", "tri_task"),
+        papers.X3: ("holographic",),
+        papers.LI: ("lrd",),
     }
     for t in TARGETS:
         if t.measure is None:  # not run: its checks are helpers.not_run's
             continue
         paper = t.source.split()[0].rstrip(",")  # the first paper a target cites is its home
         assert t.checks.__module__.rsplit(".", 1)[1] in home[paper], (t.name, t.checks.__module__)
-    assert paper_numbers.one_sig_fig_max(3000) == 3499 and paper_numbers.krange(2500, 3200) == "2.5–3.2k"
-    assert paper_numbers.sci(5e-3) == "5e-3" and paper_numbers.pct_range(0.1, 0.25) == "10–25%"
+    assert papers.krange(2500, 3200) == "2.5–3.2k" and papers.k1(21133) == "21.1k"
+    assert papers.sci(5e-3) == "5e-3" and papers.pct_range(0.1, 0.25) == "10–25%"
+    assert (papers.rounded(5).lo, papers.rounded(5).hi) == (4.5, 5.5)
+
+
+def test_every_paper_number_has_its_source_and_the_spec_readings():
+    for tid, entry in papers.NUMBERS.items():
+        assert entry.get("source") and "margins" in entry, tid
+    n = papers.NUMBERS
+    assert n[9]["lrd_srank"] == 5 and n[10]["seeds"] == 1  # "≈ 5" (not "< 5"); the paper ran one seed
+    assert n[16]["keep_partial_acc"] == {"add": 0.6, "mul": 0.47} and n[21]["t_grok"]["0.5"] == 16200
+    assert n[6]["nongrokking"] == (37.8, 53.2)  # per matrix, not the per-operation mean 42–49
+    m = papers.margin(21, "exponent")
+    assert m.lo < n[21]["exponent"] < m.hi  # the slope fitted to the paper's own 15 runs
 
 
 def test_results_and_the_page_follow_the_checkout(tmp_path, monkeypatch):
@@ -87,35 +156,220 @@ def _verdict(target, measured):
     return judge(get(target).checks(measured)).verdict
 
 
-def test_targets_treat_censored_runs_and_weak_fits_as_undecided():
-    # 17: 'no grok by a cap under 3x the baseline' cannot tell fails from delayed
+def _failed(target, measured):
+    return [c.question for c in get(target).checks(measured) if c.kind == "number" and c.ok is False]
+
+
+def _run(label, op, wd, t90, lead, growth, pre, cap=5000):
+    f = lambda v: {"exact": v, "authors": v}
+    return {
+        "op": op,
+        "weight_decay": wd,
+        "seed": 42,
+        "t90": t90,
+        "cap": cap,
+        "grokked": t90 is not None,
+        "onset": f(None if lead is None or t90 is None else t90 - lead),
+        "lead": f(lead),
+        "growth": f(growth),
+        "growth_pre_grok": f(pre),
+        "d0": f(0.2),
+    }
+
+
+_G = ("add", "sub", "mul", "x2_y2")
+_DEFECT_OK = {
+    f"{op} seed {s}": _run(f"{op} seed {s}", op, 1.0, 3000, 1100 + 10 * i, 900 + i, 600 + i)
+    for i, (op, s) in enumerate((op, s) for op in _G for s in (42, 137, 2024))
+} | {f"x3_xy seed {s}": _run("x", "x3_xy", 1.0, None, None, 40, 40) for s in (42, 137)}
+_COMPRESSION = {
+    "ops": ["add", "mul"],
+    "final_acc": [1.0, 1.0],
+    "k_star": {"uncentred": 6, "centred_with_init": 8, "centred_without_init": None},
+    "svd_acc": {"64": [0.01, 0.01], "128": [1.0, 1.0]},
+    "pruning_acc": {"0.5": [0.01, 0.01], "0.8": [0.6, 0.47]},
+    "rescaling_acc": {"0.95": [0.01, 0.01], "1.05": [0.01, 0.01]},
+}
+_MECH = {
+    "steps": [0, 200, 400, 600],
+    "lrd_srank": [33, 10, 5.1, 2],
+    "l2_srank": [33, 25.1, 24.9, 25.0],
+    "lrd_t99": 3000,
+    "l2_best_test": 0.5,
+}
+# one failing outcome per target that has checks: (target, measured, the words of the check it must fail)
+FAILING = [
+    ("1", {"one task": 1, "two tasks": 302_914, "three tasks": 315_427, "2.2M scale": 2_209_059}, "one task"),
+    (
+        "2",
+        {
+            "exact_max_error": 1e-3,
+            "l2_max_error": 0,
+            "ns5_small_sigma_gap": 0.9,
+            "ns30_small_sigma_gap": 0,
+            "tangential_share": 0.5,
+        },
+        "exact LRD",
+    ),
+    ("3", {"defect_by_seed": {s: {"exact": 0.22, "authors": 2.3, "float64": 0.22} for s in "abc"}}, "exact arithmetic"),
+    (
+        "4",
+        {
+            "steps": {op: {s: {"t98x3": 9000 + 10 * s, "t90": 8000 + 10 * s} for s in range(10)} for op in _G},
+            "budget": 20000,
+        },
+        "add: the median t98×3",
+    ),
+    ("5", {"best_test_acc": {f"x2_xy_y2 seed {s}": 0.99 for s in range(6)}, "budget": 200_000}, "non-grokking"),
+    (
+        "6",
+        {
+            "pc1_layer0_by_run": {"grokking": {str(i): [40.0 + i, 41, 42, 43] for i in range(12)}, "nongrokking": {}},
+            "op_budget": 5000,
+        },
+        "grokking runs",
+    ),
+    ("7", {"rho_min_by_run": {str(i): {"exact": 0.999 + i * 1e-5, "authors": 0.999} for i in range(5)}}, "exact"),
+    (
+        "8",
+        {"defect_runs": {k: v | {"lead": {"exact": -500, "authors": -500}} for k, v in _DEFECT_OK.items()}},
+        "onset precedes",
+    ),
+    ("9", {"mechanisms": [_MECH | {"l2_best_test": 0.9 + 0.01 * s} for s in range(3)]}, "L2: best test"),
+    (
+        "10",
+        {
+            "phase": {"l2 f=0.3 c=0.01": [[0.995, 0.99]], "lrd f=0.5 c=0.01": [[0.5, 0.4]]},
+            "boundary": {},
+            "phase_model": "the paper's model (p = 113)",
+        },
+        "L2 never",
+    ),
+    (
+        "11",
+        {
+            "intervention_baseline": 3300,
+            "suppression_pca": {"1.0": 9000, "0.75": 9000},
+            "suppression_random": {},
+            "cap": 15000,
+            "seeds": 1,
+            "n_ops": 1,
+        },
+        "s = 0.75",
+    ),
+    (
+        "12",
+        {
+            "baselines": {"42": 3300},
+            "kicks_by_seed": {"42": {"commutator": {str(a): 1500 + 10 * a for a in range(12)}}},
+            "alphas": [50, 200, 500],
+            "cap": 4500,
+        },
+        "kicked run",
+    ),
+    (
+        "13",
+        {
+            "exec_random_svd_memorisation": {op: 0.5 + 0.01 * i for i, op in enumerate(_G)},
+            "exec_random_svd_memorisation_authors": {op: 0.5 for op in _G},
+        },
+        "exec/random > 1",
+    ),
+    (
+        "14",
+        {
+            "per_task": {str(s): {"add": 30000 + s, "mul": 30000 + s} for s in range(10)},
+            "caps": [40000] * 10,
+            "rho_min": 0.999,
+        },
+        "median grok step",
+    ),
+    (
+        "15",
+        {
+            "compressions": [
+                _COMPRESSION | {"k_star": {"uncentred": 15, "centred_with_init": 8, "centred_without_init": 3}}
+            ],
+            "tasks": 2,
+        },
+        "without θ_0",
+    ),
+    ("16", {"compressions": [_COMPRESSION | {"svd_acc": {"64": [0.9, 0.9], "128": [0.5, 0.5]}}], "tasks": 2}, "full"),
+    ("17", {"deletion": {"0.0": 8000, "0.1": 9000}, "cap": 50000}, "no grokking within"),
+    (
+        "18",
+        {"per_seed": {str(s): {"add": 5000 + s, "mul": 9000 + s, "x2_y2": 7000 + s} for s in range(10)}, "cap": 40000},
+        "mul groks before",
+    ),
+    ("19", {"k_star_by_cell": {str(i): 15 for i in range(15)}, "k_max": 20}, "k*"),
+    (
+        "21",
+        {
+            "dual_grok_steps": {"1.0": [50000 + s for s in range(10)]},
+            "dual_caps": {"1.0": [60000] * 10},
+            "dual_leads": {"1.0": [100] * 10},
+            "lambda_exponent": None,
+        },
+        "λ = 1.0",
+    ),
+    (
+        "23",
+        {
+            "lead_power_law_points": {
+                f: [[t, 0.1 * t**0.5] for t in (200, 2000, 20000, 136000)] for f in ("exact", "authors")
+            }
+        },
+        "exponent",
+    ),
+]
+
+
+@pytest.mark.parametrize("target,measured,words", FAILING, ids=[f[0] for f in FAILING])
+def test_each_target_fails_on_its_failing_outcome(target, measured, words):
+    failed = _failed(target, measured)
+    assert any(words in q for q in failed), (failed, [c.as_dict() for c in get(target).checks(measured)])
+    assert _verdict(target, measured) in ("not reproduced", "partly", "refuted")
+
+
+def test_every_judged_target_has_a_failing_outcome_test():
+    judged = {str(t.id) for t in TARGETS if t.measure is not None}
+    assert judged == {f[0] for f in FAILING}
+
+
+def test_targets_treat_censored_runs_weak_fits_and_other_models_as_undecided():
+    # 17: 'no grok by a cap under the paper's 3.6x the baseline' cannot tell fails from delayed
     short = {"deletion": {"0.0": 8000, "0.02": 9000, "0.1": None}, "cap": 12_000}
     assert _verdict("17", short) == "inconclusive"
-    assert _verdict("17", short | {"cap": 50_000}) == "reproduced at reduced scale"  # 3 fractions of the paper's 10
-    assert _verdict("17", short | {"deletion": {"0.0": 8000, "0.02": 9000, "0.1": 11_000}}) == "partly"
-    # 23: an exponent whose 2-s.e. interval holds both 1.27 and 1 cannot decide
-    wide = {"alpha": 1.2, "se": 0.3, "r2": 0.95, "n": 14}
-    assert _verdict("23", {"lead_power_law": wide, "lead_power_law_authors": wide}) == "inconclusive"
-    sharp = wide | {"alpha": 1.27, "se": 0.05}
-    assert _verdict("23", {"lead_power_law": sharp, "lead_power_law_authors": sharp}) == "reproduced at reduced scale"
-    # 21: an exponent through two λ values decides nothing
-    two = {"dual_grok_steps": {"1.0": [13000], "0.5": [16000]}, "lambda_exponent": -0.3, "dual_leads": {"1.0": [500]}}
-    assert _verdict("21", two) == "inconclusive"
-    # 11: s = 0.75 censored at a cap beyond the claimed delay is decided (a longer delay than claimed)
-    proj = {
-        "intervention_baseline": 3300,
-        "suppression_pca": {"1.0": None, "0.75": None},
-        "suppression_random": {"0.75": 3300},
-        "cap": 4500,
-        "seeds": 1,
-        "n_ops": 1,
+    assert _verdict("17", short | {"cap": 50_000}) in ("inconclusive", "reproduced at reduced scale")
+    # 23: grok times spanning 2x give a slope without leverage
+    pts = {f: [[t, 0.3 * t**1.27] for t in (3000, 4000, 5000, 6000)] for f in ("exact", "authors")}
+    assert _verdict("23", {"lead_power_law_points": pts}) == "inconclusive"
+    # 21: an exponent through two λ values decides nothing; a censored run is never dropped from a fit
+    two = {
+        "dual_grok_steps": {"1.0": [13000], "0.5": [16000]},
+        "dual_caps": {"1.0": [40000], "0.5": [40000]},
+        "dual_leads": {"1.0": [500], "0.5": [500]},
     }
-    assert _verdict("11", proj) == "partly"
-    assert _verdict("11", proj | {"cap": 4000}) == "inconclusive"
-    # 15: the paper's object is the dual-task run; a tri-task k* is not compared
-    kstar = {"k_star_95": {"uncentred": 6, "centred_with_init": 9, "centred_without_init": None}}
-    assert _verdict("15", kstar | {"tasks": 3}) == "inconclusive"
-    assert _verdict("15", kstar | {"tasks": 2, "seeds": 1}) == "reproduced at reduced scale"
+    assert "without leverage" in " ".join(c.why or "" for c in get("21").checks(two))
+    # 5: non-grokking runs stopped at 20k cannot say "by 200k"
+    short5 = {"best_test_acc": {f"x2_xy_y2 seed {s}": 0.05 for s in range(6)}, "budget": 20_000}
+    assert _verdict("5", short5) == "inconclusive"
+    # 15, 16: the paper's object is the dual-task run; a tri-task run is not compared
+    assert _verdict("15", {"compressions": [_COMPRESSION], "tasks": 3}) == "inconclusive"
+    # 10: another model is not like with like
+    other = {"phase": {"l2 f=0.3 c=0.01": [[0.995, 0.99]]}, "boundary": {}, "phase_model": "a smaller model (p = 59)"}
+    assert _verdict("10", other) == "inconclusive"
+    # 8: a compound claim, judged in parts
+    ok = judge(get("8").checks({"defect_runs": _DEFECT_OK}))
+    assert dict(ok.parts)["the lead"] == "reproduced", ok
+
+
+def test_findings_read_their_evidence_from_the_stored_results():
+    m3 = {"defect_by_seed": {"42": {"exact": 0.22, "authors": 2.4, "float64": 0.22}}}
+    assert "round-off" in findings.FINDINGS[0].text(m3) and findings.FINDINGS[0].text({}) is None
+    assert "overlap" in findings.FINDINGS[1].text(
+        {"defect_runs": _DEFECT_OK | {"x": _run("x", "x3_xy", 1.0, None, None, 900, 900)}}
+    )
 
 
 @pytest.mark.parametrize("name", ["01-parameter-counts", "02-lrd-singular-values", "03-defect-at-init"])
@@ -129,10 +383,16 @@ def test_cheap_targets_run_live_and_match_the_stored_results(tmp_path, name):
         assert entry["verdict"] == "reproduced", entry["checks"]
     committed = reproduce.load(t, results_dir()).get("default")
     if committed:  # the committed result is what this code measures now
-        for k, v in entry["measured"].items():
-            assert json.dumps(v, sort_keys=True)[:40] == json.dumps(committed["measured"][k], sort_keys=True)[
-                :40
-            ] or v == pytest.approx(committed["measured"][k], rel=1e-4, abs=1e-9), k
+        for k, v in entry["measured"].items():  # float32 sums differ in the last digits between CPUs
+            assert _close(v, committed["measured"][k]), k
+
+
+def _close(a, b, rel=1e-3):
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_close(a[k], b[k], rel) for k in a)
+    if isinstance(a, float) or isinstance(b, float):
+        return a == pytest.approx(b, rel=rel, abs=1e-12)
+    return a == b
 
 
 def test_defect_values_are_finite_and_positive(tmp_path):
@@ -145,12 +405,16 @@ def test_defect_values_are_finite_and_positive(tmp_path):
 
 def test_defect_at_init_is_judged_under_both_formulas():
     t = get("3")
-    au = {"1": {"exact": 0.22, "authors": 2.3, "float64": 0.22}, "2": {"exact": 0.21, "authors": 1.9, "float64": 0.21}}
+    au = {
+        s: {"exact": 0.22 + d, "authors": 2.3 + d, "float64": 0.22 + d} for s, d in (("1", 0), ("2", 0.01), ("3", 0.02))
+    }
     checks = [c for c in t.checks({"defect_by_seed": au}) if c.kind == "number"]
-    assert [c.ok for c in checks] == [True, False] and "float32 artefact" in t.note({"defect_by_seed": au})
-    assert judge(t.checks({"defect_by_seed": au})).verdict == "refuted"
-    same = {"1": {"exact": 2.0, "authors": 2.0, "float64": 2.0}}
-    assert [c.ok for c in t.checks({"defect_by_seed": same}) if c.kind == "number"] == [True, True]
+    assert [c.ok for c in checks] == [True, False, False] and "float32 artefact" in t.note({"defect_by_seed": au})
+    assert all(c.refutes for c in checks[1:]) and judge(t.checks({"defect_by_seed": au})).verdict == "refuted"
+    same = {
+        s: {"exact": 2.0 + d, "authors": 2.0 + d, "float64": 2.0 + d} for s, d in (("1", 0), ("2", 0.01), ("3", 0.02))
+    }
+    assert [c.ok for c in t.checks({"defect_by_seed": same}) if c.kind == "number"] == [True, True, True]
     assert t.note({"defect_by_seed": same}) is None
 
 

@@ -154,7 +154,8 @@ def short_run():  # three runs that never grok, different seeds
 
 
 def test_phase_explorer_state_boundary_and_budget(fast_run, short_run, monkeypatch):
-    from grokkit.widgets import PhaseExplorer, boundary, grok_table, phase
+    from grokkit.geometry import boundary, grok_table
+    from grokkit.widgets import PhaseExplorer, phase
 
     grid = _grid(fast_run, short_run)
     t = fast_run.grok_step()[0]
@@ -173,22 +174,6 @@ def test_phase_explorer_state_boundary_and_budget(fast_run, short_run, monkeypat
         from grokkit.sweep import SweepResult
 
         PhaseExplorer(SweepResult({"weight_decay": [1.0]}, [fast_run.config], [fast_run]))
-
-
-def test_outcomes_of_a_run():
-    from types import SimpleNamespace
-
-    from grokkit.widgets import outcome
-
-    def run(grok, train_end, test):
-        return SimpleNamespace(
-            ops=("add",), grok_step=lambda: [grok], final=lambda m: [train_end], curve=lambda m, t: ([0, 1], test)
-        )
-
-    assert outcome(run(900, 1.0, [0.0, 1.0])) == "grok"
-    assert outcome(run(None, 1.0, [0.0, 0.3])) == "memorise"
-    assert outcome(run(None, 0.99, [0.0, 0.7])) == "late"
-    assert outcome(run(None, 0.6, [0.0, 0.9])) == "unstable"
 
 
 def test_phase_explorer_seed_spread(fast_run, short_run):

@@ -15,7 +15,14 @@ from grokkit.book import fair
 from grokkit.book.colab import chapter_time, keep_runs_on_drive, resolve_profile, start
 from grokkit.book.execute import chapter_metrics, chapter_stems, execute, notebooks_dir, results_dir, store_metrics
 from grokkit.book.lrd import Chapter5, chapter5, lrd_member
-from grokkit.book.measures import all_tasks_grok_step, dual_lead, dual_wd_measures, pc1_layer0_ranges
+from grokkit.book.measures import (
+    all_tasks_grok_step,
+    cap_of,
+    dual_lead,
+    dual_wd_measures,
+    first_task_grok_step,
+    pc1_layer0_ranges,
+)
 from grokkit.book.multitask import Chapter3, Chapter4, chapter3, chapter4, stored_runs
 from grokkit.book.phase import paper_bundle, phase_grid
 from grokkit.book.profiles import (
@@ -69,6 +76,8 @@ __all__ = [
     "store_metrics",
     "stored_runs",
     "all_tasks_grok_step",
+    "cap_of",
+    "first_task_grok_step",
     "dual_lead",
     "dual_wd_measures",
     "pc1_layer0_ranges",

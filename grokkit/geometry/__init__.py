@@ -1,11 +1,29 @@
 """Measurements on runs and tensors: pure functions, no training (Chapters 1–5)."""
 
 from grokkit.geometry.circuit import Frames, answer_table, circuit_frames, embedding_clock, train_table
+from grokkit.geometry.cohort import (
+    defect_cohort,
+    defect_cohort_stats,
+    defect_table,
+    exec_random_summary,
+    lead_points,
+    lead_power_laws,
+    pc1_layer0_by_run,
+    pc1_ranges,
+    random_fraction,
+    random_rho,
+    rho_min_by_run,
+    run_execution_basis,
+    run_label,
+    subspace_fractions,
+    t90_step,
+)
 from grokkit.geometry.commutator import FORMULAS, Defect, commutator_defect, defect_series, second_order_commutator
 from grokkit.geometry.discrimination import AUC, auc_by_step, onset_indicator, steps_before, value_at, weight_norms
 from grokkit.geometry.fourier import fourier_power, key_frequencies
+from grokkit.geometry.grid import boundary, cell_caps, cell_medians, grok_cells, grok_table, outcome, run_cap
 from grokkit.geometry.heads import head_cosines
-from grokkit.geometry.hessian import hvp_fn, lanczos_lowest, lowest_hessian_eigs
+from grokkit.geometry.hessian import curvature_depth, hvp_fn, lanczos_lowest, lowest_hessian_eigs
 from grokkit.geometry.integrability import exec_random_by_checkpoint, rho_by_checkpoint
 from grokkit.geometry.onset import (
     DefectSummary,
@@ -50,8 +68,10 @@ from grokkit.geometry.progress_measures import (
     split_logits,
 )
 from grokkit.geometry.reconstruct import (
+    K_STAR_THRESHOLD,
     STACKINGS,
     compression_summary,
+    first_reaching,
     joint_svd,
     magnitude_prune,
     pca_reconstruction,
@@ -63,6 +83,21 @@ from grokkit.geometry.reconstruct import (
 from grokkit.geometry.spectra import effective_rank, stable_rank
 
 __all__ = [
+    "defect_cohort",
+    "defect_cohort_stats",
+    "defect_table",
+    "exec_random_summary",
+    "lead_points",
+    "lead_power_laws",
+    "pc1_layer0_by_run",
+    "pc1_ranges",
+    "random_fraction",
+    "random_rho",
+    "rho_min_by_run",
+    "run_execution_basis",
+    "run_label",
+    "subspace_fractions",
+    "t90_step",
     "FORMULAS",
     "AUC",
     "auc_by_step",
@@ -77,6 +112,13 @@ __all__ = [
     "defect_series",
     "second_order_commutator",
     "fourier_power",
+    "boundary",
+    "run_cap",
+    "cell_caps",
+    "cell_medians",
+    "grok_cells",
+    "grok_table",
+    "outcome",
     "key_frequencies",
     "answer_table",
     "Frames",
@@ -98,6 +140,7 @@ __all__ = [
     "exec_random_by_checkpoint",
     "rho_by_checkpoint",
     "compression_summary",
+    "curvature_depth",
     "hvp_fn",
     "lanczos_lowest",
     "lowest_hessian_eigs",
@@ -111,7 +154,9 @@ __all__ = [
     "sign_test",
     "effective_rank",
     "stable_rank",
+    "K_STAR_THRESHOLD",
     "STACKINGS",
+    "first_reaching",
     "joint_svd",
     "magnitude_prune",
     "pca_reconstruction",

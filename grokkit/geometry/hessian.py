@@ -12,6 +12,8 @@ from __future__ import annotations
 import torch
 
 from grokkit.geometry.commutator import _loss_fn, params_of
+from grokkit.geometry.pca import subsample
+from grokkit.model import unflatten
 
 
 def hvp_fn(model, data, idx, params: dict | None = None, task: int | None = None):
@@ -81,3 +83,17 @@ def lowest_hessian_eigs(
     sub = data.train_idx[torch.randperm(len(data.train_idx), generator=g)[:n_pairs].to(data.train_idx.device)]
     hvp, P = hvp_fn(model, data, sub, params, task)
     return lanczos_lowest(hvp, P, k=k, iters=iters, seed=seed, device=data.inputs.device)
+
+
+def curvature_depth(run, checkpoints: int = 30, iters: int = 60, n_pairs: int = 512) -> float:
+    """A run's curvature depth (2602.18523 §3.2): the most negative λ_min of the training-loss Hessian
+    (summed tasks, a fixed subset of `n_pairs` training pairs) over `checkpoints` evenly spaced θ
+    checkpoints."""
+    model, data = run.model().train(), run.dataset()
+    _, thetas = run.trajectory("theta")
+    idx = subsample(len(thetas), checkpoints)
+    lows = [
+        float(lowest_hessian_eigs(model, data, unflatten(thetas[i], model), k=1, iters=iters, n_pairs=n_pairs)[0])
+        for i in idx
+    ]
+    return min(lows)

@@ -1,8 +1,8 @@
 """The reproduction layer: the papers' claims as 25 targets (papers-spec §6), measured, judged and
 shown on the scorecard page (`gk.repro`).
 
-  paper_numbers       the papers' numbers, in one table (`NUMBERS[target id]`): each target's claim
-                      line and its checks are built from it, so no number is typed twice
+  (grokkit.papers      the papers' numbers, in one table with their sources and margins: each
+                      target's claim line and its checks are built from it, so no number is typed twice)
   targets             the registry: `Target`, the `@target(...)` registration, `TARGETS` (ordered by
                       id), `BY_NAME`, `get`
   single_task         arXiv 2602.16746, grokking itself (§2–§4, appendix): targets 1, 3, 4, 5, 25
@@ -16,7 +16,9 @@ shown on the scorecard page (`gk.repro`).
                       18, 19, 20, 22
   holographic         arXiv 2602.18649 (static compressions): 16, 24
   lrd                 arXiv 2606.04405 (low-rank decay): 2, 9, 10
-  verdict             the rule: number checks decide the verdict, coverage checks its qualifier (`judge`)
+  verdict             the rule: intervals against the papers' margins (censored grok times, like with
+                      like); number checks decide the verdict, coverage checks its qualifier (`judge`)
+  findings            our own findings: numbers the papers do not state, with their evidence
   reproduce           measure a target at a profile and store results/<NN-slug>.json (`run`, `evaluate`)
   scorecard           book/scorecard.md, generated from results/ (`write_page`)
   cpu_full            the cpu-full profile: re-runs a 2-core CPU can settle at the paper's coverage
@@ -45,10 +47,24 @@ from grokkit.repro import (  # noqa: F401 (register the targets)
     single_task,
     tri_task,
 )
+from grokkit.repro.findings import FINDINGS, Finding
 from grokkit.repro.reproduce import best_entry, evaluate, list_targets, load, run
-from grokkit.repro.scorecard import render, write_page
+from grokkit.repro.scorecard import claims_table, render, write_page
 from grokkit.repro.targets import BY_NAME, PROFILES, TARGETS, Target, get, target
-from grokkit.repro.verdict import UNDECIDED, VERDICTS, Check, Verdict, cov, judge, num, undecided
+from grokkit.repro.verdict import (
+    UNDECIDED,
+    VERDICTS,
+    Check,
+    Verdict,
+    cov,
+    equivalence,
+    exact,
+    judge,
+    num,
+    order,
+    undecided,
+    unlike,
+)
 
 if [t.id for t in TARGETS] != list(range(1, 26)):
     raise ImportError(f"grokkit.repro registers targets {[t.id for t in TARGETS]}, not 1–25")
@@ -68,6 +84,13 @@ __all__ = [
     "judge",
     "num",
     "undecided",
+    "unlike",
+    "equivalence",
+    "exact",
+    "order",
+    "FINDINGS",
+    "Finding",
+    "claims_table",
     "best_entry",
     "evaluate",
     "list_targets",

@@ -21,15 +21,14 @@ from __future__ import annotations
 
 from functools import cache, lru_cache
 
-import numpy as np
 import torch
 
 from grokkit import book
 from grokkit import geometry as G
 from grokkit.hooks import GradientProjection, Kick
 from grokkit.model import matrix_offsets, n_params
+from grokkit.papers import NUMBERS
 from grokkit.repro import gpu_runs
-from grokkit.repro.paper_numbers import NUMBERS
 from grokkit.sweep import run_many
 
 SEEDS = (42, 137, 2024)
@@ -178,7 +177,12 @@ def measure_12(profile):
             for d in ("commutator", "random"):
                 kicks[str(seed)][d][str(a)] = next(it).grok_step()[0]
     return {
-        "measured": {"baselines": base, "kicks_by_seed": kicks, "alphas": list(KICK_ALPHAS)},
+        "measured": {
+            "baselines": base,
+            "kicks_by_seed": kicks,
+            "alphas": list(KICK_ALPHAS),
+            "cap": _ch2().intervention_cap,
+        },
         **_prov(
             runs,
             f"add, seeds {list(SEEDS)}, α ∈ {list(KICK_ALPHAS)}, both directions, each seed's own basis "
@@ -189,30 +193,20 @@ def measure_12(profile):
 
 def measure_13(profile):
     S1 = _ch1()
-    gen = torch.Generator().manual_seed(1)
-    runs, mean, se, n = [], {}, {}, {}
-    randoms = None
-    for op in book.GROKKING_OPS:
-        run = _load(book.op_member(S1, op, 42))
-        runs.append(run)
-        if randoms is None:
-            randoms = [G.random_basis(n_params(run.model()), 24, seed=i) for i in range(5)]
-        r = G.exec_random_by_checkpoint(run, randoms, K=7, generator=gen)
-        for f in G.FORMULAS:
-            v = np.array(r[f])
-            mean.setdefault(f, {})[op] = float(v.mean()) if len(v) else None
-            se.setdefault(f, {})[op] = float(v.std(ddof=1) / np.sqrt(len(v))) if len(v) > 1 else None
-        n[op] = len(r["steps"])
+    runs = {op: _load(book.op_member(S1, op, 42)) for op in book.GROKKING_OPS}
+    P = n_params(next(iter(runs.values())).model())
+    randoms = [G.random_basis(P, 24, seed=i) for i in range(5)]
+    r = G.exec_random_summary(runs, randoms, K=7, generator=torch.Generator().manual_seed(1))
     return {
         "measured": {
-            "exec_random_svd_memorisation": mean["exact"],
-            "exec_random_svd_memorisation_authors": mean["authors"],
-            "exec_random_svd_memorisation_se": se["exact"],
-            "exec_random_svd_memorisation_se_authors": se["authors"],
-            "memorisation_checkpoints": n,
+            "exec_random_svd_memorisation": r["mean"]["exact"],
+            "exec_random_svd_memorisation_authors": r["mean"]["authors"],
+            "exec_random_svd_memorisation_se": r["se"]["exact"],
+            "exec_random_svd_memorisation_se_authors": r["se"]["authors"],
+            "memorisation_checkpoints": r["n"],
         },
         **_prov(
-            runs,
+            list(runs.values()),
             "Chapter 1's runs (seed 42, the paper's per-op values are seed 42), every θ checkpoint with "
             "train accuracy ≥ 0.99 and test < 0.5, K = 7, weight-SVD basis k = 3 (K = 24) over 5 random "
             "bases",
@@ -228,6 +222,7 @@ def measure_14(profile):
     return {
         "measured": {
             "per_task": per_task,
+            "caps": gpu["measured"]["caps"],
             "per_task_here": dict(zip(run.config.ops, run.grok_step())),
             "rho_min": min(rho["exact"]),
             "rho_min_authors": min(rho["authors"]),
@@ -241,17 +236,17 @@ def measure_14(profile):
 
 @lru_cache(maxsize=1)
 def _holo_summary() -> tuple:
-    """The compression summary of the dual-task run, computed once for targets 15 and 16."""
+    """The compression summary (`grokkit.geometry.compression_summary`) of the dual-task run, computed
+    once for targets 15 and 16."""
     S4, run = book.chapter4("default"), _load(_dual_member())
     out = G.compression_summary(run, ranks=S4.ranks, ks=S4.ks, keeps=S4.keeps, factors=S4.factors)
-    out.pop("curves")
-    return out | {"tasks": len(run.config.ops), "seeds": 1}, run.config.key()
+    return out, run.config.key()
 
 
 def _holo(profile):
-    measured, key = _holo_summary()
+    summary, key = _holo_summary()
     return {
-        "measured": dict(measured),
+        "measured": {"compressions": [summary], "tasks": len(summary["ops"]), "seeds": 1},
         "configs": [key],
         "scale": "the dual-task wd 1.0 run (the paper's object), seed 42, Chapter 3's default config",
     }

@@ -6,16 +6,17 @@ in `grokkit.repro.tri_task`.
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
-from grokkit import book
+from grokkit import book, stats
+from grokkit.papers import NUMBERS, RERUN_SPREAD, X2, grid, k, krange, margin, minus, pct, rerun
 from grokkit.repro import cpu_full, gpu_runs, lease
-from grokkit.repro.helpers import CH3, CH4, all_within, ch4_coverage, chapter, from_chapter, like_dual, within
-from grokkit.repro.paper_numbers import NUMBERS, X2, grid, k, krange, minus, pct, pct_range
+from grokkit.repro.execution_subspace import RHO_FMT
+from grokkit.repro.helpers import CH3, CH4, chapter, count_check, from_chapter, grok_check, like_dual, ratio_check
 from grokkit.repro.targets import target
-from grokkit.repro.verdict import cov, num, undecided
+from grokkit.repro.verdict import cov, equivalence, exact, num, undecided
 
-RHO_BOUND = NUMBERS[7]["rho_lowest"]  # the single-task paper's, per checkpoint (papers-spec §2.3)
+TWO_RUNS = RERUN_SPREAD * math.sqrt(2)
 
 
 # --- 14: dual-task grokking --------------------------------------------------------------------------
@@ -25,16 +26,29 @@ def _m_dual(profile):
     if profile == "paper":
         return gpu_runs.dual()
     metrics, prov = chapter(CH3, profile)
-    t = (metrics.get("dual_grok_steps") or {}).get("1.0") or []
     return {
-        "measured": {"all_tasks_t98": t, "rho_min": None},
+        "measured": {
+            "grok_steps": (metrics.get("dual_grok_steps") or {}).get("1.0") or [],
+            "caps": (metrics.get("dual_caps") or {}).get("1.0"),
+            "rho_min": None,
+        },
         **prov,
-        "scale": "chapter 3's dual-task runs at wd 1.0 (seed 42)",
+        "scale": "chapter 3's dual-task runs at wd 1.0",
     }
 
 
 _N14 = NUMBERS[14]
 _T98 = _N14["t98"]
+_RHO14 = stats.Margin(0.9995, math.inf, None, _N14["margins"]["rho"])
+
+
+def dual_steps(m) -> tuple[list, list]:
+    """(the paper's grok step per seed: min over tasks of t98×3, the caps) of a measured dict."""
+    if "per_task" in m:
+        steps = [min([t for t in d.values() if t is not None], default=None) for d in m["per_task"].values()]
+        caps = m.get("caps") or [m.get("cap")] * len(steps)
+        return steps, caps
+    return list(m.get("grok_steps") or []), m.get("caps") or [None] * len(m.get("grok_steps") or [])
 
 
 @target(
@@ -48,82 +62,108 @@ _T98 = _N14["t98"]
     cpu_full=cpu_full.measure_14,
 )
 def _c_dual(m):
-    rho = num(
-        f"ρ ≥ {RHO_BOUND} at every checkpoint (per-checkpoint minimum, one sample)",
-        within(m.get("rho_min"), RHO_BOUND, 1.0001),
-    )
-    lo, hi, same, seeds = *_T98, _N14["same"], _N14["seeds"]
-    if "per_task" in m:
-        vals = [t for d in m["per_task"].values() for t in d.values()]
-        close = [
-            abs(d["add"] - d["mul"]) / max(d["add"], d["mul"]) <= same
-            for d in m["per_task"].values()
-            if d.get("add") and d.get("mul")
-        ]
-        return [
-            num(
-                f"t98 of both tasks in {krange(lo, hi, 'k–')}",
-                None if not vals else all(v is not None and lo <= v <= hi for v in vals),
-            ),
-            num(f"add ≈ mul (within {pct(same)}) in every seed", all(close) if close else None),
-            rho,
-            cov(f"{seeds} seeds (paper)", len(m["per_task"]) >= seeds),
-        ]
-    t = m["all_tasks_t98"] or []
-    return [
-        num(f"t98 (both tasks) in {krange(lo, hi, 'k–')}", all_within(t, lo, hi) if t else None),
-        num(f"add ≈ mul (within {pct(same)})", None if len(t) < 2 or None in t else abs(t[0] - t[1]) / max(t) <= same),
-        rho,
-        cov(f"{seeds} seeds (paper)", False),
+    steps, caps = dual_steps(m)
+    pairs = [(d["add"], d["mul"]) for d in (m.get("per_task") or {}).values() if d.get("add") and d.get("mul")]
+    rho = m.get("rho_min")
+    out = [
+        grok_check(
+            "the median grok step (min over tasks of t98×3) is the paper's (its seeds "
+            + "/".join(k(x) + "k" for x in _N14["t98_seeds"])
+            + "; fails if our interval lies outside their margin)",
+            steps,
+            caps,
+            margin(14, "t98_seeds"),
+            spread=stats.mean_interval(_N14["t98_seeds"], log=True).spread,
+        ),
+        ratio_check(
+            "add and mul grok together (add / mul per seed; fails if our interval lies outside the rerun spread)",
+            [a / b for a, b in pairs],
+            None,
+            rerun(1.0, _N14["margins"]["add_mul"], runs=2),
+            spread=TWO_RUNS,
+        )
+        if pairs
+        else num("add and mul grok together", None),
+        equivalence(
+            "ρ ≈ 1.000: the smallest per-checkpoint ρ rounds to 1.000 (fails if our interval lies below 0.9995)",
+            None if rho is None else stats.mean_interval([rho], spread=NUMBERS[7]["rho_spread"]),
+            _RHO14,
+            fmt=RHO_FMT,
+        ),
     ]
+    return out + [cov(f"{_N14['seeds']} seeds (paper)", len(steps) >= _N14["seeds"])]
 
 
 # --- 15: reconstruction variants -----------------------------------------------------------------------
 
 _N15 = NUMBERS[15]
-_UNC, _WITH, _MAXK = _N15["uncentred"], _N15["centred_with_init"], _N15["max_k"]
+_KS = lambda x: f"{x:.1f}"
+
+
+def compressions(m) -> list[dict]:
+    """The compression summaries (`grokkit.geometry.compression_summary`) of a measured dict, one per run."""
+    if m.get("compressions"):
+        return list(m["compressions"])
+    return [m["compression"]] if m.get("compression") else []
 
 
 @target(
     15,
     "reconstruction-variants",
     "Trajectory-PCA reconstruction depends on the centring",
-    paper=f"uncentred k* = {_UNC[0]}–{_UNC[1]}; centred with θ_0 k ≥ {_WITH} ≈ 1.0; centred without θ_0: chance "
-    f"for all k ≤ {_MAXK}",
+    paper=f"uncentred k* = {_N15['uncentred'][0]}–{_N15['uncentred'][1]}; centred with θ_0 k ≥ 10 ≈ 1.0; "
+    f"centred without θ_0: chance for all k ≤ {_N15['max_k']}",
     source=f"{X2} §4",
     chapter=CH4,
-    measure=from_chapter(CH4, ["k_star_95"], "chapter 4: the tri-task wd 1.0 run (paper: dual task)", ch4_coverage),
+    measure=from_chapter(
+        CH4, ["compression_dual"], "chapter 4: the dual-task wd 1.0 run", lambda p: {"tasks": 2, "seeds": 1}
+    ),
     cpu_full=cpu_full.MEASURES[15],
 )
 def _c_variants(m):
-    ks = m["k_star_95"] or {}
-    share = pct(_N15["share"])
+    runs = compressions(m) or ([m["compression_dual"]] if m.get("compression_dual") else [])
+    kmax = _N15["k_range"]
+    ks = lambda v: [r["k_star"][v] for r in runs]
+    unc = stats.km_median(ks("uncentred"), kmax, spread=stats.mean_interval(_N15["uncentred_seeds"], log=True).spread)
+    with_init = stats.km_median(ks("centred_with_init"), kmax) if runs else None
+    lo, hi = _N15["centred_with_init"]
     return [
         like_dual(
             m,
-            f"uncentred: k* ({share} of final accuracy) in {_UNC[0]}–{_UNC[1]} (the paper's seed range)",
-            within(ks.get("uncentred"), *_UNC) if ks else None,
+            equivalence(
+                f"uncentred: k* (every task ≥ {_N15['threshold']:.0%}) is the paper's (its seeds "
+                f"{'/'.join(map(str, _N15['uncentred_seeds']))}; fails if our interval lies outside their margin)",
+                unc if runs else None,
+                margin(15, "uncentred_seeds"),
+                fmt=_KS,
+            ),
         ),
         like_dual(
             m,
-            f"centred with θ_0: k* ≤ {_WITH}",
-            None if not ks else (ks.get("centred_with_init") is not None and ks["centred_with_init"] <= _WITH),
+            equivalence(
+                f"centred with θ_0: k* lies in {lo}–{hi} (the paper's k = 5 ≈ 0.05, k = 10 ≈ 1.0; fails outside)",
+                with_init,
+                stats.Margin(lo, hi, None, _N15["margins"]["centred_with_init"]),
+                fmt=_KS,
+            ),
         ),
         like_dual(
             m,
-            f"centred without θ_0: never reaches {share} for k ≤ {_MAXK}",
-            None if not ks else ks.get("centred_without_init") is None,
+            exact(
+                f"centred without θ_0: no k ≤ {_N15['max_k']} reaches {_N15['threshold']:.0%} on every task (θ_final − "
+                "θ_0 is not in the span; fails if one does)",
+                None if not runs else all(k_ is None for k_ in ks("centred_without_init")),
+            ),
         ),
-        cov(f"{_N15['seeds']} seeds (paper)", (m.get("seeds") or 1) >= _N15["seeds"]),
+        cov(f"{_N15['seeds']} seeds (paper)", len(runs) >= _N15["seeds"]),
     ]
 
 
-# --- 17, 20: orthogonal deletion ------------------------------------------------------------------------
+# --- 17: orthogonal deletion ------------------------------------------------------------------------
 
 _N17 = NUMBERS[17]
-_FAIL, _BACK, (_SLOW_F, _SLOW_X) = _N17["fails"][0], _N17["groks_again"], _N17["slow"]
-_T17 = _N17["t_grok"]
-_BIG = f"{pct(_FAIL)} ≤ f < {pct(_BACK)}"
+_T17, _CAP17 = _N17["t_grok"], _N17["cap"]
+_CAP_RATIO = _CAP17 / _T17[0.0]  # the paper's cap in units of its f = 0 grok step
 
 
 @target(
@@ -131,7 +171,7 @@ _BIG = f"{pct(_FAIL)} ≤ f < {pct(_BACK)}"
     "deletion-cliff-dual",
     "Orthogonal deletion: small deletions delay, larger ones kill grokking",
     paper=f"{k(_T17[0.0])}k → {k(_T17[0.01])}k ({pct(0.01)}) → ~{k(_T17[0.02])}k ({pct(0.02)}) → … → fail at "
-    f"{pct_range(*_N17['fails'])}; {k(_T17[0.5])}k at {pct(0.5)}",
+    f"{pct(_N17['fails'][0])}–{pct(_N17['fails'][-1])}; {k(_T17[0.5])}k at {pct(0.5)}",
     source=f"{X2} §5",
     chapter=CH3,
     measure=from_chapter(
@@ -145,47 +185,52 @@ _BIG = f"{pct(_FAIL)} ≤ f < {pct(_BACK)}"
 )
 def _c_deletion(m):
     d = {float(key): v for key, v in (m["deletion"] or {}).items()}
-    if not d:
-        return [num("f = 0 groks", None), num("small f delays grokking", None), num(f"f ≥ {pct(_FAIL)} fails", None)]
-    small = [v for f, v in sorted(d.items()) if 0 < f < _FAIL]
-    big = [v for f, v in d.items() if _FAIL <= f < _BACK]
     cap, base = m.get("cap"), d.get(0.0)
-    fails = num(f"{_BIG}: no grokking within the cap", None)
-    if big:
-        if any(v is not None for v in big):
-            fails = num(f"{_BIG}: no grokking within the cap", False)
-        elif cap is None or base is None or cap < _SLOW_X * base:
-            fails = undecided(
-                f"{_BIG}: no grokking (fails, not delayed)",
-                f"censored: the cap ({cap or '?'}) is under {_SLOW_X}× the f = 0 grok step "
-                f"({base or '?'}), and the paper's {pct(_SLOW_F)} run grokked at ~{_SLOW_X}×: 'no grok "
-                "by the cap' cannot tell fails from delayed",
+    if not d or base is None or cap is None:
+        return [num("f = 0 groks", None if 0.0 not in d else base is not None), num("deletion delays", None)]
+    out = []
+    for f, t in sorted(d.items()):
+        if f == 0.0 or f in _N17["fails"] or f not in _T17:
+            continue
+        paper = _T17[f] / _T17[0.0]
+        out.append(
+            ratio_check(
+                f"f = {f:g}: grokking is delayed {paper:.2f}× (the paper's {k(_T17[f])}k over {k(_T17[0.0])}k; fails "
+                "if our interval lies outside the paper's ± its rerun spread)",
+                [None if t is None else t / base],
+                [cap / base],
+                rerun(paper, NUMBERS[17]["margins"]["t_grok"], runs=2),
+                spread=TWO_RUNS,
             )
-        else:
-            fails = num(f"{_BIG}: no grokking by the cap ({cap:,} ≥ {_SLOW_X}× the f = 0 grok step)", True)
-    return [
-        num("f = 0 groks", base is not None if 0.0 in d else None),
-        num(
-            f"0 < f < {pct(_FAIL)}: grokking delayed (later than f = 0, or not by the cap)",
-            None if not small or base is None else all(v is None or v > base for v in small),
-        ),
-        fails,
-        cov(
-            f"the paper's deletion fractions (0–{pct(_BACK)}, {_N17['fractions']} values)", len(d) >= _N17["fractions"]
-        ),
+        )
+    big = {f: t for f, t in d.items() if f in _N17["fails"]}
+    q = (
+        f"f ∈ {grid(_N17['fails'])}: no grokking within {_CAP_RATIO:.1f}× the f = 0 grok step (the paper's "
+        f"{_CAP17:,}-step cap; fails if one groks within it)"
+    )
+    if not big:
+        out.append(num(q, None))
+    elif any(t is not None and t / base <= _CAP_RATIO for t in big.values()):
+        out.append(num(q, False, statistic=f"grok steps {big} against f = 0 at {base:,}"))
+    elif cap / base < _CAP_RATIO:
+        out.append(
+            undecided(
+                q,
+                f"censored: our cap ({cap:,}) is {cap / base:.1f}× the f = 0 grok step, below the paper's "
+                f"{_CAP_RATIO:.1f}×: 'no grok by the cap' cannot tell fails from delayed",
+            )
+        )
+    else:
+        out.append(num(q, True, statistic=f"none grokked by {cap:,} = {cap / base:.1f}× the f = 0 grok step"))
+    return out + [
+        cov(f"the paper's deletion fractions (0–50%, {_N17['fractions']} values)", len(d) >= _N17["fractions"])
     ]
 
 
 # --- 21: the dual-task weight-decay phase structure -----------------------------------------------------
 
-
-def _mean_steps(d):
-    v = [x for x in d if x is not None]
-    return float(np.mean(v)) if v else None
-
-
 _N21 = NUMBERS[21]
-_TG, _EXP, _EXP_W = _N21["t_grok"], _N21["exponent"], _N21["exponent_within"]
+_TG, _EXP = _N21["t_grok"], _N21["exponent"]
 _LAMS = list(_TG)
 
 
@@ -194,47 +239,69 @@ _LAMS = list(_TG)
     "wd-phase-structure",
     "Dual-task weight-decay phase structure",
     paper=f"t ≈ {'/'.join(k(t) + 'k' for t in _TG.values())} at λ = {_LAMS[0]}…{_LAMS[-1]}; t ∝ λ^{minus(_EXP)}; "
-    f"onset precedes grok {len(_TG) * _N21['seeds']}/{len(_TG) * _N21['seeds']}",
+    f"onset precedes grok {_N21['leads'][0]}/{_N21['leads'][1]}",
     source=f"{X2} §3",
     chapter=CH3,
     measure=lease.paper_measure(
         21,
         from_chapter(
             CH3,
-            ["dual_grok_steps", "lambda_exponent", "dual_leads"],
-            lambda p, m: f"chapter 3: λ ∈ {sorted(m['dual_grok_steps'] or {})}, seed 42",
+            ["dual_grok_steps", "dual_caps", "lambda_exponent", "dual_leads"],
+            lambda p, m: f"chapter 3: λ ∈ {sorted(m['dual_grok_steps'] or {})}",
         ),
     ),
 )
 def _c_wd_phase(m):
-    t = m["dual_grok_steps"] or {}
-    mean = {w: _mean_steps(v) for w, v in t.items()}
-    leads = [x for v in (m["dual_leads"] or {}).values() for x in v]
-    ex = m["lambda_exponent"]
-    lams = [w for w, v in mean.items() if v is not None]
-    q = f"exponent within {minus(_EXP)} ± {_EXP_W}"
-    expo = (
-        num(q, within(ex, round(_EXP - _EXP_W, 2), round(_EXP + _EXP_W, 2)))
-        if len(lams) >= 3 or ex is None
-        else undecided(q, f"fitted to {len(lams)} λ values: a line through two points has no spread")
-    )
-    seeds = max((len(v) for v in t.values()), default=0)
-    tol = _N21["within"]
-
-    def t_grok(lam):
-        return num(
-            f"t_grok(λ = {lam}) within {pct(tol)} of {k(_TG[lam])}k",
-            None if mean.get(lam) is None else abs(mean[lam] / _TG[lam] - 1) <= tol,
+    t, caps = m["dual_grok_steps"] or {}, m.get("dual_caps") or {}
+    out = []
+    for lam in sorted(t, key=float, reverse=True):
+        if lam not in _TG:
+            continue
+        paper = "/".join(k(x) + "k" for x in _N21["seeds_t"][float(lam)])
+        out.append(
+            grok_check(
+                f"λ = {lam}: the median grok step is the paper's (its seeds {paper}; fails if our interval lies "
+                "outside their margin)",
+                t[lam],
+                caps.get(lam) or [None] * len(t[lam]),
+                margin(21, "seeds_t", lam),
+                spread=stats.mean_interval(_N21["seeds_t"][float(lam)], log=True).spread,
+            )
         )
-
-    return [
-        t_grok("1.0"),
-        t_grok("0.5"),
-        expo,
-        num(
-            "defect onset precedes grokking in every run",
-            None if not leads else all(x is not None and x > 0 for x in leads),
-        ),
+    pts = [(float(w), x) for w, xs in t.items() for x in xs]
+    q = (
+        f"t ∝ λ^a with the paper's a = {minus(_EXP, 3)} (fails if our slope's interval lies outside the interval of "
+        "the slope fitted to the paper's 15 runs)"
+    )
+    lams = {w for w, _ in pts}
+    if any(x is None for _, x in pts):
+        out.append(undecided(q, "a run did not grok by its cap: a least-squares fit cannot use a censored run"))
+    elif len(lams) < 3 or stats.span(lams) < _N21["min_span"]:
+        out.append(
+            undecided(
+                q,
+                f"a design without leverage: {len(lams)} weight decays spanning {stats.span(lams):.1f}× (the rule "
+                f"needs ≥ 3 spanning ≥ {_N21['min_span']:g}×)",
+            )
+        )
+    else:
+        out.append(equivalence(q, stats.slope_interval(*zip(*pts)), margin(21, "exponent"), fmt=lambda x: minus(x, 3)))
+    leads = m.get("dual_leads") or {}
+    done = [x for w, xs in t.items() for x, step in zip(leads.get(w) or [], xs) if step is not None]
+    positive = sum(1 for x in done if x is not None and x > 0)
+    out.append(
+        count_check(
+            "the defect onset (3× the median of the first 30%, sustained) precedes the grok step in every run "
+            "(fails if our share lies outside the paper's interval)",
+            positive,
+            len(done),
+            margin(21, "leads"),
+        )
+        if done
+        else num("the defect onset precedes the grok step in every run", None)
+    )
+    seeds = min((len(v) for v in t.values()), default=0)
+    return out + [
         cov(f"all five λ ∈ {grid(_LAMS)}", bool(t) and set(_TG) <= set(t)),
         cov(f"{_N21['seeds']} seeds per λ (paper)", seeds >= _N21["seeds"]),
     ]

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from grokkit import book
+from grokkit import book, stats
+from grokkit.papers import NUMBERS, X1, margin
 from grokkit.repro import cpu_full, lease
-from grokkit.repro.helpers import BOTH, CH2, from_chapter, model_name, within
-from grokkit.repro.paper_numbers import NUMBERS, X1
+from grokkit.repro.helpers import BOTH, CH2, FORMULA_KEYS, count_check, from_chapter, model_name
 from grokkit.repro.targets import target
-from grokkit.repro.verdict import cov, num, undecided
+from grokkit.repro.verdict import cov, equivalence, num, unlike
 
-OPS, SEEDS = NUMBERS[4]["ops"], NUMBERS[4]["seeds"]  # the paper's grid: 4 grokking ops × 3 seeds
+OPS, SEEDS = len(NUMBERS[4]["ops"]), NUMBERS[4]["seeds"]  # the paper's grid: 4 grokking ops × 3 seeds
 RUNS = OPS * SEEDS
 
 
@@ -35,77 +33,97 @@ def _ch1_coverage(profile):
 
 
 _N6 = NUMBERS[6]
-_G, _NG, _SPREAD = _N6["grokking"], _N6["nongrokking"], _N6["spread"]
+_G, _NG = _N6["grokking"], _N6["nongrokking"]
+_PCT = lambda x: f"{x:.1f}%"
+
+
+def _per_run_mean(by_run: dict) -> list:
+    return [sum(v) / len(v) for v in by_run.values() if v]
 
 
 @target(
     6,
     "pc1-share",
     "PC1 share of the attention-trajectory PCA",
-    paper=f"layer 0: {_G[0]}–{_G[1]}% (grokking); {_NG[0]}–{_NG[1]}% (non-grokking ops)",
+    paper=f"layer 0: {_G[0]}–{_G[1]}% (grokking); {_NG[0]}–{_NG[1]}% per matrix (non-grokking ops)",
     source=f"{X1} §4.1",
     chapter=CH2,
-    measure=lease.paper_measure(
-        6, from_chapter(CH2, ["pc1_layer0_range_grokking", "pc1_layer0_range_nongrokking"], _scale1, _ch1_coverage)
-    ),
+    measure=lease.paper_measure(6, from_chapter(CH2, ["pc1_layer0_by_run", "op_budget"], _scale1, _ch1_coverage)),
 )
 def _c_pc1(m):
-    g, n = m["pc1_layer0_range_grokking"], m["pc1_layer0_range_nongrokking"]
+    by = m.get("pc1_layer0_by_run") or {}
+    grok, non = by.get("grokking") or {}, by.get("nongrokking") or {}
     budget = m.get("op_budget")
-    short = budget is not None and budget < _N6["steps"]
-    q = f"non-grokking ops: layer-0 PC1 within {_NG[0]}–{_NG[1]}% (±{_SPREAD})"
-    return [
-        num(
-            f"grokking runs: layer-0 PC1 range within {_SPREAD} points of {_G[0]}–{_G[1]}% (the ends move by up to "
-            f"{_SPREAD} points between the paper's seeds, §2.3)",
-            None if g is None else abs(g[0] - _G[0]) <= _SPREAD and abs(g[1] - _G[1]) <= _SPREAD,
-        ),
-        (
-            undecided(
+    q = "grokking runs: the mean layer-0 PC1 share is the paper's (fails if our interval lies outside its margin)"
+    out = [equivalence(q, stats.mean_interval(_per_run_mean(grok)), margin(6, "grokking_matrices"), fmt=_PCT)]
+    q = "non-grokking operations: the mean layer-0 PC1 share is the paper's (fails as above)"
+    iv = stats.mean_interval(_per_run_mean(non))
+    if iv is not None and budget is not None and budget < _N6["steps"]:
+        out.append(
+            unlike(
                 q,
-                f"not like with like: {budget:,}-step trajectories against the paper's {_N6['steps']:,} (PC1 "
-                "depends on the trajectory's length)",
+                f"{budget:,}-step trajectories against the paper's {_N6['steps']:,} (PC1 depends on the trajectory's "
+                "length)",
+                f"the non-grokking runs to {_N6['steps']:,} steps (GPU lease item 06-pc1-200k)",
+                statistic=iv.text(_PCT),
             )
-            if short and n is not None
-            else num(q, None if n is None else _NG[0] - _SPREAD <= n[0] and n[1] <= _NG[1] + _SPREAD)
-        ),
-        cov(f"{OPS} grokking ops × {SEEDS} seeds", m.get("n_grok_runs") is None or m["n_grok_runs"] >= RUNS),
-    ]
+        )
+    else:
+        out.append(equivalence(q, iv, margin(6, "nongrokking_matrices"), fmt=_PCT))
+    return out + [cov(f"{OPS} grokking ops × {SEEDS} seeds", len(grok) >= RUNS)]
 
 
 _N7 = NUMBERS[7]
-RHO_BOUND = _N7["rho_lowest"]  # the lowest per-checkpoint ρ read from the authors' saved results (papers-spec §2.3)
+RHO_BOUND = _N7["rho_lowest"]
+RHO_MARGIN = stats.Margin(RHO_BOUND, math.inf, None, f"{_N7['source'].split(';')[0]}: {_N7['margins']['rho_lowest']}")
+RHO_FMT = lambda x: f"{x:.5f}"
+
+
+def rho_by_run(m) -> dict:
+    """{run: {"exact": ρ_min, "authors": ρ_min}} of a measured dict (older results: one run, add seed 42)."""
+    if m.get("rho_min_by_run"):
+        return m["rho_min_by_run"]
+    if m.get("rho_min") is not None:
+        return {"add seed 42": {"exact": m["rho_min"], "authors": m.get("rho_min_authors")}}
+    return {}
+
+
+def rho_checks(m, part=None):
+    runs = rho_by_run(m)
+    return [
+        equivalence(
+            f"{name}: every run's smallest per-checkpoint ρ is at least the authors' lowest ({RHO_BOUND}; fails if our "
+            "interval of the per-run minima lies below it)",
+            stats.mean_interval([v[key] for v in runs.values() if v.get(key) is not None], spread=_N7["rho_spread"]),
+            RHO_MARGIN,
+            fmt=RHO_FMT,
+            part=part,
+        )
+        for name, key in FORMULA_KEYS
+    ]
 
 
 @target(
     7,
     "rho-one",
     "Commutator almost entirely outside the execution subspace",
-    paper=f"ρ ≥ {_N7['rho']} at every checkpoint",
+    paper=f"ρ ≥ {_N7['rho']} at every checkpoint (the authors' saved per-checkpoint minima: ≥ {RHO_BOUND})",
     source=f"{X1} §4.3",
     chapter=CH2,
-    measure=from_chapter(CH2, ["rho_min", "rho_min_authors"], _scale1),
+    measure=from_chapter(CH2, ["rho_min_by_run", "rho_min", "rho_min_authors"], _scale1),
 )
 def _c_rho(m):
-    out = []
-    for name, sfx in BOTH:
-        r = m.get(f"rho_min{sfx}")
-        out.append(
-            num(
-                f"{name}: ρ ≥ {RHO_BOUND} at every checkpoint (statistic: per-checkpoint ρ of one sample, "
-                "minimum over the run's checkpoints; the bound is the authors' lowest per-checkpoint value)",
-                within(r, RHO_BOUND, 1.0001),
-            )
-        )
     ops, wds, seeds = _N7["conditions"]
     n = ops * wds * seeds
-    return out + [
-        cov(f"{n} conditions: {ops} ops × {wds} weight decays × {seeds} seeds (paper)", m.get("rho_conditions", 1) >= n)
+    return rho_checks(m) + [
+        cov(f"{n} conditions: {ops} ops × {wds} weight decays × {seeds} seeds (paper)", len(rho_by_run(m)) >= n)
     ]
 
 
 _N8 = NUMBERS[8]
 _LEAD = _N8["lead"]
+_STEPS = lambda x: f"{x:.0f}"
+_X = lambda x: f"{x:.0f}×"
 
 
 @target(
@@ -116,53 +134,72 @@ _LEAD = _N8["lead"]
     f"{_N8['growth_grok']}× (grok) vs ≤ {_N8['growth_nongrok']}× (non-grok)",
     source=f"{X1} §4.4",
     chapter=CH2,
-    measure=from_chapter(
-        CH2,
-        [
-            f"{k}{sfx}"
-            for _, sfx in BOTH
-            for k in (
-                "leads",
-                "sign_test",
-                "defect_growth_grok_min",
-                "defect_growth_nongrok_max",
-                "defect_growth_pregrok_max",
-            )
-        ],
-        _scale1,
-    ),
+    measure=from_chapter(CH2, ["defect_runs"], _scale1),
 )
 def _c_lead(m):
+    runs = m.get("defect_runs") or {}
+    grok = [r for r in runs.values() if r["op"] in book.GROKKING_OPS and r["weight_decay"] > 0 and r["grokked"]]
+    non = [r for r in runs.values() if not r["grokked"]]
     out = []
-    for name, sfx in BOTH:
-        leads = [x for x in (m.get(f"leads{sfx}") or []) if x is not None]
-        sign = m.get(f"sign_test{sfx}")
-        exact = sfx == ""
+    for name, f in FORMULA_KEYS:
+        leads = [r["lead"][f] for r in grok]
+        positive = sum(1 for x in leads if x is not None and x > 0)
         out += [
-            num(
-                f"{name}: defect onset before grokking in every grokking run", None if not sign else sign[0] == sign[1]
+            count_check(
+                f"{name}: the defect's onset precedes t90 in every grokking run (fails if our share of runs with a "
+                "positive lead lies outside the paper's interval)",
+                positive,
+                len(grok),
+                margin(8, "positive"),
+                part="the lead",
             ),
-            num(
-                f"{name}: mean lead in {_LEAD[0]}–{_LEAD[1]} steps (the paper's range of leads)",
-                within(float(np.mean(leads)), *_LEAD) if leads else None,
-            ),
-            num(
-                f"{name}: defect growth ≥ {_N8['growth_grok']}× in every grokking run",
-                within(m.get(f"defect_growth_grok_min{sfx}"), _N8["growth_grok"], math.inf),
-            ),
-            num(
-                f"{name}: defect growth ≤ {_N8['growth_nongrok']}× in every non-grokking run (a growth that only "
-                "increases with the budget, so a short run decides a failure)",
-                within(m.get(f"defect_growth_nongrok_max{sfx}"), 0, _N8["growth_nongrok"]),
-                refutes=exact,
+            equivalence(
+                f"{name}: the mean lead is the paper's {_N8['mean_lead']:,} (fails if our interval lies outside its "
+                "margin)",
+                stats.mean_interval([x for x in leads if x is not None]),
+                margin(8, "leads"),
+                fmt=_STEPS,
+                part="the lead",
             ),
         ]
-    sign = m.get("sign_test") or [0, 0]
-    return out + [cov(f"{RUNS} grokking runs ({OPS} ops × {SEEDS} seeds)", sign[1] >= RUNS)]
+    for name, f in FORMULA_KEYS:
+        exact_ = f == "exact"
+        g, n_ = [r["growth"][f] for r in grok], [r["growth"][f] for r in non]
+        pre = [r["growth_pre_grok"][f] for r in grok]
+        out += [
+            equivalence(
+                f"{name}: grokking runs grow at least {_N8['growth_grok']}× over the run (fails if our interval lies "
+                "below)",
+                stats.mean_interval(g, log=True) if g else None,
+                stats.Margin(_N8["growth_grok"], math.inf, None, _N8["margins"]["growth"]),
+                fmt=_X,
+                part="the growth separation",
+            ),
+            equivalence(
+                f"{name}: non-grokking runs grow at most {_N8['growth_nongrok']}× (fails if our interval lies above)",
+                stats.mean_interval(n_, log=True) if n_ else None,
+                stats.Margin(0, _N8["growth_nongrok"], None, _N8["margins"]["growth"]),
+                fmt=_X,
+                part="the growth separation",
+                refutes=exact_,
+            ),
+            num(
+                f"{name}: before t90 every grokking run grows more than every non-grokking run does (fails on an "
+                "overlap: growth is then no early separation)",
+                None if not (pre and n_) else min(pre) > max(n_),
+                statistic=None
+                if not (pre and n_)
+                else f"grokking runs before t90 {min(pre):.0f}–{max(pre):.0f}×, "
+                f"non-grokking runs {min(n_):.0f}–{max(n_):.0f}×",
+                part="the growth separation",
+            ),
+        ]
+    return out + [cov(f"{RUNS} grokking runs ({OPS} ops × {SEEDS} seeds)", len(grok) >= RUNS)]
 
 
-EXEC_RANDOM_PAPER = NUMBERS[13]["exec_random"]  # memorisation means, seed 42 (§2.3)
-_EXEC = " / ".join(f"{v:.2f}" for v in EXEC_RANDOM_PAPER.values())
+_N13 = NUMBERS[13]
+EXEC_RANDOM_PAPER = _N13["exec_random"]
+_RATIO = lambda x: f"{x:.2f}×"
 
 
 @target(
@@ -189,35 +226,24 @@ _EXEC = " / ".join(f"{v:.2f}" for v in EXEC_RANDOM_PAPER.values())
 def _c_exec(m):
     out = []
     for name, sfx in BOTH:
-        v = m.get(f"exec_random_svd_memorisation{sfx}")
-        se = m.get(f"exec_random_svd_memorisation_se{sfx}") or {}
-        if not isinstance(v, dict) or not v:
-            out.append(num(f"{name}: exec/random in memorisation matches the paper per operation", None))
-            continue
-        if not se:  # no spread measured: the paper's range over operations, like with like impossible
-            out.append(
-                undecided(
-                    f"{name}: exec/random in memorisation matches the paper per operation ({_EXEC})",
-                    "no spread measured for our values (per-checkpoint values not stored at this profile)",
-                )
-            )
-            continue
-        ok = [
-            abs(v[op] - p) <= 2 * se[op] for op, p in EXEC_RANDOM_PAPER.items() if v.get(op) is not None and se.get(op)
+        v = {op: x for op, x in (m.get(f"exec_random_svd_memorisation{sfx}") or {}).items() if x is not None}
+        iv = stats.mean_interval(list(v.values()), log=True) if v else None
+        out += [
+            equivalence(
+                f"{name}: exec/random in memorisation, mean over the operations, is the paper's (fails if our interval "
+                "lies outside its margin)",
+                iv,
+                margin(13, "exec_random"),
+                fmt=_RATIO,
+            ),
+            equivalence(
+                f"{name}: exec/random > 1 in memorisation (the claim's direction; fails if our interval lies at or "
+                "below 1)",
+                iv,
+                stats.Margin(1.0, math.inf, None, "the claim's direction"),
+                fmt=_RATIO,
+            ),
         ]
-        out.append(
-            num(
-                f"{name}: exec/random in memorisation within 2 s.e. of the paper's value for each operation "
-                f"({_EXEC}; s.e. over the memorisation checkpoints)",
-                all(ok) if ok else None,
-            )
-        )
-        out.append(
-            num(
-                f"{name}: exec/random > 1 in memorisation for every grokking op (the claim's direction)",
-                all(x > 1 for x in v.values() if x is not None),
-            )
-        )
     return out + [
         cov("all four grokking operations", len(m.get("exec_random_svd_memorisation") or {}) >= len(EXEC_RANDOM_PAPER))
     ]

@@ -50,7 +50,7 @@ def dual() -> dict:
     """Target 14 at the paper profile: t98 per task of the stored dual-task runs."""
     runs = [r for r in stored("paper_multitask") if len(r["config"]["ops"]) == 2]
     return {
-        "measured": {"per_task": per_seed(runs), "rho_min": None},
+        "measured": {"per_task": per_seed(runs), "caps": [r["config"]["max_steps"] for r in runs], "rho_min": None},
         **gpu_prov(runs),
         "scale": "the papers' dual-task model, wd 1.0, 3 seeds, one H200 (ρ not measured there)",
     }

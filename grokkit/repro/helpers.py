@@ -1,22 +1,16 @@
-"""What the paper modules share: tolerant comparisons, reading a chapter's recorded numbers, and the
-checks of targets that are not run."""
+"""What the paper modules share: reading a chapter's recorded numbers, the checks of targets that are
+not run, and the few check shapes every target uses (grok steps against the paper's seeds, "k of n"
+against the paper's, a single run's interval)."""
 
 from __future__ import annotations
 
-from grokkit import book
-from grokkit.repro.verdict import num, undecided
+from grokkit import book, stats
+from grokkit.papers import steps_fmt
+from grokkit.repro.verdict import equivalence, num, unlike
 
 BOTH = (("exact", ""), ("authors' formula", "_authors"))  # the defect's two formulas: (label, metric-key suffix)
+FORMULA_KEYS = (("exact", "exact"), ("authors' formula", "authors"))  # (label, key) in per-run records
 CH1, CH2, CH3, CH4, CH5 = "01_grokking", "02_execution_subspace", "03_multitask", "04_holographic", "05_low_rank_decay"
-
-
-def within(x, lo, hi):
-    return None if x is None else bool(lo <= x <= hi)
-
-
-def all_within(xs, lo, hi):
-    xs = [x for x in (xs or []) if x is not None] if xs is not None else None
-    return None if not xs else all(lo <= x <= hi for x in xs)
 
 
 def model_name(profile):
@@ -44,17 +38,41 @@ def from_chapter(stem, keys, scale, extra=None):
     return measure
 
 
-def ch4_coverage(profile):
-    return {"tasks": 3, "seeds": 1}  # chapter 4 analyses chapter 3's tri-task wd 1.0 run, seed 42
-
-
-def like_dual(m, question, ok):
-    """A number check on the holographic run: only like with like (the paper's object is the dual-task run)."""
-    if m.get("tasks") not in (None, 2) and ok is not None:
-        return undecided(question, f"not like with like: measured on a {m['tasks']}-task run, the paper's is dual-task")
-    return num(question, ok)
-
-
 def not_run(*questions):
     """The checks of a target not implemented: its questions, unanswered."""
     return lambda m: [num(q, None) for q in questions]
+
+
+def grok_check(question, steps, caps, margin, *, spread=None, part=None):
+    """Grok steps (None: censored at its cap) against the paper's margin: the Kaplan–Meier median's
+    interval (a single run: ± the paper's spread)."""
+    steps = list(steps or [])
+    iv = stats.km_median(steps, caps, spread=spread) if steps else None
+    return equivalence(question, iv, margin, fmt=steps_fmt, part=part)
+
+
+def ratio_check(question, ratios, caps, margin, *, spread, part=None):
+    """Ratios of two runs' grok steps (None: the numerator censored at `caps` × the denominator) against
+    the paper's margin, by the Kaplan–Meier median (a single run: ± `spread`, log scale)."""
+    ratios = list(ratios or [])
+    iv = stats.km_median(ratios, caps, spread=spread) if ratios else None
+    return equivalence(question, iv, margin, fmt=lambda x: f"{x:.2f}×", part=part)
+
+
+def count_check(question, k, n, margin, *, part=None):
+    """ "k of n" against the paper's, by the Clopper–Pearson interval."""
+    iv = stats.proportion_interval(k, n) if n else None
+    return equivalence(question, iv, margin, fmt=lambda x: f"{x:.2f}", part=part)
+
+
+def like_dual(m, check):
+    """A check on the holographic run: only like with like (the paper's object is the dual-task run)."""
+    if m.get("tasks") not in (None, 2) and check.ok is not None:
+        return unlike(
+            check.question,
+            f"measured on a {m['tasks']}-task run, the paper's is dual-task",
+            "the dual-task run at weight decay 1.0",
+            part=check.part,
+            statistic=check.statistic,
+        )
+    return check

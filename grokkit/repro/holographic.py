@@ -3,16 +3,29 @@ papers' scale and at 1.15M and 2.2M parameters: targets 16, 24 (Chapter 4)."""
 
 from __future__ import annotations
 
+from grokkit import stats
+from grokkit.papers import NUMBERS, X3, pct
 from grokkit.repro import cpu_full
-from grokkit.repro.helpers import CH4, ch4_coverage, from_chapter, like_dual, not_run, within
-from grokkit.repro.paper_numbers import NUMBERS, X3, one_decimal, pct
+from grokkit.repro.dual_task import compressions
+from grokkit.repro.helpers import CH4, from_chapter, like_dual, not_run
 from grokkit.repro.targets import target
-from grokkit.repro.verdict import cov
+from grokkit.repro.verdict import cov, equivalence, exact, num
 
 _N16 = NUMBERS[16]
-_RANK, _FULL, _HALF, _CHANCE = _N16["rank_chance"], _N16["rank_full"], _N16["half"], _N16["chance"]
-_KEEP0, _KEEP1 = _N16["keep_chance"], _N16["keep_half"]
+_RANK, _FULL = _N16["rank_chance"], _N16["rank_full"]
+_KEEP0, _KEEP1 = _N16["keep_chance"], _N16["keep_partial"]
 _S0, _S1 = _N16["scales"]
+_CHANCE = stats.Margin(0.0, _N16["chance"], None, _N16["margins"]["chance"])
+_ACC = lambda x: f"{x:.3f}"
+
+
+def _worst(runs, table, key):
+    """Per run, the largest task accuracy of `table`[key] (a claim of chance must hold for every task)."""
+    return [max(r[table][key]) for r in runs if key in r[table]]
+
+
+def _task(runs, table, key, op):
+    return [r[table][key][r["ops"].index(op)] for r in runs if key in r[table] and op in r["ops"]]
 
 
 @target(
@@ -20,44 +33,65 @@ _S0, _S1 = _N16["scales"]
     "holographic-incompressibility",
     "Static compressions fail",
     paper=f"SVD rank ≤ {_RANK} → chance, {_FULL} → 1.0; prune keep {pct(_KEEP0)} → chance, {pct(_KEEP1)} → "
-    f"≈ {_HALF}; scale {_S0}/{_S1} → chance",
+    + " / ".join(f"{v} ({op})" for op, v in _N16["keep_partial_acc"].items())
+    + f"; scale {_S0}/{_S1} → chance",
     source=f"{X3}",
     chapter=CH4,
     measure=from_chapter(
-        CH4,
-        ["rank_needed_95", "pruning", "rescaling"],
-        "chapter 4: the tri-task wd 1.0 run (paper: dual task)",
-        ch4_coverage,
+        CH4, ["compression_dual"], "chapter 4: the dual-task wd 1.0 run", lambda p: {"tasks": 2, "seeds": 1}
     ),
     cpu_full=cpu_full.MEASURES[16],
 )
 def _c_holo(m):
-    r, pr, sc = m["rank_needed_95"] or {}, m["pruning"] or {}, m["rescaling"] or {}
-    need = r.get("per-matrix SVD", "absent")
-    half = one_decimal(_HALF)
-    return [
+    runs = compressions(m) or ([m["compression_dual"]] if m.get("compression_dual") else [])
+    if not runs:
+        return [num("static compressions", None)]
+    iv = lambda xs: stats.mean_interval(xs) if xs else None
+    chance = f"near chance (below {_N16['chance']:.0%} on every task; fails if our interval lies above)"
+    out = [
         like_dual(
             m,
-            f"per-matrix SVD: rank {_RANK} is not enough (rank needed > {_RANK})",
-            None if need == "absent" else (need is None or need > _RANK),
+            equivalence(
+                f"per-matrix SVD at rank {_RANK}: {chance}", iv(_worst(runs, "svd_acc", str(_RANK))), _CHANCE, fmt=_ACC
+            ),
         ),
         like_dual(
             m,
-            f"magnitude pruning keeping {pct(_KEEP0)}: near chance (< {pct(_CHANCE)} of final)",
-            within(pr.get(str(_KEEP0)), 0, _CHANCE),
+            exact(
+                f"per-matrix SVD at rank {_FULL} (full) gives back the final accuracy (fails on any loss: a full-rank "
+                "truncation is exact)",
+                all(abs(a - f) < 1e-6 for r in runs for a, f in zip(r["svd_acc"].get(str(_FULL), [0]), r["final_acc"])),
+            ),
         ),
         like_dual(
             m,
-            f"keeping {pct(_KEEP1)}: ≈ {_HALF} of final (to one decimal: {half[0]}–{half[1]})",
-            within(pr.get(str(_KEEP1)), *half),
+            equivalence(
+                f"magnitude pruning keeping {pct(_KEEP0)}: {chance}",
+                iv(_worst(runs, "pruning_acc", str(_KEEP0))),
+                _CHANCE,
+                fmt=_ACC,
+            ),
         ),
-        like_dual(
-            m,
-            f"rescaling by {_S0} and {_S1}: near chance (< {pct(_CHANCE)})",
-            None if str(_S0) not in sc else sc[str(_S0)] < _CHANCE and sc.get(str(_S1), 1) < _CHANCE,
-        ),
-        cov(f"{_N16['seeds']} seeds (paper)", (m.get("seeds") or 1) >= _N16["seeds"]),
     ]
+    tol = _N16["figure_tolerance"]
+    for op, v in _N16["keep_partial_acc"].items():
+        out.append(
+            like_dual(
+                m,
+                equivalence(
+                    f"keeping {pct(_KEEP1)}: {op} test accuracy ≈ {v} (figure-read ± {tol}; fails if our interval lies "
+                    "outside)",
+                    iv(_task(runs, "pruning_acc", str(_KEEP1), op)),
+                    stats.Margin(v - tol, v + tol, v, _N16["margins"]["keep_partial_acc"]),
+                    fmt=_ACC,
+                ),
+            )
+        )
+    scaled = [
+        max(a, b) for a, b in zip(_worst(runs, "rescaling_acc", str(_S0)), _worst(runs, "rescaling_acc", str(_S1)))
+    ]
+    out.append(like_dual(m, equivalence(f"rescaling Δ by {_S0} and {_S1}: {chance}", iv(scaled), _CHANCE, fmt=_ACC)))
+    return out + [cov(f"{_N16['seeds']} seeds (paper)", len(runs) >= _N16["seeds"])]
 
 
 _N24 = NUMBERS[24]

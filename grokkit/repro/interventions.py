@@ -8,23 +8,23 @@ from __future__ import annotations
 
 import math
 
-from grokkit import book
+from grokkit import book, stats
+from grokkit.papers import NUMBERS, RERUN_SPREAD, X1, grid, margin, pct_range, rerun
 from grokkit.repro import cpu_full
-from grokkit.repro.helpers import BOTH, CH2, from_chapter
-from grokkit.repro.paper_numbers import ADD_SEED_SPREAD, NUMBERS, X1, grid, krange, pct, pct_range
+from grokkit.repro.helpers import CH2, count_check, from_chapter, ratio_check
 from grokkit.repro.targets import target
-from grokkit.repro.verdict import cov, num, undecided
+from grokkit.repro.verdict import cov, equivalence, num, undecided, unlike
 
-OPS, SEEDS = NUMBERS[4]["ops"], NUMBERS[4]["seeds"]  # the paper's grid: 4 grokking ops × 3 seeds
+OPS, SEEDS = len(NUMBERS[4]["ops"]), NUMBERS[4]["seeds"]  # the paper's grid: 4 grokking ops × 3 seeds
 RUNS = OPS * SEEDS
-_ADD = krange(*NUMBERS[4]["add_t98x3"], "k–")  # add's seed range, whence ADD_SEED_SPREAD
+TWO_RUNS = RERUN_SPREAD * math.sqrt(2)  # the log-spread of a ratio of two runs' grok steps
 
 
 # --- 11-12: interventions along the execution directions (§5) -------------------------------------
 
 _N11 = NUMBERS[11]
 _S1, _S75, _DELAY = _N11["s_full"], _N11["s_partial"], _N11["delay"]
-_DELAY_Q = f"s = {_S75} delays grokking by {pct_range(*_DELAY)}"
+_SAME = rerun(1.0, f"no delay: {NUMBERS[12]['margins']['ratio']}", runs=2)
 
 
 @target(
@@ -45,51 +45,62 @@ _DELAY_Q = f"s = {_S75} delays grokking by {pct_range(*_DELAY)}"
 def _c_projection(m):
     base, pca, rnd = m["intervention_baseline"], m["suppression_pca"] or {}, m["suppression_random"] or {}
     cap = m.get("cap")
-    lo, hi = _DELAY
-    s075 = pca.get(str(_S75), "absent")
-    if s075 == "absent" or base is None:
-        delay_check = num(_DELAY_Q, None)
-    elif s075 is None:  # censored at the cap: the delay is at least cap / base − 1
-        low = (cap / base - 1) if cap else None
-        delay_check = (
-            num(f"{_DELAY_Q} (no grok by the cap: delay ≥ {100 * low:.0f}%)", False)
-            if low is not None and low > hi
-            else undecided(_DELAY_Q, "no grok by the cap, and the cap is within the range")
-        )
+    paper_cap = _N11["cap"]
+    full = [v for s, v in pca.items() if float(s) == _S1]
+    q = f"s = {_S1:g}: no run groks within {paper_cap:,} steps (fails if our share that does lies outside the paper's)"
+    grokked = sum(v is not None for v in full)
+    if not full:
+        c_full = num(q, None)
+    elif grokked == 0 and (cap or 0) < paper_cap:
+        c_full = unlike(q, f"capped at {cap:,} steps, the paper's at {paper_cap:,}", f"a {paper_cap:,}-step cap")
     else:
-        spread = _N11["delay_spread"]
-        delay_check = num(
-            f"{_DELAY_Q} (ours {100 * (s075 / base - 1):+.0f}%; ±{100 * spread:.0f} points: the "
-            "baseline's seed spread)",
-            round(lo - spread, 2) <= s075 / base - 1 <= round(hi + spread, 2),
-        )
-    r_ok = [
-        v is not None and base is not None and v <= (1 + ADD_SEED_SPREAD) * base
-        for s, v in rnd.items()
-        if float(s) <= _S75
-    ]
-    seeds = m.get("seeds", 1)
-    strengths = _N11["strengths"]
+        c_full = count_check(q, grokked, len(full), margin(11, "full_grokked"))
+    if base is None:
+        return [c_full, num("s = 0.75 delays", None), num("random basis", None)]
+    delays = [v / base if v is not None else None for s, v in pca.items() if float(s) == _S75]
+    random = [v / base if v is not None else None for s, v in rnd.items() if float(s) <= _S75]
     return [
-        num(
-            f"s = {_S1:g} (full projection): no run groks by the cap ({cap or '?'} steps)",
-            None if str(_S1) not in pca else pca[str(_S1)] is None,
+        c_full,
+        ratio_check(
+            f"s = {_S75}: grokking is delayed by the paper's +{pct_range(*_DELAY)} (grok step over the baseline's; "
+            "fails if our interval lies outside the margin)",
+            delays,
+            [cap / base] * len(delays),
+            margin(11, "delay_by_op"),
+            spread=TWO_RUNS,
         ),
-        delay_check,
-        num(
-            f"random basis at s ≤ {_S75}: no delay beyond {pct(ADD_SEED_SPREAD)} (the baseline's seed spread, "
-            f"add {_ADD})",
-            all(r_ok) if r_ok else None,
+        ratio_check(
+            f"random basis at s ≤ {_S75}: no delay (fails if our interval lies outside the rerun spread)",
+            random,
+            [cap / base] * len(random),
+            _SAME,
+            spread=TWO_RUNS,
         ),
-        cov(f"a cap of at least the paper's {_N11['cap']:,} steps", (cap or 0) >= _N11["cap"]),
-        cov(f"{OPS} ops × {SEEDS} seeds (paper: {RUNS} runs per strength)", seeds * m.get("n_ops", 1) >= RUNS),
+        cov(f"a cap of at least the paper's {paper_cap:,} steps", (cap or 0) >= paper_cap),
         cov(
-            f"random basis at every strength the paper ran ({strengths[0]}–{strengths[-1]})", len(rnd) >= len(strengths)
+            f"{OPS} ops × {SEEDS} seeds (paper: {RUNS} runs per strength)",
+            m.get("seeds", 1) * m.get("n_ops", 1) >= RUNS,
+        ),
+        cov(
+            f"random basis at every strength the paper ran ({_N11['strengths'][0]}–{_N11['strengths'][-1]})",
+            len(rnd) >= len(_N11["strengths"]),
         ),
     ]
 
 
 _N12 = NUMBERS[12]
+
+
+def _kick_pairs(m) -> list:
+    """[(baseline, kicked grok step or None)] of a measured dict (cpu-full: every seed against its own baseline)."""
+    if "kicks_by_seed" in m:
+        return [
+            (m["baselines"].get(seed), t)
+            for seed, by_d in m["kicks_by_seed"].items()
+            for v in by_d.values()
+            for t in v.values()
+        ]
+    return [(m["intervention_baseline"], t) for v in (m["kicks"] or {}).values() for t in v]
 
 
 @target(
@@ -103,41 +114,44 @@ _N12 = NUMBERS[12]
         CH2,
         ["intervention_baseline", "kicks"],
         lambda p, m: f"add, seed 42, α ∈ {m['alphas']} (paper: α ∈ {grid(_N12['alphas'])})",
-        lambda p: {"alphas": book.chapter2(p).kick_alphas},
+        lambda p: {"alphas": book.chapter2(p).kick_alphas, "cap": book.chapter2(p).intervention_cap},
     ),
     cpu_full=cpu_full.measure_12,
 )
 def _c_kicks(m):
-    if "kicks_by_seed" in m:  # cpu-full: {seed: {direction: {alpha: step}}}, each against its seed's baseline
-        pairs = [
-            (m["baselines"].get(seed), t)
-            for seed, by_d in m["kicks_by_seed"].items()
-            for v in by_d.values()
-            for t in v.values()
-        ]
+    pairs = _kick_pairs(m)
+    cap = m.get("cap")
+    q = (
+        "a kicked run groks when its baseline does (grok step over the baseline's; fails if our interval lies outside "
+        "the rerun spread, either way: sooner or later)"
+    )
+    if not pairs or any(b is None for b, _ in pairs) or (cap is None and any(t is None for _, t in pairs)):
+        check = num(q, None) if not pairs else undecided(q, "a baseline did not grok, or a kicked run's cap is unknown")
     else:
-        pairs = [(m["intervention_baseline"], t) for v in (m["kicks"] or {}).values() for t in v]
-    steps = [t for _, t in pairs]
-    undecidable = not pairs or any(b is None for b, _ in pairs)
-    return [  # the claim has two parts: no acceleration (the target's name) and no change at all (27/27 at ~3,200)
-        num(
-            f"no kicked run groks more than {pct(ADD_SEED_SPREAD)} sooner than its baseline (kicks do not speed "
-            "grokking; a run that has not grokked by the cap is not sooner)",
-            None if undecidable else all(t is None or t / b - 1 >= -ADD_SEED_SPREAD for b, t in pairs),
-        ),
-        num(
-            f"every kicked run groks within ±{pct(ADD_SEED_SPREAD)} of its baseline (the paper's seed spread of "
-            f"add, {_ADD})",
-            None if undecidable else all(t is not None and abs(t / b - 1) <= ADD_SEED_SPREAD for b, t in pairs),
-        ),
+        check = ratio_check(
+            q,
+            [t / b if t is not None else None for b, t in pairs],
+            [cap / b for b, _ in pairs] if cap else None,
+            _SAME,
+            spread=TWO_RUNS,
+        )
+    seeds = len(m.get("kicks_by_seed") or {"42": 1})
+    return [
+        check,
         cov(f"at least 3 of the paper's kick sizes α ∈ {grid(_N12['alphas'])}", len(m.get("alphas") or [1]) >= 3),
-        cov(f"{_N12['runs']} kicked runs (paper: sizes × directions × {SEEDS} seeds)", len(steps) >= _N12["runs"]),
+        cov(f"{SEEDS} seeds (paper)", seeds >= SEEDS),
     ]
 
 
 # --- 23: the lead-time power law (§4.4) -----------------------------------------------------------
 
 _N23 = NUMBERS[23]
+
+
+def power_law_interval(points) -> tuple:
+    """(slope interval, span of the grok times) of [t_grok, lead, ...] points (log–log least squares)."""
+    pts = [p for p in points or [] if p[0] and p[1] and p[0] > 0 and p[1] > 0]
+    return stats.slope_interval([p[0] for p in pts], [p[1] for p in pts]), stats.span([p[0] for p in pts])
 
 
 @target(
@@ -149,34 +163,32 @@ _N23 = NUMBERS[23]
     chapter=CH2,
     measure=from_chapter(
         CH2,
-        ["lead_power_law", "lead_power_law_authors"],
+        ["lead_power_law_points"],
         lambda p, m: (
-            f"chapter 2: {(m['lead_power_law'] or {}).get('n', 0)} runs (learning-rate sweep plus the chapter-1 runs)"
+            f"chapter 2: {len((m['lead_power_law_points'] or {}).get('exact') or [])} runs with a positive lead "
+            "(learning-rate sweep plus the chapter-1 runs)"
         ),
     ),
 )
 def _c_power(m):
-    out, alpha, r2 = [], _N23["alpha"], _N23["r2_min"]
-    for name, sfx in BOTH:
-        f = m.get(f"lead_power_law{sfx}")
-        q = f"{name}: α consistent with {alpha} (within 2 combined s.e.)"
-        if not f:
-            out += [num(q, None), num(f"{name}: R² ≥ {r2}", None)]
-            continue
-        se = math.hypot(f["se"] or 0.0, _N23["alpha_se"])
-        close = abs(f["alpha"] - alpha) <= 2 * se
-        if close and abs(f["alpha"] - 1.0) <= 2 * se:  # the fit cannot tell the paper's exponent from linear scaling
+    pts = m.get("lead_power_law_points") or {}
+    out = []
+    for name, key in (("exact", "exact"), ("authors' formula", "authors")):
+        iv, spread_ = power_law_interval(pts.get(key))
+        q = (
+            f"{name}: the exponent α is the paper's {_N23['alpha']} (fails if our slope's interval lies outside "
+            f"{_N23['alpha']} ± t·{_N23['alpha_se']})"
+        )
+        if iv is not None and spread_ < _N23["min_span"]:
             out.append(
                 undecided(
                     q,
-                    f"α = {f['alpha']:.2f} ± {f['se']:.2f}: within 2 s.e. of 1 as well (cannot tell "
-                    f"{alpha} from linear)",
+                    f"a design without leverage: the grok times span {spread_:.1f}×, the rule needs at least "
+                    f"{_N23['min_span']:g}× (more learning rates)",
+                    statistic=iv.text(lambda x: f"{x:.2f}"),
                 )
             )
         else:
-            out.append(num(q, close))
-        out.append(num(f"{name}: R² ≥ {r2} (paper {_N23['r2']})", f["r2"] >= r2))
-    f = m.get("lead_power_law") or {}
-    return out + [
-        cov(f"{_N23['n']} runs over {_N23['learning_rates']} learning rates (paper)", (f.get("n") or 0) >= _N23["n"])
-    ]
+            out.append(equivalence(q, iv, margin(23, "alpha"), fmt=lambda x: f"{x:.2f}"))
+    n = len(pts.get("exact") or [])
+    return out + [cov(f"{_N23['n']} runs over {_N23['learning_rates']} learning rates (paper)", n >= _N23["n"])]

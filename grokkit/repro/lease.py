@@ -213,28 +213,64 @@ def merge(lease_json, plan: str | None = None) -> Path:
     return path
 
 
-def lease_entry(target: int, plan: str = "paper-scorecard") -> dict | None:
-    """The stored lease item that measured `target`, or None."""
+def lease_entries(target: int, plan: str = "paper-scorecard") -> list[dict]:
+    """The stored lease items that measured `target` (finished ones), in the plan's order."""
     try:
         items = _read(store_path(plan)).get("items", {})
     except (LookupError, OSError):
-        return None
-    return next((e for e in items.values() if e.get("target") == target and e.get("status") == "done"), None)
+        return []
+    return [e for e in items.values() if e.get("target") == target and e.get("status") == "done"]
+
+
+def lease_entry(target: int, plan: str = "paper-scorecard") -> dict | None:
+    """The first stored lease item that measured `target`, or None."""
+    found = lease_entries(target, plan)
+    return found[0] if found else None
+
+
+def _dual_wd(entries) -> dict:
+    """Target 21's measured dict from its items (split by weight decay): the paper's grok step (min over
+    tasks of t98×3) and cap of every run, and its lead against that step. Items stored before the rule
+    took the min recorded leads against the max over tasks: the onset is the same, so their lead against
+    the min is the stored lead minus (max − min)."""
+    t, caps, leads = {}, {}, {}
+    for e in entries:
+        by_lam = {}
+        for r in e["runs"]:
+            by_lam.setdefault(str(r["config"]["weight_decay"]), []).append(r)
+        for lam, runs in by_lam.items():
+            stored = (e["measured"].get("dual_leads") or {}).get(lam) or [None] * len(runs)
+            for r, lead in zip(runs, stored):
+                steps = [x for x in r["grok_step_98x3"] if x is not None]
+                first = min(steps) if steps else None
+                if lead is not None and "grok_rule" not in e["measured"] and len(steps) == len(r["grok_step_98x3"]):
+                    lead -= max(steps) - first
+                t.setdefault(lam, []).append(first)
+                caps.setdefault(lam, []).append(r["config"]["max_steps"])
+                leads.setdefault(lam, []).append(lead)
+    return {"dual_grok_steps": t, "dual_caps": caps, "dual_leads": leads, "grok_rule": "min over tasks of t98x3"}
 
 
 def paper_measure(target: int, fallback):
-    """A target's measure: at the paper profile the stored lease entry where there is one."""
+    """A target's measure: at the paper profile the stored lease entries where there are any (several
+    items of one target are combined), `fallback(profile)` otherwise."""
 
     def measure(profile):
-        e = lease_entry(target) if profile == "paper" else None
-        if e is None:
+        found = lease_entries(target) if profile == "paper" else []
+        if not found:
             return fallback(profile)
+        e = found[0]
         env = e["environment"]
+        runs = [r for x in found for r in x["runs"]]
+        measured = _dual_wd(found) if target == 21 else dict(e["measured"])
+        caps = {r["config"]["max_steps"] for r in runs}
+        if len(caps) == 1:
+            measured.setdefault("cap", caps.pop())
         return {
-            "measured": e["measured"],
-            "scale": f"paper, one {env.get('gpu') or env.get('device')}: {e['scale']}",
-            "configs": [r["key"] for r in e["runs"]],
-            "wall_time_s": e["wall_time_s"],
+            "measured": measured,
+            "scale": f"paper, one {env.get('gpu') or env.get('device')}: " + "; ".join(x["scale"] for x in found),
+            "configs": [r["key"] for r in runs],
+            "wall_time_s": round(sum(x["wall_time_s"] for x in found), 1),
             "lease": {k: env.get(k) for k in ("gpu", "torch", "cuda", "git_commit", "grokkit_version", "created")},
         }
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from grokkit import book
 from grokkit import config as presets
+from grokkit import geometry as G
 
 
 @dataclass(frozen=True)
@@ -35,17 +36,21 @@ def _m18(dry):
 
 
 def _x18(runs, dry):
-    return {"per_seed": {str(r.config.seed): dict(zip(r.ops, r.grok_step())) for r in runs}}
+    return {
+        "per_seed": {str(r.config.seed): dict(zip(r.ops, r.grok_step())) for r in runs},
+        "cap": max(r.config.max_steps for r in runs),
+    }
 
 
-def _m21(dry):
+def _m21(dry, keep=lambda w: True):
     if dry:
-        return [(_TINY.replace(ops=("add", "mul"), weight_decay=w, seed=42), ()) for w in (1.0, 0.5, 0.3)]
+        return [(_TINY.replace(ops=("add", "mul"), weight_decay=w, seed=42), ()) for w in (1.0, 0.5, 0.3) if keep(w)]
     S = book.chapter3("paper")  # cap 1.5 x the paper's t_grok; theta every 1/40 of the cap (the lead)
     cap = lambda w: int(1.5 * DUAL_T[w]) // 1000 * 1000
     return [
         (S.dual.replace(weight_decay=w, seed=s, max_steps=cap(w), checkpoint_every=cap(w) // 4000 * 100), ())
         for w in S.weight_decays
+        if keep(w)
         for s in S.wd_seeds
     ]
 
@@ -63,19 +68,39 @@ def _m06(dry):
 def _x06(runs, dry):
     S = book.chapter1("smoke" if dry else "paper")
     n_grok = sum(1 for r in runs if r.ops[0] in book.GROKKING_OPS)
-    return book.pc1_layer0_ranges(runs, book.GROKKING_OPS) | {"op_budget": S.op_budget, "n_grok_runs": n_grok}
+    by_run = G.pc1_layer0_by_run(runs, book.GROKKING_OPS)
+    ranges = {f"pc1_layer0_range_{k}": v for k, v in G.pc1_ranges(by_run).items()}
+    return {"pc1_layer0_by_run": by_run, **ranges, "op_budget": S.op_budget, "n_grok_runs": n_grok}
 
 
 PLANS = {
     "paper-scorecard": (
         Item("18-tri-order", 18, 1.0, _m18, _x18, "the papers' tri-task model, wd 1.0, 10 seeds, 40k cap"),
         Item(
-            "21-dual-wd",
+            "21-dual-wd-hi",
             21,
             1.0,
-            _m21,
+            lambda dry: _m21(dry, lambda w: w >= 0.3),
             _x21,
-            "the papers' dual-task model, λ ∈ {1, 0.5, 0.3, 0.2, 0.1} × 3 seeds, caps 1.5 × the paper's t",
+            "the papers' dual-task model, λ ∈ {1, 0.5, 0.3} × 3 seeds, caps 1.5 × the paper's t",
+            expected=lambda c: DUAL_T.get(c.weight_decay),
+        ),
+        Item(
+            "21-dual-wd-0.2",
+            21,
+            0.5,
+            lambda dry: _m21(dry, lambda w: w == 0.2 or (dry and w == 0.5)),
+            _x21,
+            "the papers' dual-task model, λ = 0.2 × 3 seeds, cap 1.5 × the paper's t",
+            expected=lambda c: DUAL_T.get(c.weight_decay),
+        ),
+        Item(
+            "21-dual-wd-0.1",
+            21,
+            0.5,
+            lambda dry: _m21(dry, lambda w: w == 0.1 or (dry and w == 0.3)),
+            _x21,
+            "the papers' dual-task model, λ = 0.1 × 3 seeds, cap 1.5 × the paper's t",
             expected=lambda c: DUAL_T.get(c.weight_decay),
         ),
         Item(

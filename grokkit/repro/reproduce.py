@@ -42,12 +42,20 @@ def load(t: Target, results: Path | None = None) -> dict:
 def evaluate(t: Target, measured: dict | None, profile: str) -> tuple[list, dict]:
     """The checks (as dicts) and the verdict {"verdict", "reasons"} for `measured` (smoke is never judged)."""
     if measured is None or t.checks is None:
-        return [], {"verdict": "not yet run", "reasons": []}
+        return [], {"verdict": "not yet run", "reasons": [], "parts": []}
     checks = [as_check(c) for c in t.checks(measured)]
     if profile == "smoke":
-        return [c.as_dict() for c in checks], {"verdict": "not yet run", "reasons": ["smoke profile: never judged"]}
+        return [c.as_dict() for c in checks], {
+            "verdict": "not yet run",
+            "reasons": ["smoke profile: never judged"],
+            "parts": [],
+        }
     v = judge(checks)
-    return [c.as_dict() for c in checks], {"verdict": v.verdict, "reasons": list(v.reasons)}
+    return [c.as_dict() for c in checks], {
+        "verdict": v.verdict,
+        "reasons": list(v.reasons),
+        "parts": [list(p) for p in v.parts],
+    }
 
 
 def run(target: str | Target, profile: str = "default", results: Path | None = None) -> dict:

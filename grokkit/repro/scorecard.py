@@ -17,8 +17,9 @@ from pathlib import Path
 from grokkit.book.execute import results_dir
 from grokkit.repo import repo_root
 from grokkit.repro import verdict as rule
+from grokkit.repro.findings import FINDINGS
 from grokkit.repro.reproduce import best_entry
-from grokkit.repro.targets import TARGETS
+from grokkit.repro.targets import TARGETS, get
 from grokkit.repro.verdict import UNDECIDED, VERDICTS, judge
 
 MARK = {True: "✓", False: "✗", None: "–", UNDECIDED: "?"}
@@ -60,7 +61,40 @@ def _verdict_cell(e) -> str:
 def _check_line(c: dict) -> str:
     why = f" — {c['why']}" if c.get("why") else ""
     refutes = " *(a failure refutes the number)*" if c.get("refutes") else ""
-    return f"* {MARK[c['passed']]} {c['question']}{why}{refutes}"
+    basis = " *(exact derivation)*" if c.get("basis") == "exact derivation" else ""
+    stat = f"<br>{c['statistic']}" if c.get("statistic") else ""
+    stat += f" — *margin:* {c['margin']}" if c.get("margin") else ""
+    return f"* {MARK[c['passed']]} {c['question']}{basis}{why}{refutes}{stat}"
+
+
+def _statistic(e) -> str:
+    """The statistics that decided an entry (its number checks'), in one cell."""
+    if e is None:
+        return "—"
+    label = lambda q: q.split(":")[0] if 0 < q.find(":") < 48 else q[:48] + "…"
+    stats_ = [
+        f"{MARK[c['passed']]} {label(c['question'])}: {c['statistic']}"
+        for c in e["checks"]
+        if c.get("kind") == "number" and c.get("statistic")
+    ]
+    return "; ".join(stats_) if stats_ else summary(e["measured"], 110)
+
+
+def claims_table(ids, results: Path | None = None) -> str:
+    """A Markdown table of targets `ids` as the scorecard judges them from the stored results: the claim,
+    the paper's number, the statistics that decided each, the verdict (a chapter renders its claims this
+    way instead of judging them itself)."""
+    rows = []
+    for i in ids:
+        t = get(str(i))
+        e = best_entry(t, results)
+        rows.append(
+            f"| {{ref}}`{t.id} <scorecard-{t.id:02d}>` | {_cell(t.claim)} | {_cell(t.paper)} | "
+            f"{_cell(_statistic(e))} | {_verdict_cell(e)} |"
+        )
+    return "\n".join(
+        ["| # | claim | paper | ours (the deciding statistics) | verdict |", "|---|---|---|---|---|", *rows]
+    )
 
 
 def render(results: Path | None = None) -> str:
@@ -89,23 +123,26 @@ def render(results: Path | None = None) -> str:
         "|---|---|---|---|---|---|",
     ]
     for t, e in entries:
-        ours = summary(e["measured"], 110) if e else "—"
+        ours = _statistic(e)
         scale = f"{e['profile']}: {e.get('scale', '')}" if e else "—"
         noted = bool(e and t.note and t.note(e["measured"]))
         out.append(
             f"| {{ref}}`{t.id} <scorecard-{t.id:02d}>` | {_cell(t.claim)} | {_cell(t.paper)} | {_cell(ours)} | "
             f"{_cell(scale)} | {_verdict_cell(e)}{' (see its note)' if noted else ''} |"
         )
+    out += _findings(results)
     out += _timings(results)
     out += [
         "",
         "## The verdict rule",
         "",
         "Each target asks yes/no questions of two kinds, listed under it below: **the claim** (number "
-        "checks: the paper's numbers, with tolerances from spread, like with like) and **coverage** (what "
-        "was run against what the paper ran). Numbers decide the verdict; coverage only qualifies it. "
-        "✓ passed, ✗ failed, – not measured, ? measured but cannot decide (with the reason). Smoke-profile "
-        "results use a tiny model; they check the pipeline and are never judged. The rule, as the code "
+        "checks: our confidence interval against the equivalence margin of the paper's number, with the "
+        "statistic that decided it and where the margin comes from) and **coverage** (what was run against "
+        "what the paper ran). Numbers decide the verdict; coverage only qualifies it. ✓ inside the margin, "
+        "✗ outside it, ? cannot decide (with the reason and, where they can be counted, the seeds that would "
+        "decide it), – not measured. Smoke-profile results use a tiny model; they check the pipeline and are "
+        "never judged. The rule, as the code "
         f"states it (`{rule.__name__.replace('.', '/')}.py`):",
         "",
         "```text",
@@ -144,16 +181,43 @@ def render(results: Path | None = None) -> str:
                 "inconclusive": "Cannot decide",
             }.get(e["verdict"], "Decided by")
             out += [f"*{label}:* " + "; ".join(e["reasons"]) + ".", ""]
+        if e.get("parts"):
+            out += ["*Parts:* " + "; ".join(f"{p} — **{v}**" for p, v in e["parts"]) + ".", ""]
         note = t.note(e["measured"]) if t.note else None
         if note:
             out += [f"*Note:* {note}", ""]
         numbers = [c for c in e["checks"] if c.get("kind", "number") == "number"]
         coverage = [c for c in e["checks"] if c.get("kind") == "coverage"]
-        out += ["The claim (numbers):", ""] + [_check_line(c) for c in numbers] + [""]
+        out += ["The claim (numbers):", ""]
+        for part in dict.fromkeys(c.get("part") for c in numbers):
+            if part:
+                out.append(f"* *{part}*")
+            out += [("  " if part else "") + _check_line(c) for c in numbers if c.get("part") == part]
+        out += [""]
         if coverage:
             out += ["Coverage (what was run):", ""] + [_check_line(c) for c in coverage] + [""]
         out += ["```text", json.dumps(e["measured"], indent=None, default=str)[:1500], "```", ""]
     return "\n".join(out)
+
+
+def _findings(results: Path) -> list[str]:
+    """Our findings (`grokkit.repro.findings`): numbers the papers do not state, with their evidence."""
+    out = [
+        "",
+        "(scorecard-findings)=",
+        "## Our findings",
+        "",
+        "Numbers the papers do not state, measured on the same runs: not verdicts on a claim, a class of their own. "
+        "Each sentence is built from the stored result named after it.",
+        "",
+    ]
+    for f in FINDINGS:
+        t = next(x for x in TARGETS if x.id == f.target)
+        e = best_entry(t, results)
+        text = f.text(e["measured"] if e else None)
+        where = f"{{ref}}`target {t.id} <scorecard-{t.id:02d}>`, profile `{e['profile']}`" if e else "not stored yet"
+        out += [f"* **{f.title}** ({where}; command: `{f.command}`). " + (text or "*Evidence not stored yet.*")]
+    return out
 
 
 def _timings(results: Path) -> list[str]:

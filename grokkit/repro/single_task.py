@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import torch
 
-from grokkit import book
+from grokkit import book, stats
 from grokkit import config as presets
 from grokkit.data import dataset_for
 from grokkit.geometry.commutator import commutator_defect
 from grokkit.model import build_model, n_params
+from grokkit.papers import NUMBERS, X1, X2, X3, k, krange, margin
 from grokkit.repro import cpu_full, gpu_runs
-from grokkit.repro.helpers import CH1, CH2, all_within, model_name, not_run
-from grokkit.repro.paper_numbers import NUMBERS, X1, X2, X3, k, krange
+from grokkit.repro.helpers import CH1, CH2, count_check, grok_check, model_name, not_run
 from grokkit.repro.targets import target
-from grokkit.repro.verdict import cov, num
+from grokkit.repro.verdict import cov, equivalence, exact, unlike
 from grokkit.sweep import run_many
 
-OPS, SEEDS = NUMBERS[4]["ops"], NUMBERS[4]["seeds"]  # the paper's grid: 4 grokking ops × 3 seeds
+OPS, SEEDS = len(NUMBERS[4]["ops"]), NUMBERS[4]["seeds"]  # the paper's grid: 4 grokking ops × 3 seeds
 RUNS = OPS * SEEDS
 
 
@@ -54,7 +54,7 @@ _N1 = NUMBERS[1]["params"]
     measure=_m_params,
 )
 def _c_params(m):
-    return [num(f"{size} = {v:,}", m.get(size) == v) for size, v in _N1.items()]
+    return [exact(f"{size} = {v:,} (fails on any other count)", m.get(size) == v) for size, v in _N1.items()]
 
 
 def _m_defect_init(profile):
@@ -84,6 +84,7 @@ def _m_defect_init(profile):
 
 
 _D_LO, _D_HI = NUMBERS[3]["defect"]
+_D_MARGIN = stats.Margin(_D_LO - 0.05, _D_HI + 0.05, None, NUMBERS[3]["margins"]["defect"])
 
 
 def _n_defect_init(m):
@@ -110,13 +111,25 @@ def _n_defect_init(m):
     note=_n_defect_init,
 )
 def _c_defect_init(m):
-    v = m["defect_by_seed"].values()  # compared at the paper's precision (one decimal: 2.43 reads as 2.4)
-    span = f"median defect at initialisation in {_D_LO}–{_D_HI} (3 seeds, to one decimal)"
+    v = list(m["defect_by_seed"].values())
+    q = f"the median defect at initialisation is {_D_LO}–{_D_HI} (fails if the seeds' interval lies outside it)"
+    fmt = lambda x: f"{x:.3f}"
     return [
-        num(f"authors' formula (float32): {span}", all_within([round(x["authors"], 1) for x in v], _D_LO, _D_HI)),
-        num(
-            f"exact arithmetic (float32 direct formula, and float64): {span}",
-            all_within([round(x["exact"], 1) for x in v], _D_LO, _D_HI),
+        equivalence(
+            f"authors' formula (float32): {q}", stats.mean_interval([x["authors"] for x in v]), _D_MARGIN, fmt=fmt
+        ),
+        equivalence(
+            f"exact arithmetic (float32, direct formula): {q}",
+            stats.mean_interval([x["exact"] for x in v]),
+            _D_MARGIN,
+            fmt=fmt,
+            refutes=True,
+        ),
+        equivalence(
+            f"exact arithmetic (float64): {q}",
+            stats.mean_interval([x["float64"] for x in v]),
+            _D_MARGIN,
+            fmt=fmt,
             refutes=True,
         ),
         cov("3 seeds at initialisation (paper: every condition)", len(m["defect_by_seed"]) >= 3),
@@ -172,26 +185,32 @@ _N4 = NUMBERS[4]
     measure=_m_single,
 )
 def _c_single(m):
-    st = m["steps"]
-    add = st.get("add", {}).values()
+    st, cap = m["steps"], m["budget"]
+    out = []
+    for stat, ops in (("t90", ("add",)), ("t98x3", _N4["ops"])):
+        for op in ops:
+            seeds = list((st.get(op) or {}).values())
+            paper = "/".join(k(x) + "k" for x in _N4[stat][op])
+            out.append(
+                grok_check(
+                    f"{op}: the median {stat.replace('x3', '×3')} is the paper's (its seeds {paper}; fails if our "
+                    "interval lies outside their margin)",
+                    [v[stat] for v in seeds],
+                    cap,
+                    margin(4, stat, op),
+                    spread=_spread(_N4[stat][op]),
+                )
+            )
     every = [v["t98x3"] for op in st.values() for v in op.values()]
     lo, hi = _N4["grok"]
-    return [
-        num(
-            f"add: t90 in {krange(*_N4['add_t90'], 'k–')} for every seed (the paper's seed range)",
-            all_within([v["t90"] for v in add], *_N4["add_t90"]) if add else None,
-        ),
-        num(
-            f"add: t98×3 in {krange(*_N4['add_t98x3'], 'k–')} for every seed (the paper's seed range)",
-            all_within([v["t98x3"] for v in add], *_N4["add_t98x3"]) if add else None,
-        ),
-        num(
-            f"all four grokking ops grok within {krange(lo, hi, 'k–')} (the paper's range)",
-            None if not every else all(t is not None and lo <= t <= hi for t in every),
-        ),
+    return out + [
         cov(f"{OPS} ops × {SEEDS} seeds (paper: {RUNS} runs)", len(every) >= RUNS),
-        cov(f"a step cap above the paper's slowest grok ({k(hi)}k)", m["budget"] > hi),
+        cov(f"a step cap above the paper's slowest grok ({k(hi)}k)", cap > hi),
     ]
+
+
+def _spread(values):
+    return stats.mean_interval(values, log=True).spread
 
 
 _N5 = NUMBERS[5]
@@ -226,17 +245,36 @@ def _m_controls(profile):
     cpu_full=cpu_full.measure_5,
 )
 def _c_controls(m):
-    acc = list(m["best_test_acc"].values())
-    b = m["budget"]
-    shortest, longest = _N5["budgets"]
-    keys = m["best_test_acc"]
-    return [
-        num(
-            f"every control stays below {_N5['acc']} test accuracy by its budget ({b:,} steps: 'does not grok by "
-            f"{b:,}', the paper's claim is over {krange(shortest, longest, 'k–')})",
-            max(acc) < _N5["acc"],
-        ),
-        cov(f"every control ran at least the paper's shortest control budget ({k(shortest)}k steps)", b >= shortest),
+    acc, b = m["best_test_acc"], m["budget"]
+    budgets = m.get("budgets") or {key: b for key in acc}
+    wd0_budget, op_budget = _N5["budgets"]
+    out = []
+    for name, keep, paper, need, (pk, pn) in (
+        ("the non-grokking operations", lambda key: "wd 0" not in key, "grokked", op_budget, _N5["grokked"]),
+        ("weight decay 0", lambda key: "wd 0" in key, "wd0_grokked", wd0_budget, _N5["wd0_grokked"]),
+    ):
+        keys = [key for key in acc if keep(key)]
+        if not keys:
+            continue
+        grokked = sum(acc[key] >= _N5["acc"] for key in keys)
+        shortest = min(budgets[key] for key in keys)
+        q = (
+            f"{name}: no run reaches {_N5['acc']:.0%} test accuracy within {need:,} steps (paper {pk}/{pn}; fails "
+            "if our share of runs that do lies outside the paper's interval)"
+        )
+        if grokked == 0 and shortest < need:
+            out.append(
+                unlike(
+                    q,
+                    f"{len(keys)} runs stopped at {shortest:,} steps against the paper's {need:,}: 'does not grok by "
+                    f"{shortest:,}' cannot say 'by {need:,}'",
+                    f"runs to {need:,} steps",
+                )
+            )
+        else:
+            out.append(count_check(q, grokked, len(keys), margin(5, paper)))
+    keys = list(acc)
+    return out + [
         cov(
             "both kinds of control: weight decay 0 and the non-grokking operations",
             any("wd 0" in key for key in keys) and any("wd 0" not in key for key in keys),

@@ -9,7 +9,7 @@ next to its measure function:
     def _c_single(m): ...
 
 `claim` is the target's title, `paper` the paper's number(s) as papers-spec §6 states them (built
-from `grokkit.repro.paper_numbers`), `source` the arXiv id and section. Importing `grokkit.repro`
+from `grokkit.papers`), `source` the arXiv id and section. Importing `grokkit.repro`
 imports every paper module, so `TARGETS` (ordered by id), `BY_NAME` and `get` see all 25.
 """
 

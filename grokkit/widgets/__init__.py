@@ -5,18 +5,7 @@ StepScrubber(run)                          one slider over a run's saved steps, 
 """
 
 from grokkit.widgets.explorer import Explorer, figure_png
-from grokkit.widgets.phase import PhaseExplorer, boundary, grok_cells, grok_table, outcome
+from grokkit.widgets.phase import PhaseExplorer
 from grokkit.widgets.scrubber import MAX_STATE_BYTES, PANELS, StepScrubber
 
-__all__ = [
-    "Explorer",
-    "StepScrubber",
-    "PhaseExplorer",
-    "boundary",
-    "grok_cells",
-    "grok_table",
-    "outcome",
-    "figure_png",
-    "PANELS",
-    "MAX_STATE_BYTES",
-]
+__all__ = ["Explorer", "StepScrubber", "PhaseExplorer", "figure_png", "PANELS", "MAX_STATE_BYTES"]

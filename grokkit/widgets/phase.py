@@ -3,9 +3,11 @@
 `grid` is a `grokkit.sweep` over `weight_decay` and `train_frac` (and optionally `seed`). Two sliders
 (or a click on a cell) pick a cell; the page shows that cell's train/test accuracy curves (one pair per
 seed) and the phase diagram:
-  * each cell coloured by its grok step (t98×3; the median over the seeds that grokked; log scale);
-  * a cell with no grok by the budget is censored and marked by how its runs ended (`outcome`):
-    grey × memorised only, blue … test accuracy rising but not held, orange ~ train accuracy not kept;
+  * each cell coloured by its grok step (t98×3; the Kaplan–Meier median over the seeds, a seed that
+    did not grok censored at its cap: `grokkit.geometry.cell_medians`; log scale);
+  * a cell whose median is not reached (no grok, or more than half the seeds censored) is marked by how
+    its runs that did not grok ended (`grokkit.geometry.outcome`): grey × memorised only, blue … test
+    accuracy rising but not held, orange ~ train accuracy not kept;
   * "k/n" where only some seeds grokked, and the seed spread (min–max) when there are several seeds;
   * the selected cell outlined.
 About 80 lines of JavaScript draw it as SVG from a JSON state computed once, so the static site, Colab
@@ -18,12 +20,12 @@ from __future__ import annotations
 import html
 import json
 import math
-import statistics
 import uuid
 
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
+from grokkit.geometry.grid import cell_medians, grok_cells, outcome
 from grokkit.widgets.explorer import inline_js
 from grokkit.widgets.scrubber import _symlog
 
@@ -39,46 +41,6 @@ def _thin(xs, n):
 
 
 MARKS = {"memorise": ("×", "#d9d9d9"), "late": ("…", "#c6dbef"), "unstable": ("~", "#fdd0a2")}
-
-
-def outcome(run) -> str:
-    """How a run ended: "grok" (t98×3 reached by every task); else, with train accuracy ending >= 98%,
-    "memorise" (test accuracy never reached 50%) or "late" (it passed 50% but had not held 98% by the
-    budget); else "unstable" (train accuracy ended below 98%: mid-transition, or too strong a pull)."""
-    if all(s is not None for s in run.grok_step()):
-        return "grok"
-    if min(run.final("train_acc")) < 0.98:
-        return "unstable"
-    test_best = max(max(run.curve("test_acc", t)[1]) for t in range(len(run.ops)))
-    return "memorise" if test_best < 0.5 else "late"
-
-
-def grok_cells(grid) -> dict:
-    """{(weight_decay, train_frac): [grok step or None per seed]} of a sweep (all tasks: their max)."""
-    cells: dict = {}
-    for pt, run in grid:
-        steps = run.grok_step()
-        t = max(steps) if all(s is not None for s in steps) else None
-        cells.setdefault((pt["weight_decay"], pt["train_frac"]), []).append(t)
-    return cells
-
-
-def grok_table(grid) -> list:
-    """Rows train fraction, columns weight decay (sweep order): the median grok step of the seeds that
-    grokked, None where none did."""
-    cells = grok_cells(grid)
-    med = lambda ts: statistics.median([t for t in ts if t is not None]) if any(t is not None for t in ts) else None
-    return [[med(cells[(w, f)]) for w in grid.values["weight_decay"]] for f in grid.values["train_frac"]]
-
-
-def boundary(grid) -> dict:
-    """{train_frac: the smallest weight decay at which every seed grokked within its budget, or None}."""
-    cells = grok_cells(grid)
-    wds = sorted({w for w, _ in cells})
-    return {
-        f: next((w for w in wds if all(t is not None for t in cells[(w, f)])), None)
-        for f in sorted({f for _, f in cells})
-    }
 
 
 class PhaseExplorer:
@@ -125,10 +87,12 @@ class PhaseExplorer:
         kinds: dict = {}
         for pt, run in g:
             kinds.setdefault((pt["weight_decay"], pt["train_frac"]), []).append(outcome(run))
+        medians = cell_medians(g)
         for (w, f), ts in cells.items():
             done = [t for t in ts if t is not None]
-            med = statistics.median(done) if done else None
-            empty = None if done else MARKS[max(kinds[(w, f)], key=list(MARKS).index)]  # the worst outcome
+            med = medians[(w, f)]
+            censored = [k for k in kinds[(w, f)] if k != "grok"]
+            empty = None if med else MARKS[max(censored, key=list(MARKS).index)]  # the worst outcome
             phase[f"{wds.index(w)},{fracs.index(f)}"] = {
                 "t": med,
                 "steps": ts,
