@@ -27,6 +27,7 @@ median's large-sample standard error is 1.2533 σ/√n, the mean's σ/√n).
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Sequence
@@ -290,13 +291,20 @@ def seeds_to_decide(ours: Interval | None, margin: Margin, level: float = LEVEL,
     if d == 0:
         return None
     k = MEDIAN_EFFICIENCY if ours.kind == "median" else 1.0
+    floor = km_min_runs(level) if ours.kind == "median" else 2  # a KM interval is bounded only from this many runs
     if ours.kind == "slope":  # stderr ∝ 1/√n: scale the measured one
         n = ours.n * (_z(level) * ours.spread / math.sqrt(ours.n) / d) ** 2
         return min(most, max(ours.n + 1, math.ceil(n)))
     for n in range(2, most + 1):
         if t_quantile(level, n - 1) * k * ours.spread / math.sqrt(n) < d:
-            return max(n, ours.n + 1)
+            return max(n, ours.n + 1, floor)
     return None
+
+
+@functools.cache
+def km_min_runs(level: float = LEVEL) -> int:
+    """The fewest runs (all grokked) whose Kaplan–Meier median has a bounded interval (7 at 95%)."""
+    return next(n for n in range(2, 100) if km_median(list(range(1, n + 1)), level=level).hi is not None)
 
 
 def _proportion_n(ours: Interval, margin: Margin, level: float, most: int) -> int | None:

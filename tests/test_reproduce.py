@@ -60,7 +60,7 @@ def test_an_interval_against_a_margin_passes_fails_or_says_how_many_seeds_decide
     outside = equivalence("q", stats.km_median([6000, 6100, 6200, 5900, 6050, 6000, 6100, 5950, 6000, 6020]), m)
     assert outside.ok is False
     few = equivalence("q", stats.km_median([2900, 3300, 2600]), m)
-    assert few.ok == UNDECIDED and few.seeds and few.seeds > 3 and f"about {few.seeds} seeds" in few.why
+    assert few.ok == UNDECIDED and few.seeds and few.seeds > 3 and f"about {few.seeds} runs" in few.why
     # a group censored below the margin is never "not reproduced"
     assert equivalence("q", stats.km_median([None] * 10, 1500), m).ok == UNDECIDED
     # censored beyond the margin: it has not grokked by a cap past the paper's values

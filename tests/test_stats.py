@@ -103,3 +103,11 @@ def test_order_test_reads_censored_pairs():
     )
     assert (r["first"], r["second"], r["n"]) == (1, 0, 1)
     assert stats.logrank_p([100, 110, 120], None, [1000, 1100, None], [None, None, 2000]) < 0.05
+
+
+def test_a_kaplan_meier_median_needs_seven_runs_for_a_bounded_interval():
+    assert stats.km_min_runs() == 7
+    assert stats.km_median([1000, 1100, 1200, 1300, 1400, 1500]).hi is None
+    three = stats.km_median([3000, 3400, 3900])
+    n = stats.seeds_to_decide(three, stats.Margin(2500.0, 4200.0, 3300.0, "m"))
+    assert n is not None and n >= 7

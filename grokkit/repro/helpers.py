@@ -52,10 +52,16 @@ def grok_check(question, steps, caps, margin, *, spread=None, part=None):
 
 
 def ratio_check(question, ratios, caps, margin, *, spread, part=None):
-    """Ratios of two runs' grok steps (None: the numerator censored at `caps` × the denominator) against
-    the paper's margin, by the Kaplan–Meier median (a single run: ± `spread`, log scale)."""
+    """Ratios of two runs' grok steps against the paper's margin: their geometric mean's t interval
+    where every numerator grokked, else (None: censored at `caps` × the denominator) the Kaplan–Meier
+    median; a single run: ± `spread` (log scale)."""
     ratios = list(ratios or [])
-    iv = stats.km_median(ratios, caps, spread=spread) if ratios else None
+    if not ratios:
+        iv = None
+    elif None in ratios:
+        iv = stats.km_median(ratios, caps, spread=spread)
+    else:
+        iv = stats.mean_interval(ratios, log=True, spread=spread)
     return equivalence(question, iv, margin, fmt=lambda x: f"{x:.2f}×", part=part)
 
 

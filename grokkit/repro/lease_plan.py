@@ -73,36 +73,25 @@ def _x06(runs, dry):
     return {"pc1_layer0_by_run": by_run, **ranges, "op_budget": S.op_budget, "n_grok_runs": n_grok}
 
 
+def _i21(name, value, keep, what):
+    """Target 21's runs split by weight decay (`keep(λ, dry)`), so that each item fits a lease."""
+    return Item(
+        f"21-dual-wd-{name}",
+        21,
+        value,
+        lambda dry: _m21(dry, lambda w: keep(w, dry)),
+        _x21,
+        f"the papers' dual-task model, {what} 1.5 × the paper's t",
+        expected=lambda c: DUAL_T.get(c.weight_decay),
+    )
+
+
 PLANS = {
     "paper-scorecard": (
         Item("18-tri-order", 18, 1.0, _m18, _x18, "the papers' tri-task model, wd 1.0, 10 seeds, 40k cap"),
-        Item(
-            "21-dual-wd-hi",
-            21,
-            1.0,
-            lambda dry: _m21(dry, lambda w: w >= 0.3),
-            _x21,
-            "the papers' dual-task model, λ ∈ {1, 0.5, 0.3} × 3 seeds, caps 1.5 × the paper's t",
-            expected=lambda c: DUAL_T.get(c.weight_decay),
-        ),
-        Item(
-            "21-dual-wd-0.2",
-            21,
-            0.5,
-            lambda dry: _m21(dry, lambda w: w == 0.2 or (dry and w == 0.5)),
-            _x21,
-            "the papers' dual-task model, λ = 0.2 × 3 seeds, cap 1.5 × the paper's t",
-            expected=lambda c: DUAL_T.get(c.weight_decay),
-        ),
-        Item(
-            "21-dual-wd-0.1",
-            21,
-            0.5,
-            lambda dry: _m21(dry, lambda w: w == 0.1 or (dry and w == 0.3)),
-            _x21,
-            "the papers' dual-task model, λ = 0.1 × 3 seeds, cap 1.5 × the paper's t",
-            expected=lambda c: DUAL_T.get(c.weight_decay),
-        ),
+        _i21("hi", 1.0, lambda w, dry: w >= 0.3, "λ ∈ {1, 0.5, 0.3} × 3 seeds, caps"),
+        _i21("0.2", 0.5, lambda w, dry: w == 0.2 or (dry and w == 0.5), "λ = 0.2 × 3 seeds, cap"),
+        _i21("0.1", 0.5, lambda w, dry: w == 0.1 or (dry and w == 0.3), "λ = 0.1 × 3 seeds, cap"),
         Item(
             "06-pc1-200k",
             6,

@@ -18,7 +18,7 @@ from grokkit.book.execute import results_dir
 from grokkit.repo import repo_root
 from grokkit.repro import verdict as rule
 from grokkit.repro.findings import FINDINGS
-from grokkit.repro.reproduce import best_entry
+from grokkit.repro.reproduce import SCALE_ORDER, best_entry, load
 from grokkit.repro.targets import TARGETS, get
 from grokkit.repro.verdict import UNDECIDED, VERDICTS, judge
 
@@ -213,8 +213,9 @@ def _findings(results: Path) -> list[str]:
     ]
     for f in FINDINGS:
         t = next(x for x in TARGETS if x.id == f.target)
-        e = best_entry(t, results)
-        text = f.text(e["measured"] if e else None)
+        stored = load(t, results)  # the largest profile whose result holds the evidence
+        e = next((stored[p] for p in reversed(SCALE_ORDER) if p in stored and f.text(stored[p]["measured"])), None)
+        text = f.text(e["measured"]) if e else None
         where = f"{{ref}}`target {t.id} <scorecard-{t.id:02d}>`, profile `{e['profile']}`" if e else "not stored yet"
         out += [f"* **{f.title}** ({where}; command: `{f.command}`). " + (text or "*Evidence not stored yet.*")]
     return out
@@ -226,9 +227,11 @@ def _timings(results: Path) -> list[str]:
     for profile in ("smoke", "default", "paper"):
         for f in sorted((Path(results) / "chapters" / profile).glob("*.json")):
             b = json.loads(f.read_text())
+            # a later execution that reused the run cache keeps the cold-cache time with its own provenance
+            device, commit = b.get("wall_time_device", b.get("device")), b.get("wall_time_commit", b.get("git_commit"))
             rows.append(
                 f"| {{doc}}`../notebooks/{b['chapter']}` | `{profile}` | {b['wall_time_s'] / 60:.1f} min | "
-                f"{_cell(str(b.get('device')))} | `{str(b.get('git_commit'))[:10]}` |"
+                f"{_cell(str(device))} | `{str(commit)[:10]}` |"
             )
     if not rows:
         return []

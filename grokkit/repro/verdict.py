@@ -141,7 +141,7 @@ def equivalence(
         why = "the median is not reached: more runs grok after their cap than before it"
     else:
         why = "our interval straddles the margin"
-    why += f"; about {n} seeds decide it" if n else ""
+    why += f"; about {n} runs decide it" if n else ""
     return Check(question, UNDECIDED, "number", refutes, why, stat, n, part, margin=margin.source)
 
 
