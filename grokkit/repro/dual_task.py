@@ -9,15 +9,24 @@ from __future__ import annotations
 import math
 
 from grokkit import book, stats
-from grokkit.papers import NUMBERS, RERUN_SPREAD, X2, grid, k, krange, margin, minus, pct, rerun
+from grokkit.papers import NUMBERS, X2, grid, k, krange, margin, minus, pct, rerun
 from grokkit.repro import cpu_full, gpu_runs, lease
 from grokkit.repro.execution_subspace import RHO_FMT
-from grokkit.repro.helpers import CH3, CH4, chapter, count_check, from_chapter, grok_check, like_dual, ratio_check
+from grokkit.repro.helpers import (
+    CH3,
+    CH4,
+    TWO_RUNS,
+    chapter,
+    compressions,
+    count_check,
+    dual_steps,
+    from_chapter,
+    grok_check,
+    like_dual,
+    ratio_check,
+)
 from grokkit.repro.targets import target
 from grokkit.repro.verdict import cov, equivalence, exact, num, undecided
-
-TWO_RUNS = RERUN_SPREAD * math.sqrt(2)
-
 
 # --- 14: dual-task grokking --------------------------------------------------------------------------
 
@@ -40,15 +49,6 @@ def _m_dual(profile):
 _N14 = NUMBERS[14]
 _T98 = _N14["t98"]
 _RHO14 = stats.Margin(0.9995, math.inf, None, _N14["margins"]["rho"])
-
-
-def dual_steps(m) -> tuple[list, list]:
-    """(the paper's grok step per seed: min over tasks of t98×3, the caps) of a measured dict."""
-    if "per_task" in m:
-        steps = [min([t for t in d.values() if t is not None], default=None) for d in m["per_task"].values()]
-        caps = m.get("caps") or [m.get("cap")] * len(steps)
-        return steps, caps
-    return list(m.get("grok_steps") or []), m.get("caps") or [None] * len(m.get("grok_steps") or [])
 
 
 @target(
@@ -98,13 +98,6 @@ def _c_dual(m):
 
 _N15 = NUMBERS[15]
 _KS = lambda x: f"{x:.1f}"
-
-
-def compressions(m) -> list[dict]:
-    """The compression summaries (`grokkit.geometry.compression_summary`) of a measured dict, one per run."""
-    if m.get("compressions"):
-        return list(m["compressions"])
-    return [m["compression"]] if m.get("compression") else []
 
 
 @target(

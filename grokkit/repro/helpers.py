@@ -5,11 +5,12 @@ against the paper's, a single run's interval)."""
 from __future__ import annotations
 
 from grokkit import book, stats
-from grokkit.papers import steps_fmt
+from grokkit.papers import RERUN_SPREAD, steps_fmt
 from grokkit.repro.verdict import equivalence, num, unlike
 
 BOTH = (("exact", ""), ("authors' formula", "_authors"))  # the defect's two formulas: (label, metric-key suffix)
 FORMULA_KEYS = (("exact", "exact"), ("authors' formula", "authors"))  # (label, key) in per-run records
+TWO_RUNS = RERUN_SPREAD * 2**0.5  # the log-spread of a ratio of two runs' grok steps (each ± the rerun spread)
 CH1, CH2, CH3, CH4, CH5 = "01_grokking", "02_execution_subspace", "03_multitask", "04_holographic", "05_low_rank_decay"
 
 
@@ -82,3 +83,19 @@ def like_dual(m, check):
             statistic=check.statistic,
         )
     return check
+
+
+def compressions(m) -> list[dict]:
+    """The compression summaries (`grokkit.geometry.compression_summary`) of a measured dict, one per run."""
+    if m.get("compressions"):
+        return list(m["compressions"])
+    return [m["compression"]] if m.get("compression") else []
+
+
+def dual_steps(m) -> tuple[list, list]:
+    """(the paper's grok step per seed: min over tasks of t98×3, the caps) of a measured dict."""
+    if "per_task" in m:
+        steps = [min([t for t in d.values() if t is not None], default=None) for d in m["per_task"].values()]
+        caps = m.get("caps") or [m.get("cap")] * len(steps)
+        return steps, caps
+    return list(m.get("grok_steps") or []), m.get("caps") or [None] * len(m.get("grok_steps") or [])

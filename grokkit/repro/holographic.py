@@ -6,8 +6,7 @@ from __future__ import annotations
 from grokkit import stats
 from grokkit.papers import NUMBERS, X3, pct
 from grokkit.repro import cpu_full
-from grokkit.repro.dual_task import compressions
-from grokkit.repro.helpers import CH4, from_chapter, like_dual, not_run
+from grokkit.repro.helpers import CH4, compressions, from_chapter, like_dual, not_run
 from grokkit.repro.targets import target
 from grokkit.repro.verdict import cov, equivalence, exact, num
 

@@ -6,19 +6,15 @@ law over the learning-rate sweep (§4.4): targets 11, 12, 23. The measurements o
 
 from __future__ import annotations
 
-import math
-
 from grokkit import book, stats
-from grokkit.papers import NUMBERS, RERUN_SPREAD, X1, grid, margin, pct_range, rerun
+from grokkit.papers import NUMBERS, X1, grid, margin, pct_range, rerun
 from grokkit.repro import cpu_full
-from grokkit.repro.helpers import CH2, count_check, from_chapter, ratio_check
+from grokkit.repro.helpers import CH2, TWO_RUNS, count_check, from_chapter, ratio_check
 from grokkit.repro.targets import target
 from grokkit.repro.verdict import cov, equivalence, num, undecided, unlike
 
 OPS, SEEDS = len(NUMBERS[4]["ops"]), NUMBERS[4]["seeds"]  # the paper's grid: 4 grokking ops × 3 seeds
 RUNS = OPS * SEEDS
-TWO_RUNS = RERUN_SPREAD * math.sqrt(2)  # the log-spread of a ratio of two runs' grok steps
-
 
 # --- 11-12: interventions along the execution directions (§5) -------------------------------------
 

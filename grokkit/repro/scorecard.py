@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 from grokkit.book.execute import results_dir
-from grokkit.repo import repo_root
+from grokkit.repo import NotACheckout, repo_root
 from grokkit.repro import verdict as rule
 from grokkit.repro.findings import FINDINGS
 from grokkit.repro.reproduce import SCALE_ORDER, best_entry, load
@@ -84,6 +84,10 @@ def claims_table(ids, results: Path | None = None) -> str:
     """A Markdown table of targets `ids` as the scorecard judges them from the stored results: the claim,
     the paper's number, the statistics that decided each, the verdict (a chapter renders its claims this
     way instead of judging them itself)."""
+    try:
+        results = Path(results) if results is not None else results_dir()
+    except NotACheckout:  # an installed grokkit (Colab): the stored results live in the repository
+        return "*(The stored verdicts live in the repository's `results/`: see the published scorecard.)*"
     rows = []
     for i in ids:
         t = get(str(i))
