@@ -29,7 +29,7 @@ def test_dry_run_measures_every_item_in_the_targets_terms(dry):
     for item in lease.PLANS["paper-scorecard"]:
         e = state["items"][item.key]
         assert e["status"] == "done", e
-        assert e["members"] == len(e["runs"]) and e["estimate_s"] > 0 and e["wall_time_s"] > 0
+        assert e["members"] == len(e["runs"]) and e["estimate_s"] > 0 and e["wall_time_s"] >= 0  # 0.0: all cached
         t = targets.get(str(item.target))
         checks, verdict = reproduce.evaluate(t, e["measured"], "paper")  # the keys the checks read
         assert checks and verdict["verdict"]
