@@ -73,3 +73,20 @@ def test_merged_lease_is_what_reproduce_judges_at_the_paper_profile(dry, tmp_pat
     assert entry["measured"] == state["items"]["18-tri-order"]["measured"] and entry["verdict"]
     assert entry["measured"]["cap"] and entry["checks"]  # censored runs are judged at their cap
     assert entry["wall_time_s"] == state["items"]["18-tri-order"]["wall_time_s"]
+
+
+def test_earlier_leases_set_the_small_stack_rates(tmp_path):
+    scan = tmp_path / "scan.json"
+    scan.write_text(json.dumps({"ensemble_scan": {"N=16 fp32": {"model_steps_per_s": 1600.0}}}))
+    runs = [{"final_step": 30_000}, {"final_step": 60_000}]
+    items = {
+        "a": {"status": "done", "wall_time_s": 60.0, "runs": runs},  # 1500 member-steps/s with 2 runs
+        "b": {"status": "done", "wall_time_s": 90.0, "runs": runs},  # slower: the slowest item sets the rate
+        "c": {"status": "skipped", "runs": runs},
+        "d": {"status": "done", "wall_time_s": 5.0, "runs": runs},  # too short to time (all cached)
+    }
+    assert lease.lease_rates(items) == {2: pytest.approx(1000.0)}
+    rates = lease.plan_rates(items, scan)
+    assert rates == {2: pytest.approx(1000.0), 16: 1600.0}
+    assert lease.rate_at(2, rates) > lease.rate_at(2, lease.scan_rates(scan))  # the latency-bound stack is faster
+    assert lease.plan_rates(items, tmp_path / "missing.json") == {}

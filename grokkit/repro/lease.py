@@ -60,6 +60,30 @@ def scan_rates(path: str | Path | None = None) -> dict:
     return {int(k.split()[0][2:]): v["model_steps_per_s"] for k, v in scan.items() if k.endswith("fp32")}
 
 
+def lease_rates(items: dict) -> dict:
+    """{N: member-steps/s} that earlier leases' finished items achieved (N = the item's runs; the steps each run
+    trained over the item's wall time, the slowest item per N). A small stack is latency-bound, so the scan's
+    16-member speed scaled down by N/16 underestimates it about threefold; these points replace that guess."""
+    out = {}
+    for e in items.values():
+        runs, wall = e.get("runs") or [], e.get("wall_time_s") or 0
+        steps = [r.get("final_step") for r in runs]
+        if e.get("status") != "done" or wall < 30 or not runs or None in steps:
+            continue
+        n, rate = len(runs), sum(steps) / wall
+        out[n] = min(out.get(n, rate), rate)
+    return out
+
+
+def plan_rates(items: dict, path: str | Path | None = None) -> dict:
+    """The scan's rates, with earlier leases' measured rates below the scan's smallest stack."""
+    scan = scan_rates(path)
+    if not scan:
+        return {}
+    low = min(scan)
+    return {n: r for n, r in lease_rates(items).items() if n < low} | scan
+
+
 def rate_at(n: int, rates: dict, factor: float = 1.0) -> float:
     """Member-steps/s of an n-member ensemble: log-log interpolation in `rates` (flat beyond its ends)."""
     pts = sorted(rates.items())
@@ -157,7 +181,7 @@ def run_plan(
     state = _read(path) or {"plan": plan, "dry_run": dry_run, "items": {}}
     state["environment"] = environment(device)
     earlier = _read(store_path(plan)).get("items", {}) if not dry_run else {}
-    rates = scan_rates() or _CPU_RATE
+    rates = (plan_rates(_read(store_path(plan)).get("items", {})) if not dry_run else scan_rates()) or _CPU_RATE
     factor = probe(device, dry_run, rates)
     state["probe_factor"] = round(factor, 4)
     members_of = {it.key: it.members(dry_run) for it in PLANS[plan]}
