@@ -15,9 +15,7 @@ from grokkit.config import Config
 from grokkit.course import grader
 from grokkit.course.assignments import build
 from grokkit.repo import NotACheckout
-from grokkit.repro import cpu_full, reproduce, scorecard
-from grokkit.repro.targets import TARGETS, get
-from grokkit.sweep import run_many
+from grokkit.repro import command, scorecard
 from grokkit.train import train
 
 _SKIP = {"ops"}  # set through --op / --ops
@@ -110,39 +108,6 @@ def cmd_train(args) -> int:
     if path:
         print(f"  saved: {path}")
     return 0
-
-
-def cmd_reproduce(args) -> int:
-    if args.list:
-        print(reproduce.list_targets())
-        return 0
-    if not args.targets:
-        raise SystemExit("grokkit: name a target (or --all, or --list to see the 25)")
-    try:
-        chosen = (
-            [t for t in TARGETS if t.measure is not None] if args.targets == ["all"] else [get(n) for n in args.targets]
-        )
-    except KeyError as e:
-        raise SystemExit(f"grokkit: {e.args[0]}")
-    if args.profile == "cpu-full":  # train every run the chosen targets need in one pool (both cores busy)
-        pool = cpu_full.members([t.id for t in chosen if "cpu-full" in t.profiles])
-        if pool:  # long runs of unequal length: whole runs on worker processes, the longest first
-            print(f"grokkit: cpu-full: {len(pool)} runs for {', '.join(t.name for t in chosen)} (cached ones load)")
-            run_many(pool)
-    status = 0
-    for t in chosen:
-        try:
-            e = reproduce.run(t, args.profile)
-        except (LookupError, ValueError) as err:
-            print(f"{t.name}: skipped ({err})")
-            status = 1
-            continue
-        print(f"{t.name} [{args.profile}]: {e['verdict']} ({e['wall_time_s']} s)")
-        for c in e["checks"]:
-            print(f"   {scorecard.MARK[c['passed']]} [{c['kind']}] {c['question']}")
-    if not args.no_page:
-        print(f"scorecard: {scorecard.write_page()}")
-    return status
 
 
 def cmd_scorecard(args) -> int:
@@ -263,16 +228,26 @@ def main(argv=None) -> int:
         help="measure reproduction targets (papers-spec §6) into results/",
         description="Measure targets and store results/<target>.json; `all` runs every implemented one.",
     )
-    r.add_argument("targets", nargs="*", help="target number, slug or NN-slug (or `all`)")
+    r.add_argument(
+        "targets", nargs="*", help="target number, slug or NN-slug (or `all`; or `settle`: the cpu-full plan)"
+    )
     r.add_argument(
         "--profile",
         default="default",
         choices=["smoke", "default", "cpu-full", "paper"],
         help="cpu-full: the re-runs that settle a target on a 2-core CPU at the paper's coverage (long)",
     )
-    r.add_argument("--list", action="store_true", help="list the 25 targets with their stored verdicts")
+    r.add_argument(
+        "--list", action="store_true", help="list the 25 targets with their stored verdicts (with `settle`: the plan)"
+    )
+    r.add_argument(
+        "--budget-min",
+        type=float,
+        default=None,
+        help="with `settle`: run the cpu-full plan's rows in order for at most this many minutes (resumable)",
+    )
     r.add_argument("--no-page", action="store_true", help="do not regenerate book/scorecard.md")
-    r.set_defaults(func=cmd_reproduce)
+    r.set_defaults(func=command.main)
     sc = sub.add_parser("scorecard", help="regenerate book/scorecard.md from results/")
     sc.add_argument("--out", default=None)
     sc.set_defaults(func=cmd_scorecard)

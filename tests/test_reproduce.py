@@ -8,9 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-from grokkit import papers, stats
+from grokkit import book, papers, stats
 from grokkit.book.execute import results_dir
-from grokkit.repro import cpu_full, findings, reproduce, scorecard
+from grokkit.repro import cpu_full, cpu_full_mt, findings, reproduce, scorecard, settle
 from grokkit.repro.targets import TARGETS, get
 from grokkit.repro.verdict import UNDECIDED, VERDICTS, Check, cov, equivalence, judge, num, order, undecided, unlike
 
@@ -105,14 +105,39 @@ def test_the_rule_is_calibrated_on_the_papers_own_distributions(target, name, ke
 
 
 def test_cpu_full_targets_are_wired():
-    assert {t.id for t in TARGETS if "cpu-full" in t.profiles} == set(cpu_full.MEASURES)
-    assert cpu_full.members([]) == [] and cpu_full.members([13]) == []  # 13 re-measures cached runs only
+    assert {t.id for t in TARGETS if "cpu-full" in t.profiles} == set(cpu_full.MEASURES) | set(cpu_full_mt.MEASURES)
+    assert settle.members([]) == []
+    chapter1 = {(c.key(), tuple(h.key for h in hs)) for c, hs in settle.members([13])}
+    S1 = book.chapter1("default")  # 13 re-measures Chapter 1's own runs (cached by the chapter)
+    assert chapter1 == {
+        (c.key(), tuple(h.key for h in hs))
+        for c, hs in (book.op_member(S1, op, s) for op in book.GROKKING_OPS for s in S1.op_seeds)
+    }
+    for row in settle.PLAN:  # every row names targets with a cpu-full re-run, or says why the GPU has it
+        assert row.gpu or all("cpu-full" in get(str(t)).profiles for t in row.targets), row
+
+
+def test_settle_skips_stored_rows_and_stops_at_the_budget(tmp_path, monkeypatch):
+    row = settle.Row((13,), 5.0, "exec/random")
+    monkeypatch.setattr(settle, "PLAN", (settle.Row((18,), 0, "tri", gpu="the lease"), row))
+    said = []
+    assert settle.run_plan(1.0, log=said.append, results=tmp_path) == [((18,), "gpu"), ((13,), "budget")]
+    assert "needs ~5 min, 1 min left" in said[-1]
+    with pytest.raises(ValueError, match="positive"):
+        settle.run_plan(0, results=tmp_path)
+    entry = {"settle": {"rows": ["an earlier row", settle.row_id(row)]}}
+    (tmp_path / "13-exec-random-ratio.json").write_text(json.dumps({"profiles": {"cpu-full": entry}}))
+    assert settle.stored(row, tmp_path) and "stored" in settle.listing(tmp_path)
+    assert settle.run_plan(1.0, log=said.append, results=tmp_path)[-1] == ((13,), "stored")
+    entry["settle"]["rows"] = [settle.row_id(settle.Row((13,), 5.0, "exec/random, more seeds"))]  # changed: stale
+    (tmp_path / "13-exec-random-ratio.json").write_text(json.dumps({"profiles": {"cpu-full": entry}}))
+    assert not settle.stored(row, tmp_path)
 
 
 def test_each_target_sits_in_its_papers_module():
     home = {
         papers.X1: ("single_task", "execution_subspace", "interventions"),
-        papers.X2: ("dual_task", "tri_task"),
+        papers.X2: ("dual_task", "deletion", "tri_task"),
         papers.X3: ("holographic",),
         papers.LI: ("lrd",),
     }

@@ -14,10 +14,11 @@ colab     a chapter's start: the profile from the device ("auto"), its measured 
 from grokkit.book import fair
 from grokkit.book.colab import chapter_time, keep_runs_on_drive, resolve_profile, start
 from grokkit.book.execute import chapter_metrics, chapter_stems, execute, notebooks_dir, results_dir, store_metrics
-from grokkit.book.lrd import Chapter5, chapter5, lrd_member
+from grokkit.book.lrd import Chapter5, chapter5, lrd_member, mechanism_members, mechanism_record
 from grokkit.book.measures import (
     all_tasks_grok_step,
     cap_of,
+    deletion_members,
     dual_lead,
     dual_wd_measures,
     first_task_grok_step,
@@ -65,6 +66,8 @@ __all__ = [
     "execute",
     "fmt_step",
     "lrd_member",
+    "mechanism_members",
+    "mechanism_record",
     "md_table",
     "notebooks_dir",
     "op_member",
@@ -76,6 +79,7 @@ __all__ = [
     "store_metrics",
     "stored_runs",
     "all_tasks_grok_step",
+    "deletion_members",
     "cap_of",
     "first_task_grok_step",
     "dual_lead",

@@ -8,6 +8,7 @@ from grokkit import config as presets
 from grokkit.book.profiles import check_profile
 from grokkit.config import Config
 from grokkit.regularizers import DecoupledDecay, LowRankDecay
+from grokkit.trackers import LeakFreeTest, RankTracker
 
 
 def lrd_member(base, regulariser: str, strength: float, *, ns_iters: int = 5, hooks=()):
@@ -105,3 +106,28 @@ def chapter5(profile: str) -> Chapter5:
         fair_fraction=0.4,
         budget=2500,
     )
+
+
+def mechanism_members(S: Chapter5, seed: int | None = None) -> list:
+    """[(L2 run), (LRD run)] of the mechanism figure: `S.mechanism_steps` steps without early stopping,
+    the Q/K stable rank tracked (with spectra) and the leak-free test split; `seed`: another seed."""
+    mech = S.base.replace(max_steps=S.mechanism_steps, stop_threshold=None)
+    if seed is not None:
+        mech = mech.replace(seed=seed)
+    tracked = [RankTracker(spectra=True), LeakFreeTest()]
+    return [lrd_member(mech, "l2", S.l2_mech, hooks=tracked), lrd_member(mech, "lrd", S.lrd_mech, hooks=tracked)]
+
+
+def mechanism_record(l2_run, lrd_run) -> dict:
+    """What target 9 judges of one mechanism pair: both Q/K stable-rank series, their steps, LRD's first
+    steps at ≥ 90% and ≥ 99% test accuracy, L2's best test accuracy, and the seed."""
+    steps, lrd_srank = lrd_run.series("srank_qk")
+    return {
+        "lrd_srank": lrd_srank,
+        "l2_srank": l2_run.series("srank_qk")[1],
+        "steps": steps,
+        "lrd_t90": lrd_run.grok_step(0.9, 1)[0],
+        "lrd_t99": lrd_run.grok_step(0.99, 1)[0],
+        "l2_best_test": max(l2_run.curve("test_acc")[1]),
+        "seed": lrd_run.config.seed,
+    }

@@ -39,6 +39,7 @@ A number stated to one significant figure ("≈ 0.5", "by ~400 steps") is matche
 """
 
 from grokkit.repro import (  # noqa: F401 (register the targets)
+    deletion,
     dual_task,
     execution_subspace,
     holographic,

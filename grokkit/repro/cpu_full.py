@@ -1,30 +1,28 @@
-"""The cpu-full profile: re-runs that settle a reproduction target on a 2-core CPU, closer to the
-paper's coverage than the chapters' default profile.
+"""The cpu-full profile: re-runs that settle a reproduction target on a 2-core CPU, closer to the paper's
+coverage than the chapters' default profile. `grokkit.repro.settle` runs them as one ordered plan:
 
-    python -m grokkit reproduce 5 11 12 13 14 15 16 --profile cpu-full
+    python -m grokkit reproduce settle --budget-min 120
+    python -m grokkit reproduce 5 11 --profile cpu-full      # single targets (their runs train first)
 
-`members(ids)` lists the runs the chosen targets train; the command trains their union in one
-`run_many` pool (both cores busy, the longest runs first) before each target measures, and every
-run goes through the run cache, so the chapters' default runs are reused (Chapter 1's operation
-runs, Chapter 2's kick runs, Chapter 3's dual-task run) and nothing is trained twice.
-
-What each target re-runs (measured costs on 2 cores are in the closing notes of the issue):
+Every run goes through the run cache, so the chapters' default runs are reused (Chapter 1's operation runs,
+Chapter 2's kick runs) and nothing is trained twice. The single-task re-runs live here (the multi-task and
+LRD ones in `grokkit.repro.cpu_full_mt`):
   5   add at weight decay 0 for 50,000 steps (plain run), beside the GPU session's non-grokking ops
-  11  add seed 42: s ∈ {0.75, 1.0} (execution basis) and s = 0.75 (random basis) to a 15,000-step cap
-  12  kicks α ∈ {50, 200, 500} × {commutator, random} × seeds {42, 137, 2024}, each seed's own basis
-  13  exec/random in memorisation, K = 7, all four grokking ops (seed 42), with the spread over checkpoints
-  14  ρ per checkpoint on the dual-task wd 1.0 run (the paper's object), beside the GPU dual-task runs
-  15, 16  reconstruction variants and static compressions on that dual-task run
+  8   the defect cohort: Chapter 1's 12 grokking runs and the three controls × 3 seeds × 7,500 steps
+  11  projection: 4 grokking ops × 3 seeds × s ∈ {0.25, 0.5, 0.75, 1}, own and random basis, 15k cap
+  12  kicks α ∈ {50, 100, 200, 500} × {commutator, random} × seeds {42, 137, 2024}, each seed's own basis
+  13  exec/random in memorisation, K = 7, all four grokking ops × 3 seeds, with the spread over checkpoints
 """
 
 from __future__ import annotations
 
-from functools import cache, lru_cache
+from functools import cache
 
 import torch
 
 from grokkit import book
 from grokkit import geometry as G
+from grokkit.cache import run_dir
 from grokkit.hooks import GradientProjection, Kick
 from grokkit.model import matrix_offsets, n_params
 from grokkit.papers import NUMBERS
@@ -32,7 +30,7 @@ from grokkit.repro import gpu_runs
 from grokkit.sweep import run_many
 
 SEEDS = (42, 137, 2024)
-KICK_ALPHAS = (50.0, 200.0, 500.0)  # three of the paper's four kick sizes (NUMBERS[12]["alphas"])
+KICK_ALPHAS = tuple(float(a) for a in NUMBERS[12]["alphas"])  # the paper's four kick sizes
 PROJECTION_CAP = NUMBERS[11]["cap"]  # the paper's
 CONTROL_BUDGET = NUMBERS[5]["budgets"][0]  # the paper's shortest control budget
 
@@ -73,51 +71,55 @@ def _m5():
     return [(_ch1().base.replace(weight_decay=0.0, max_steps=CONTROL_BUDGET, steps_after_stop=0), ())]
 
 
-def _m11():
-    S2, B = _ch2(), _add_basis(42)
-    R = G.random_basis(B.shape[0], 16, seed=123).float()
-    cap = _cap(PROJECTION_CAP)
-    return [(cap, [GradientProjection(B, s, start=S2.start, name="pca16")]) for s in (1.0, 0.75)] + [
-        (cap, [GradientProjection(R, 0.75, start=S2.start, name="random16")])
-    ]
+PROJECTION_OPS = tuple(book.GROKKING_OPS)  # add first: the plan's first row of target 11 trains add only
+STRENGTHS = tuple(float(x) for x in NUMBERS[11]["strengths"])
+
+
+@cache
+def _op_basis(op: str, seed: int) -> torch.Tensor:
+    """The execution basis of Chapter 1's run of `op` and `seed`."""
+    return _add_basis(seed) if op == "add" else _basis(_load(book.op_member(_ch1(), op, seed))).float()
+
+
+def _projection(op: str, seed: int, basis: str, s: float):
+    """A projection run (M7): Chapter 1's config of `op` and `seed`, the paper's 15k cap, from step t0 on the
+    gradient outside the run's own execution basis ("pca") or a random 16-dim basis ("random") scaled by 1 − s."""
+    B = _op_basis(op, seed)
+    if basis == "random":
+        B = G.random_basis(B.shape[0], 16, seed=123).float()
+    config = _cap(PROJECTION_CAP, seed).replace(ops=(op,))
+    return config, [GradientProjection(B, s, start=_ch2().start, name=f"{basis}16")]
+
+
+def _m11(ops=PROJECTION_OPS):
+    return [_projection(op, seed, b, s) for op in ops for seed in SEEDS for b in ("pca", "random") for s in STRENGTHS]
+
+
+def _kick(seed, a, d, cap=None):
+    S2 = _ch2()
+    return _cap(cap or S2.intervention_cap, seed), [Kick(_add_basis(seed), a, d, start=S2.start, K=S2.K)]
 
 
 def _m12():
-    S2, out = _ch2(), []
-    for seed in SEEDS:
-        B = _add_basis(seed)
-        out += [
-            (_cap(S2.intervention_cap, seed), [Kick(B, a, d, start=S2.start, K=S2.K)])
-            for a in KICK_ALPHAS
-            for d in ("commutator", "random")
-        ]
-    return out
+    return [_kick(seed, a, d) for seed in SEEDS for a in KICK_ALPHAS for d in ("commutator", "random")]
 
 
-def _dual_member():
-    return book.chapter3("default").dual.replace(weight_decay=1.0, seed=42), ()
+def _m13():
+    return [book.op_member(_ch1(), op, seed) for op in book.GROKKING_OPS for seed in SEEDS]
 
 
-MEMBERS = {
-    5: _m5,
-    11: _m11,
-    12: _m12,
-    14: lambda: [_dual_member()],
-    15: lambda: [_dual_member()],
-    16: lambda: [_dual_member()],
-}
+CONTROL_STEPS = 7_500  # target 8's control runs: past every grokking run's t90 + 1,000 (≤ 5k) by half again
 
 
-def members(ids) -> list:
-    """The union of the runs the cpu-full targets `ids` train, longest budget first (the pool's order)."""
-    seen, out = set(), []
-    for i in ids:
-        for c, h in MEMBERS.get(i, list)():
-            key = (c.key(), tuple(x.key for x in h))
-            if key not in seen:
-                seen.add(key)
-                out.append((c, h))
-    return sorted(out, key=lambda m: -_expected_steps(m[0]))
+def _m8():
+    """Target 8's cohort: Chapter 1's grokking runs (cached) and the three controls × 3 seeds, inline defect."""
+    S1 = _ch1()
+    grok = [book.op_member(S1, op, s) for op in book.GROKKING_OPS for s in SEEDS]
+    controls = [("x2_xy_y2", {}), ("x3_xy", {}), ("add", {"weight_decay": 0.0})]
+    return grok + [book.op_member(S1, op, s, max_steps=CONTROL_STEPS, **kw) for op, kw in controls for s in SEEDS]
+
+
+MEMBERS = {5: _m5, 8: _m8, 11: _m11, 12: _m12, 13: _m13}
 
 
 def _expected_steps(c) -> int:
@@ -148,52 +150,82 @@ def measure_5(profile):
 
 
 def measure_11(profile):
-    S1 = _ch1()
-    base = _load(book.op_member(S1, "add", 42)).grok_step()[0]
-    pca1, pca075, rnd075 = [_load(m) for m in _m11()]
+    """Every projection run of `_m11` that is in the run cache (a row of the plan may have trained only add),
+    each against its own operation and seed's Chapter 1 run."""
+    S1, records, runs = _ch1(), [], []
+    for op in PROJECTION_OPS:
+        for seed in SEEDS:
+            done = [
+                (b, s) for b in ("pca", "random") for s in STRENGTHS if run_dir(*_projection(op, seed, b, s)).exists()
+            ]
+            if not done:
+                continue
+            base = _load(book.op_member(S1, op, seed)).grok_step()[0]
+            for b, s in done:
+                run = _load(_projection(op, seed, b, s))
+                runs.append(run)
+                records.append(
+                    {
+                        "op": op,
+                        "seed": seed,
+                        "basis": b,
+                        "s": s,
+                        "grok": run.grok_step()[0],
+                        "cap": run.config.max_steps,
+                        "baseline": base,
+                    }
+                )
+    ops = sorted({r["op"] for r in records}, key=PROJECTION_OPS.index)
     return {
-        "measured": {
-            "intervention_baseline": base,
-            "suppression_pca": {"1.0": pca1.grok_step()[0], "0.75": pca075.grok_step()[0]},
-            "suppression_random": {"0.75": rnd075.grok_step()[0]},
-            "cap": PROJECTION_CAP,
-            "seeds": 1,
-            "n_ops": 1,
-        },
+        "measured": {"projections": records, "cap": PROJECTION_CAP},
         **_prov(
-            [pca1, pca075, rnd075],
-            f"add, seed 42, cap {PROJECTION_CAP:,} (the paper's), s ∈ {{0.75, 1.0}}; baseline: Chapter 1's add run",
+            runs,
+            f"{', '.join(ops)} × seeds {list(SEEDS)}, s ∈ {list(STRENGTHS)}, own and random bases, "
+            f"cap {PROJECTION_CAP:,} (the paper's); baselines: Chapter 1's runs",
         ),
     }
 
 
 def measure_12(profile):
-    S1, runs = _ch1(), [_load(m) for m in _m12()]
+    """Every kicked run against its seed's baseline; a kicked run still short of grokking at the chapter's
+    cap is re-run to the paper's cap (the run cache trains it here if the pool did not)."""
+    S1, S2 = _ch1(), _ch2()
     base = {str(s): _load(book.op_member(S1, "add", s)).grok_step()[0] for s in SEEDS}
-    kicks, it = {}, iter(runs)  # in _m12's order: seed, then α, then direction
+    kicks, caps, runs = {}, {}, []
     for seed in SEEDS:
         kicks[str(seed)] = {d: {} for d in ("commutator", "random")}
+        caps[str(seed)] = {d: {} for d in ("commutator", "random")}
         for a in KICK_ALPHAS:
             for d in ("commutator", "random"):
-                kicks[str(seed)][d][str(a)] = next(it).grok_step()[0]
+                run = _load(_kick(seed, a, d))
+                if run.grok_step()[0] is None:
+                    run = _load(_kick(seed, a, d, PROJECTION_CAP))
+                runs.append(run)
+                kicks[str(seed)][d][str(a)] = run.grok_step()[0]
+                caps[str(seed)][d][str(a)] = run.config.max_steps
     return {
         "measured": {
             "baselines": base,
             "kicks_by_seed": kicks,
+            "caps_by_seed": caps,
             "alphas": list(KICK_ALPHAS),
-            "cap": _ch2().intervention_cap,
+            "cap": S2.intervention_cap,
         },
         **_prov(
             runs,
             f"add, seeds {list(SEEDS)}, α ∈ {list(KICK_ALPHAS)}, both directions, each seed's own basis "
-            f"(cap {_ch2().intervention_cap:,})",
+            f"(cap {S2.intervention_cap:,}; a run short of grokking there re-run to the paper's {PROJECTION_CAP:,})",
         ),
     }
 
 
 def measure_13(profile):
     S1 = _ch1()
-    runs = {op: _load(book.op_member(S1, op, 42)) for op in book.GROKKING_OPS}
+    runs = {
+        op if seed == 42 else f"{op} seed {seed}": _load(book.op_member(S1, op, seed))
+        for op in book.GROKKING_OPS
+        for seed in SEEDS
+    }
     P = n_params(next(iter(runs.values())).model())
     randoms = [G.random_basis(P, 24, seed=i) for i in range(5)]
     r = G.exec_random_summary(runs, randoms, K=7, generator=torch.Generator().manual_seed(1))
@@ -207,49 +239,23 @@ def measure_13(profile):
         },
         **_prov(
             list(runs.values()),
-            "Chapter 1's runs (seed 42, the paper's per-op values are seed 42), every θ checkpoint with "
+            f"Chapter 1's runs (seeds {list(SEEDS)}; the paper's per-op values are seed 42), every θ checkpoint with "
             "train accuracy ≥ 0.99 and test < 0.5, K = 7, weight-SVD basis k = 3 (K = 24) over 5 random "
             "bases",
         ),
     }
 
 
-def measure_14(profile):
-    run = _load(_dual_member())
-    rho = G.rho_by_checkpoint(run, _basis(run), generator=torch.Generator().manual_seed(1))
-    gpu = gpu_runs.dual()
-    per_task = gpu["measured"]["per_task"]
+def measure_8(profile):
+    runs = [_load(m) for m in _m8()]
     return {
-        "measured": {
-            "per_task": per_task,
-            "caps": gpu["measured"]["caps"],
-            "per_task_here": dict(zip(run.config.ops, run.grok_step())),
-            "rho_min": min(rho["exact"]),
-            "rho_min_authors": min(rho["authors"]),
-            "rho_checkpoints": len(rho["steps"]),
-        },
-        "configs": gpu["configs"] + [run.config.key()],
-        "scale": "t98: the GPU session's dual-task runs (3 seeds); ρ: the dual-task wd 1.0 run, seed 42, this CPU "
-        f"({len(rho['steps'])} checkpoints, one sample each, summed loss)",
+        "measured": {"defect_runs": G.defect_cohort(runs)},
+        **_prov(
+            runs,
+            f"Chapter 1's grokking runs (4 ops × seeds {list(SEEDS)}) and the controls x2_xy_y2, x3_xy and add at "
+            f"weight decay 0 × seeds {list(SEEDS)}, {CONTROL_STEPS:,} steps; defect inline (both formulas)",
+        ),
     }
 
 
-@lru_cache(maxsize=1)
-def _holo_summary() -> tuple:
-    """The compression summary (`grokkit.geometry.compression_summary`) of the dual-task run, computed
-    once for targets 15 and 16."""
-    S4, run = book.chapter4("default"), _load(_dual_member())
-    out = G.compression_summary(run, ranks=S4.ranks, ks=S4.ks, keeps=S4.keeps, factors=S4.factors)
-    return out, run.config.key()
-
-
-def _holo(profile):
-    summary, key = _holo_summary()
-    return {
-        "measured": {"compressions": [summary], "tasks": len(summary["ops"]), "seeds": 1},
-        "configs": [key],
-        "scale": "the dual-task wd 1.0 run (the paper's object), seed 42, Chapter 3's default config",
-    }
-
-
-MEASURES = {5: measure_5, 11: measure_11, 12: measure_12, 13: measure_13, 14: measure_14, 15: _holo, 16: _holo}
+MEASURES = {5: measure_5, 8: measure_8, 11: measure_11, 12: measure_12, 13: measure_13}

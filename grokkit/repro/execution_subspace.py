@@ -135,6 +135,7 @@ _X = lambda x: f"{x:.0f}×"
     source=f"{X1} §4.4",
     chapter=CH2,
     measure=from_chapter(CH2, ["defect_runs"], _scale1),
+    cpu_full=cpu_full.measure_8,
 )
 def _c_lead(m):
     runs = m.get("defect_runs") or {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from grokkit import stats
 from grokkit.papers import NUMBERS, X3, pct
-from grokkit.repro import cpu_full
+from grokkit.repro import cpu_full_mt
 from grokkit.repro.helpers import CH4, compressions, from_chapter, like_dual, not_run
 from grokkit.repro.targets import target
 from grokkit.repro.verdict import cov, equivalence, exact, num
@@ -39,7 +39,7 @@ def _task(runs, table, key, op):
     measure=from_chapter(
         CH4, ["compression_dual"], "chapter 4: the dual-task wd 1.0 run", lambda p: {"tasks": 2, "seeds": 1}
     ),
-    cpu_full=cpu_full.MEASURES[16],
+    cpu_full=cpu_full_mt.MEASURES[16],
 )
 def _c_holo(m):
     runs = compressions(m) or ([m["compression_dual"]] if m.get("compression_dual") else [])

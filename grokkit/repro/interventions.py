@@ -23,6 +23,20 @@ _S1, _S75, _DELAY = _N11["s_full"], _N11["s_partial"], _N11["delay"]
 _SAME = rerun(1.0, f"no delay: {NUMBERS[12]['margins']['ratio']}", runs=2)
 
 
+def projection_records(m) -> list[dict]:
+    """The projection runs of a measured dict as records {op, seed, basis, s, grok, cap, baseline} (cpu-full
+    stores them so; a chapter's one add run is converted)."""
+    if "projections" in m:
+        return list(m["projections"])
+    base, cap = m.get("intervention_baseline"), m.get("cap")
+    one = {"op": "add", "seed": 42, "cap": cap, "baseline": base}
+    return [
+        one | {"basis": b, "s": float(s), "grok": v}
+        for b, key in (("pca", "suppression_pca"), ("random", "suppression_random"))
+        for s, v in (m.get(key) or {}).items()
+    ]
+
+
 @target(
     11,
     "projection-kills-grokking",
@@ -39,47 +53,47 @@ _SAME = rerun(1.0, f"no delay: {NUMBERS[12]['margins']['ratio']}", runs=2)
     cpu_full=cpu_full.measure_11,
 )
 def _c_projection(m):
-    base, pca, rnd = m["intervention_baseline"], m["suppression_pca"] or {}, m["suppression_random"] or {}
-    cap = m.get("cap")
+    recs = projection_records(m)
     paper_cap = _N11["cap"]
-    full = [v for s, v in pca.items() if float(s) == _S1]
+    pick = lambda b, ok: [r for r in recs if r["basis"] == b and ok(r["s"])]  # noqa: E731
+    full = pick("pca", lambda s: s == _S1)
+    cap = min((r["cap"] for r in full if r["cap"]), default=None)
     q = f"s = {_S1:g}: no run groks within {paper_cap:,} steps (fails if our share that does lies outside the paper's)"
-    grokked = sum(v is not None for v in full)
+    grokked = sum(r["grok"] is not None for r in full)
     if not full:
         c_full = num(q, None)
     elif grokked == 0 and (cap or 0) < paper_cap:
         c_full = unlike(q, f"capped at {cap:,} steps, the paper's at {paper_cap:,}", f"a {paper_cap:,}-step cap")
     else:
         c_full = count_check(q, grokked, len(full), margin(11, "full_grokked"))
-    if base is None:
+    if any(r["baseline"] is None for r in recs) or not recs:
         return [c_full, num("s = 0.75 delays", None), num("random basis", None)]
-    delays = [v / base if v is not None else None for s, v in pca.items() if float(s) == _S75]
-    random = [v / base if v is not None else None for s, v in rnd.items() if float(s) <= _S75]
+    ratio = lambda rs: [r["grok"] / r["baseline"] if r["grok"] is not None else None for r in rs]  # noqa: E731
+    caps = lambda rs: [r["cap"] / r["baseline"] for r in rs]  # noqa: E731
+    delays, random = pick("pca", lambda s: s == _S75), pick("random", lambda s: s <= _S75)
+    runs_per_s = len({(r["op"], r["seed"]) for r in full})
     return [
         c_full,
         ratio_check(
             f"s = {_S75}: grokking is delayed by the paper's +{pct_range(*_DELAY)} (grok step over the baseline's; "
             "fails if our interval lies outside the margin)",
-            delays,
-            [cap / base] * len(delays),
+            ratio(delays),
+            caps(delays),
             margin(11, "delay_by_op"),
             spread=TWO_RUNS,
         ),
         ratio_check(
             f"random basis at s ≤ {_S75}: no delay (fails if our interval lies outside the rerun spread)",
-            random,
-            [cap / base] * len(random),
+            ratio(random),
+            caps(random),
             _SAME,
             spread=TWO_RUNS,
         ),
         cov(f"a cap of at least the paper's {paper_cap:,} steps", (cap or 0) >= paper_cap),
-        cov(
-            f"{OPS} ops × {SEEDS} seeds (paper: {RUNS} runs per strength)",
-            m.get("seeds", 1) * m.get("n_ops", 1) >= RUNS,
-        ),
+        cov(f"{OPS} ops × {SEEDS} seeds (paper: {RUNS} runs per strength)", runs_per_s >= RUNS),
         cov(
             f"random basis at every strength the paper ran ({_N11['strengths'][0]}–{_N11['strengths'][-1]})",
-            len(rnd) >= len(_N11["strengths"]),
+            len({r["s"] for r in recs if r["basis"] == "random"}) >= len(_N11["strengths"]),
         ),
     ]
 
@@ -88,15 +102,17 @@ _N12 = NUMBERS[12]
 
 
 def _kick_pairs(m) -> list:
-    """[(baseline, kicked grok step or None)] of a measured dict (cpu-full: every seed against its own baseline)."""
+    """[(baseline, kicked grok step or None, the kicked run's cap or None)] of a measured dict (cpu-full: every
+    seed against its own baseline, each run's own cap)."""
     if "kicks_by_seed" in m:
+        caps = m.get("caps_by_seed") or {}
         return [
-            (m["baselines"].get(seed), t)
+            (m["baselines"].get(seed), t, ((caps.get(seed) or {}).get(d) or {}).get(a, m.get("cap")))
             for seed, by_d in m["kicks_by_seed"].items()
-            for v in by_d.values()
-            for t in v.values()
+            for d, v in by_d.items()
+            for a, t in v.items()
         ]
-    return [(m["intervention_baseline"], t) for v in (m["kicks"] or {}).values() for t in v]
+    return [(m["intervention_baseline"], t, m.get("cap")) for v in (m["kicks"] or {}).values() for t in v]
 
 
 @target(
@@ -116,18 +132,17 @@ def _kick_pairs(m) -> list:
 )
 def _c_kicks(m):
     pairs = _kick_pairs(m)
-    cap = m.get("cap")
     q = (
         "a kicked run groks when its baseline does (grok step over the baseline's; fails if our interval lies outside "
         "the rerun spread, either way: sooner or later)"
     )
-    if not pairs or any(b is None for b, _ in pairs) or (cap is None and any(t is None for _, t in pairs)):
+    if not pairs or any(b is None for b, _, _ in pairs) or any(t is None and c is None for _, t, c in pairs):
         check = num(q, None) if not pairs else undecided(q, "a baseline did not grok, or a kicked run's cap is unknown")
     else:
         check = ratio_check(
             q,
-            [t / b if t is not None else None for b, t in pairs],
-            [cap / b for b, _ in pairs] if cap else None,
+            [t / b if t is not None else None for b, t, _ in pairs],
+            [c / b if c else None for b, _, c in pairs],
             _SAME,
             spread=TWO_RUNS,
         )

@@ -8,7 +8,8 @@ the paper profile, caps stated) and the function that turns the finished runs in
   * order: estimated seconds per unit of `value` (the information an item settles), smallest first;
   * estimate: the members' step caps walked as a staircase (the stack shrinks as members stop), each
     stretch at the ensemble throughput for its size, interpolated (log-log) in the H200 scan of
-    results/gpu/h200-session1.json, rescaled by a 16-member probe on this machine, times SAFETY;
+    results/gpu/h200-session1.json (below its 16 members: earlier leases' measured speeds, `plan_rates`),
+    rescaled by a 16-member probe on this machine, times SAFETY;
     `expected` step counts (the paper's, where it states them; never above the cap) replace the caps;
   * an item whose estimate exceeds the time left is skipped with its estimate (a later lease runs it);
   * after every item OUT/lease.json is rewritten atomically, so a killed lease keeps what finished;
@@ -19,9 +20,8 @@ the paper profile, caps stated) and the function that turns the finished runs in
 `paper_measure(target, fallback)` is what `reproduce --profile paper` calls: the lease's entry, with
 its provenance, where one is stored; `fallback(profile)` otherwise.
 
-Not in the plan yet: targets 10 (LRD 6 × 6 × 2 grid), 11 and 20 (projection and deletion need a basis
-from a first run), 19 (k* over weight decays), 22 (tri-task leads), 24 (1.15M / 2.2M models), 25
-(600k steps): each needs its measure factored out of its chapter first.
+Not in the plan yet: 10 (LRD 6 × 6 × 2 grid), 11 and 20 (need a basis from a first run), 19, 22, 24 (1.15M /
+2.2M models), 25 (600k steps): each needs its measure factored out of its chapter first.
 """
 
 from __future__ import annotations
@@ -61,9 +61,8 @@ def scan_rates(path: str | Path | None = None) -> dict:
 
 
 def lease_rates(items: dict) -> dict:
-    """{N: member-steps/s} that earlier leases' finished items achieved (N = the item's runs; the steps each run
-    trained over the item's wall time, the slowest item per N). A small stack is latency-bound, so the scan's
-    16-member speed scaled down by N/16 underestimates it about threefold; these points replace that guess."""
+    """{N: member-steps/s} that earlier leases' finished items achieved (N = the item's runs; their steps over
+    its wall time; the slowest per N): a latency-bound small stack beats the scan's 16-member speed × N/16."""
     out = {}
     for e in items.values():
         runs, wall = e.get("runs") or [], e.get("wall_time_s") or 0

@@ -11,6 +11,7 @@ import torch
 from grokkit import stats
 from grokkit.papers import LI, NUMBERS, rounded, sci
 from grokkit.regularizers import newton_schulz, polar_exact
+from grokkit.repro import cpu_full_mt
 from grokkit.repro.helpers import CH5, from_chapter
 from grokkit.repro.targets import target
 from grokkit.repro.verdict import cov, equivalence, exact, num, unlike
@@ -99,6 +100,7 @@ def mechanisms(m) -> list[dict]:
             + (f", {mechanisms(m)[0]['steps'][-1]:,} steps" if mechanisms(m) else "")
         ),
     ),
+    cpu_full=cpu_full_mt.measure_9,
 )
 def _c_lrd_mech(m):
     runs = mechanisms(m)

@@ -58,8 +58,9 @@ def evaluate(t: Target, measured: dict | None, profile: str) -> tuple[list, dict
     }
 
 
-def run(target: str | Target, profile: str = "default", results: Path | None = None) -> dict:
-    """Measure one target at `profile` and store it; returns the stored entry."""
+def run(target: str | Target, profile: str = "default", results: Path | None = None, extra: dict | None = None) -> dict:
+    """Measure one target at `profile` and store it; returns the stored entry (`extra`: more fields to store,
+    e.g. the settle plan's row)."""
     t = target if isinstance(target, Target) else get(target)
     if profile not in t.profiles:
         raise ValueError(f"target {t.name} has no {profile!r} profile (it has {t.profiles})")
@@ -80,6 +81,7 @@ def run(target: str | Target, profile: str = "default", results: Path | None = N
         "measured": out["measured"],
         "checks": checks,
         **verdict,
+        **(extra or {}),
     }
     timed_elsewhere = out.get("wall_time_s") or (out.get("from_chapter") or {}).get("wall_time_s")
     if timed_elsewhere:  # the training was timed elsewhere (a GPU session, the chapter's execution)
