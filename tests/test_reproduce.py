@@ -10,7 +10,7 @@ import pytest
 
 from grokkit import book, papers, stats
 from grokkit.book.execute import results_dir
-from grokkit.repro import cpu_full, cpu_full_mt, findings, reproduce, scorecard, settle
+from grokkit.repro import cpu_full, cpu_full_mt, findings, interventions, reproduce, scorecard, settle
 from grokkit.repro.targets import TARGETS, get
 from grokkit.repro.verdict import UNDECIDED, VERDICTS, Check, cov, equivalence, judge, num, order, undecided, unlike
 
@@ -322,6 +322,11 @@ FAILING = [
     ("16", {"compressions": [_COMPRESSION | {"svd_acc": {"64": [0.9, 0.9], "128": [0.5, 0.5]}}], "tasks": 2}, "full"),
     ("17", {"deletion": {"0.0": 8000, "0.1": 9000}, "cap": 50000}, "no grokking within"),
     (
+        "20",
+        {"deletion": {"0.0": 14000, "0.02": 16000, "0.1": 20000}, "caps": {"0.0": 40000, "0.02": 60000, "0.1": 60000}},
+        "f = 0.1: no grokking",
+    ),
+    (
         "18",
         {"per_seed": {str(s): {"add": 5000 + s, "mul": 9000 + s, "x2_y2": 7000 + s} for s in range(10)}, "cap": 40000},
         "mul groks before",
@@ -359,6 +364,30 @@ def test_each_target_fails_on_its_failing_outcome(target, measured, words):
 def test_every_judged_target_has_a_failing_outcome_test():
     judged = {str(t.id) for t in TARGETS if t.measure is not None}
     assert judged == {f[0] for f in FAILING}
+
+
+def test_projection_records_judge_every_run_against_its_own_baseline():
+    rec = lambda op, seed, b, s, grok, base: {  # noqa: E731
+        "op": op,
+        "seed": seed,
+        "basis": b,
+        "s": s,
+        "grok": grok,
+        "cap": 15000,
+        "baseline": base,
+    }
+    runs = [(op, seed, 3000 + 100 * i) for i, (op, seed) in enumerate((o, s) for o in _G for s in (42, 137, 2024))]
+    good = [rec(op, sd, "pca", 1.0, None, b) for op, sd, b in runs]
+    good += [rec(op, sd, "pca", 0.75, round(b * (1.2 + 0.001 * (sd % 7))), b) for op, sd, b in runs]
+    good += [rec(op, sd, "random", s, b, b) for op, sd, b in runs for s in (0.25, 0.5, 0.75, 1.0)]
+    assert _verdict("11", {"projections": good, "cap": 15000}) == "reproduced"
+    killed = [r | {"grok": None} if r["basis"] == "random" else r for r in good]  # the random basis kills too
+    assert "random basis" in " ".join(_failed("11", {"projections": killed, "cap": 15000}))
+    old = {"intervention_baseline": 3300, "suppression_pca": {"1.0": None}, "suppression_random": {"0.75": 3300}}
+    assert [(r["basis"], r["s"], r["grok"]) for r in interventions.projection_records(old | {"cap": 4500})] == [
+        ("pca", 1.0, None),
+        ("random", 0.75, 3300),
+    ]
 
 
 def test_targets_treat_censored_runs_weak_fits_and_other_models_as_undecided():

@@ -82,7 +82,15 @@ NUMBERS: dict[int, dict] = {
         "source": f"{X2} §4 (k* heatmap); papers-spec §3.3 (tri-task k*, read from the heatmap)",
         "margins": {"cells": "the t interval of the mean of the paper's 15 cells"},
     },
-    20: {"delays_to": 0.07, "fails_from": 0.10, "source": f"{X2} §5; papers-spec §3.3", "margins": {}},
+    20: {
+        "delays_to": 0.07,
+        "fails_from": 0.10,
+        "fractions": (0.0, 0.01, 0.02, 0.03, 0.05, 0.07, 0.10, 0.15, 0.25),  # papers-spec §3.2 (tri)
+        "cap": 60_000,  # papers-spec §3.2: caps 60k (tri)
+        "seed": 42,
+        "source": f"{X2} §5; papers-spec §3.2–3.3 (orthogonal deletion: seed 42, wd 1.0, 20 PCs from step 500)",
+        "margins": {"delay": "the claim's direction (t(f) > t(0)), one run ± the papers' rerun spread"},
+    },
     21: {
         "seeds_t": DUAL_WD_GROK,
         "t_grok": {str(w): round(sum(v) / 3, -2) for w, v in DUAL_WD_GROK.items()},

@@ -31,7 +31,9 @@ def main(args) -> int:
         raise SystemExit("grokkit: name a target (or --all, or --list to see the 25)")
     try:
         chosen = (
-            [t for t in TARGETS if t.measure is not None] if args.targets == ["all"] else [get(n) for n in args.targets]
+            [t for t in TARGETS if t.measure is not None and args.profile in t.profiles]
+            if args.targets == ["all"]
+            else [get(n) for n in args.targets]
         )
     except KeyError as e:
         raise SystemExit(f"grokkit: {e.args[0]}")

@@ -12,6 +12,7 @@ LRD ones in `grokkit.repro.cpu_full_mt`):
   11  projection: 4 grokking ops × 3 seeds × s ∈ {0.25, 0.5, 0.75, 1}, own and random basis, 15k cap
   12  kicks α ∈ {50, 100, 200, 500} × {commutator, random} × seeds {42, 137, 2024}, each seed's own basis
   13  exec/random in memorisation, K = 7, all four grokking ops × 3 seeds, with the spread over checkpoints
+  23  the lead power law: Chapter 1's grokking runs, Chapter 2's sweep, add × 3 seeds at lr 1e-4 and 3e-4
 """
 
 from __future__ import annotations
@@ -119,7 +120,22 @@ def _m8():
     return grok + [book.op_member(S1, op, s, max_steps=CONTROL_STEPS, **kw) for op, kw in controls for s in SEEDS]
 
 
-MEMBERS = {5: _m5, 8: _m8, 11: _m11, 12: _m12, 13: _m13}
+SLOW_LRS, SLOW_CAP = (1e-4, 3e-4), 80_000  # target 23: slower learning rates stretch the grok times ≥ 10×
+
+
+def _m23():
+    """Chapter 2's learning-rate sweep (cached) and add × 3 seeds at the two slower rates, inline defect."""
+    S1, S2 = _ch1(), _ch2()
+    sweep = [
+        book.op_member(S1, op, s, lr=lr, **({} if lr == S1.base.lr else {"max_steps": S2.lr_budget}))
+        for lr in S2.lrs
+        for op in S2.lr_ops
+        for s in S2.lr_seeds
+    ]
+    return sweep + [book.op_member(S1, "add", s, lr=lr, max_steps=SLOW_CAP) for lr in SLOW_LRS for s in SEEDS]
+
+
+MEMBERS = {5: _m5, 8: _m8, 11: _m11, 12: _m12, 13: _m13, 23: _m23}
 
 
 def _expected_steps(c) -> int:
@@ -258,4 +274,12 @@ def measure_8(profile):
     }
 
 
-MEASURES = {5: measure_5, 8: measure_8, 11: measure_11, 12: measure_12, 13: measure_13}
+def measure_23(profile):
+    runs = [_load(m) for m in _m8()[: len(book.GROKKING_OPS) * len(SEEDS)] + _m23()]  # Chapter 1's grokking runs
+    return {
+        "measured": {"lead_power_law_points": G.lead_points(runs)},
+        **_prov(runs, f"Chapter 1's grokking runs, Chapter 2's sweep and add × 3 seeds at lr {list(SLOW_LRS)}"),
+    }
+
+
+MEASURES = {5: measure_5, 8: measure_8, 23: measure_23, 11: measure_11, 12: measure_12, 13: measure_13}

@@ -15,6 +15,7 @@ import torch
 
 from grokkit import book
 from grokkit import geometry as G
+from grokkit.cache import run_dir
 from grokkit.papers import NUMBERS
 from grokkit.repro import gpu_runs
 from grokkit.repro.cpu_full import SEEDS, _basis, _load, _prov
@@ -36,7 +37,7 @@ def _m14():
 
 
 def _m15():
-    return [_dual(s) for s in SEEDS]
+    return [_dual(s) for s in (*SEEDS, *DUAL_SEEDS_HERE)]  # the seeds target 14 trains too
 
 
 def _deletion():
@@ -56,7 +57,17 @@ def _m17():
     )
 
 
-MEMBERS = {9: _m9, 14: _m14, 15: _m15, 16: _m15, 17: _m17}
+TRI_FRACTIONS = (0.0, 0.02, 0.07, 0.10, 0.25)  # target 20: two that delay, two that fail in the paper's scan
+
+
+def _tri_deletion():
+    """(chapter 3's profile, the tri-task seed-42 baseline, the deleted runs' members at the paper's cap)."""
+    S = book.chapter3("default")
+    baseline = _load((S.tri.replace(seed=NUMBERS[20]["seed"]), ()))
+    return S, baseline, book.deletion_members(S, baseline, TRI_FRACTIONS, NUMBERS[20]["cap"])
+
+
+MEMBERS = {9: _m9, 14: _m14, 15: _m15, 16: _m15, 17: _m17, 20: lambda: _tri_deletion()[2]}
 
 
 def measure_9(profile):
@@ -100,7 +111,7 @@ def _holo_summary() -> tuple:
     """The compression summaries (`grokkit.geometry.compression_summary`) of the dual-task runs, computed
     once for targets 15 and 16."""
     S4 = book.chapter4("default")
-    runs = [_load(m) for m in _m15()]
+    runs = [_load(m) for m in _m15() if run_dir(*m).exists()]  # a first row of the plan trains three
     out = [G.compression_summary(r, ranks=S4.ranks, ks=S4.ks, keeps=S4.keeps, factors=S4.factors) for r in runs]
     return out, [r.config.key() for r in runs]
 
@@ -110,7 +121,7 @@ def _holo(profile):
     return {
         "measured": {"compressions": summaries, "tasks": len(summaries[0]["ops"]), "seeds": len(summaries)},
         "configs": keys,
-        "scale": f"the dual-task wd 1.0 run (the paper's object), seeds {list(SEEDS)}, Chapter 3's default config",
+        "scale": f"the dual-task wd 1.0 runs (the paper's object), {len(keys)} seeds, Chapter 3's default config",
     }
 
 
@@ -130,4 +141,22 @@ def measure_17(profile):
     }
 
 
-MEASURES = {9: measure_9, 14: measure_14, 15: _holo, 16: _holo, 17: measure_17}
+def measure_20(profile):
+    S, baseline, members = _tri_deletion()
+    runs = [_load(m) for m in members]
+    fs = [f for f in TRI_FRACTIONS if f]
+    return {
+        "measured": {
+            "deletion": {"0.0": book.all_tasks_grok_step(baseline)}
+            | {str(f): book.all_tasks_grok_step(r) for f, r in zip(fs, runs)},
+            "caps": {"0.0": baseline.config.max_steps} | {str(f): r.config.max_steps for f, r in zip(fs, runs)},
+        },
+        **_prov(
+            [baseline, *runs],
+            f"tri task, seed {NUMBERS[20]['seed']}, wd 1.0, k = {S.deletion_k} from step {S.start}: f ∈ "
+            f"{list(TRI_FRACTIONS)}, cap {NUMBERS[20]['cap']:,} (the paper's); grok = every task's t98×3",
+        ),
+    }
+
+
+MEASURES = {9: measure_9, 14: measure_14, 15: _holo, 16: _holo, 17: measure_17, 20: measure_20}

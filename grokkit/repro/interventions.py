@@ -180,6 +180,7 @@ def power_law_interval(points) -> tuple:
             "(learning-rate sweep plus the chapter-1 runs)"
         ),
     ),
+    cpu_full=cpu_full.measure_23,
 )
 def _c_power(m):
     pts = m.get("lead_power_law_points") or {}

@@ -41,19 +41,18 @@ class Row:
 
 PLAN = (
     Row((13,), 2, "exec/random on Chapter 1's runs, seeds 137 and 2024 added (cached runs)"),
-    Row((15, 16), 7, "two more dual-task seeds (137, 2024); k* at every task ≥ 0.90"),
+    Row(
+        (15, 16),
+        7,
+        "two more dual-task seeds (137, 2024); k* at every task ≥ 0.90",
+        runs=lambda: cpu_full_mt._m15()[:3],
+    ),
     Row((12,), 12, "α = 100 added (all four kick sizes) × 3 seeds; a kicked run short at 4.5k re-run to 15k"),
     Row((9,), 15, "the LRD mechanism pair × 3 seeds, 4,000 steps, p = 113"),
     Row((14,), 40, "four more dual-task seeds beside the GPU session's three (7 runs: a bounded KM interval)"),
+    Row((15, 16), 5, "k* and the compressions over the seven dual-task seeds (rows 2 and 5)"),
     Row((17,), 35, "deletion f ∈ {0.10, 0.15, 0.25} capped at 3.6 × the f = 0 grok step (the paper's ratio)"),
     Row((8,), 25, "the three controls (x2_xy_y2, x3_xy, add at wd 0) × 3 seeds × 7,500 steps, inline defect"),
-    Row(
-        (11,),
-        30,
-        "projection, add × 3 seeds × s ∈ {0.25, 0.5, 0.75, 1}, own and random basis, the paper's 15k cap",
-        runs=lambda: cpu_full._m11(("add",)),
-    ),
-    Row((11,), 70, "projection, the same for sub, mul and x2_y2"),
     Row(
         (18,),
         0,
@@ -65,6 +64,17 @@ PLAN = (
         0,
         "λ ∈ {1, 0.5, 0.3, 0.2, 0.1} × 3 seeds",
         gpu="run by the GPU lease at paper scale (15 runs); more seeds per λ are GPU work (≥ 7 runs per λ)",
+    ),
+    Row((20,), 40, "tri-task deletion, seed 42, f ∈ {0, 0.02, 0.07, 0.10, 0.25}, the paper's 60k cap"),
+    Row(
+        (11,),
+        30,
+        "projection, add × 3 seeds × s ∈ {0.25, 0.5, 0.75, 1}, own and random basis, the paper's 15k cap",
+        runs=lambda: cpu_full._m11(("add",)),
+    ),
+    Row((11,), 70, "projection, the same for sub, mul and x2_y2"),
+    Row(
+        (23,), 50, "learning rates 1e-4 and 3e-4 added to the sweep (add × 3 seeds, 80k cap): grok times with leverage"
     ),
 )
 

@@ -57,7 +57,7 @@ def target(
     note: Callable[[dict], str | None] | None = None,
 ):
     """Register the decorated checks function as target `id`. `cpu_full`: the target's re-run at the
-    cpu-full profile (`grokkit.repro.cpu_full`); `measure` answers every other profile."""
+    cpu-full profile (`grokkit.repro.cpu_full`); `measure` answers every other profile (None: cpu-full only)."""
 
     def register(checks):
         add(
@@ -70,7 +70,7 @@ def target(
                 chapter,
                 _dispatch(cpu_full, measure) if cpu_full else measure,
                 checks,
-                PROFILES if cpu_full else LIVE,
+                (PROFILES if measure else ("cpu-full",)) if cpu_full else LIVE,
                 note,
             )
         )
@@ -81,6 +81,8 @@ def target(
 
 def _dispatch(cpu_full, measure):
     def dispatch(profile):
+        if profile != "cpu-full" and measure is None:
+            raise LookupError(f"only the cpu-full profile is implemented, not {profile!r}")
         return cpu_full(profile) if profile == "cpu-full" else measure(profile)
 
     return dispatch

@@ -1,6 +1,6 @@
 """The multi-task paper (arXiv 2602.18523), the tri-task model: staggered generalisation (§3), k*
-across weight decay (§4), and the two tri-task targets not run, the defect lead across weight decay
-(§3) and the deletion cliff (§5): targets 18, 19, 20, 22 (Chapters 3 and 4). The dual-task targets
+across weight decay (§4), the deletion cliff (§5; cpu-full only) and the target not run, the defect lead
+across weight decay (§3): targets 18, 19, 20, 22 (Chapters 3 and 4). The dual-task targets
 (14, 15, 17, 21) are in `grokkit.repro.dual_task`.
 """
 
@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from grokkit import book, stats
 from grokkit.papers import NUMBERS, X2, grid, k1, margin, pct
-from grokkit.repro import gpu_runs, lease
-from grokkit.repro.helpers import CH3, CH4, chapter, grok_check, not_run
+from grokkit.repro import cpu_full_mt, gpu_runs, lease
+from grokkit.repro.helpers import CH3, CH4, TWO_RUNS, chapter, grok_check, not_run, ratio_check
 from grokkit.repro.targets import target
-from grokkit.repro.verdict import cov, equivalence, order
+from grokkit.repro.verdict import cov, equivalence, num, order, undecided
 
 # --- 18, 19: the tri-task model ----------------------------------------------------------------------
 
@@ -115,18 +115,47 @@ def _c_kstar_tri(m):
     ]
 
 
-# --- 20, 22: not run -----------------------------------------------------------------------------------
+# --- 20: the deletion cliff (cpu-full); 22: not run ---------------------------------------------------------
 
-_TRI_DELETION = (f"delays for f ≤ {pct(NUMBERS[20]['delays_to'])}", f"failure for f ≥ {pct(NUMBERS[20]['fails_from'])}")
-target(
+_N20 = NUMBERS[20]
+_T0_20 = max(NUMBERS[18]["seeds_t98"][op][0] for op in NUMBERS[18]["order"])  # seed 42: every task's t98×3
+_RATIO20 = _N20["cap"] / _T0_20  # the paper's cap in units of its f = 0 grok step
+_DELAYED = stats.Margin(1.0, float("inf"), None, _N20["margins"]["delay"])
+
+
+@target(
     20,
     "deletion-cliff-tri",
     "Tri-task deletion cliff",
-    paper=", ".join(_TRI_DELETION),
+    paper=f"delays for f ≤ {pct(_N20['delays_to'])}, failure for f ≥ {pct(_N20['fails_from'])}",
     source=f"{X2} §5",
     chapter=None,
     measure=None,
-)(not_run(*_TRI_DELETION))
+    cpu_full=cpu_full_mt.measure_20,
+)
+def _c_tri_deletion(m):
+    d = {float(f): t for f, t in (m.get("deletion") or {}).items()}
+    caps = {float(f): c for f, c in (m.get("caps") or {}).items()}
+    base = d.get(0.0)
+    if base is None:
+        return [num("f = 0 groks", None if 0.0 not in d else False), num("deletion delays, then kills", None)]
+    out = []
+    for f, t in sorted(d.items()):
+        if 0 < f <= _N20["delays_to"]:
+            q = f"f = {f:g}: grokking is delayed, not stopped (t(f) / t(0) > 1; fails if our interval is at or below 1)"
+            out.append(ratio_check(q, [None if t is None else t / base], [caps[f] / base], _DELAYED, spread=TWO_RUNS))
+        elif f >= _N20["fails_from"]:
+            q = (
+                f"f = {f:g}: no grokking within {_RATIO20:.1f}× the f = 0 grok step (the paper's {_N20['cap']:,}-step "
+                "cap over its seed-42 grok step; fails if it groks within that)"
+            )
+            if t is not None and t / base <= _RATIO20:
+                out.append(num(q, False, statistic=f"groks at {t:,} = {t / base:.2f}× the f = 0 step"))
+            elif t is None and caps[f] / base < _RATIO20:
+                out.append(undecided(q, f"censored at {caps[f]:,} = {caps[f] / base:.1f}× the f = 0 step, short of it"))
+            else:
+                out.append(num(q, True, statistic=f"no grok by {caps[f]:,} = {caps[f] / base:.1f}× the f = 0 step"))
+    return out + [cov(f"the paper's fractions ({len(_N20['fractions'])})", len(d) >= len(_N20["fractions"]))]
 
 
 _N22 = NUMBERS[22]
