@@ -16,9 +16,10 @@ from grokkit.course import grader
 from grokkit.course.assignments import build
 from grokkit.repo import NotACheckout
 from grokkit.repro import command, scorecard
-from grokkit.train import train
+from grokkit.train import resolve_device, train
 
 _SKIP = {"ops"}  # set through --op / --ops
+_OPS_HELP = {"--op": "one operation, e.g. add", "--ops": "comma-separated operations, e.g. add,mul"}
 
 
 def _field_parser(f: dataclasses.Field):
@@ -37,6 +38,8 @@ def _field_parser(f: dataclasses.Field):
         parse.__name__ = kind  # what argparse would otherwise print as "<lambda>"
         return parse
 
+    if "tuple[str" in hint:  # --decay-exclude in_proj,embed -> ("in_proj", "embed"); "" or none -> ()
+        return typed("comma-separated names", _names, False)
     if "tuple[float" in hint:
         return typed("comma-separated numbers", lambda s: tuple(float(x) for x in s.split(",")), False)
     if hint.startswith("bool"):
@@ -46,6 +49,15 @@ def _field_parser(f: dataclasses.Field):
     if "int" in hint:
         return typed("an integer", int, "None" in hint)
     return str
+
+
+def _names(s: str) -> tuple[str, ...]:
+    if s.strip().lower() in ("", "none"):
+        return ()
+    names = tuple(x.strip() for x in s.split(","))
+    if not all(names):
+        raise ValueError(s)
+    return names
 
 
 def _bool(s: str) -> bool:
@@ -77,18 +89,26 @@ def _config_from_args(args) -> Config:
         for f in dataclasses.fields(Config)
         if f.name not in _SKIP and getattr(args, f.name) is not None
     }
-    if args.ops:
-        changes["ops"] = tuple(args.ops.split(","))
-    elif args.op:
-        changes["ops"] = (args.op,)
+    if args.ops is not None and args.op is not None:
+        raise SystemExit("grokkit: give --op or --ops, not both")
+    if args.ops is not None or args.op is not None:  # an empty value is an error, not the preset's ops
+        flag, value = ("--ops", args.ops) if args.ops is not None else ("--op", args.op)
+        ops = tuple(x.strip() for x in value.split(",")) if flag == "--ops" else (value.strip(),)
+        if not all(ops):
+            raise SystemExit(f"grokkit: {flag} expects {_OPS_HELP[flag]}, got {value!r}")
+        changes["ops"] = ops
     try:
         return base.replace(**changes)
-    except ValueError as e:
+    except (ValueError, TypeError) as e:
         raise SystemExit(f"grokkit: {e}")
 
 
 def cmd_train(args) -> int:
     cfg = _config_from_args(args)
+    try:
+        resolve_device(cfg.device)  # a device this machine lacks: one line now, not a traceback later
+    except ValueError as e:
+        raise SystemExit(f"grokkit: {e}")
     print(f"grokkit: training {'+'.join(cfg.ops)} mod {cfg.p} ({cfg.describe()})")
     if args.no_cache:
         run = train(cfg, progress=not args.quiet)
@@ -101,9 +121,11 @@ def cmd_train(args) -> int:
     ):
         verdict = f"grokked at step {t98}" if t98 is not None else "did not grok"
         print(
-            f"  {op}: {verdict} (first >= 90% test accuracy: {t90}); final test acc "
-            f"{run.final('test_acc')[cfg.ops.index(op)]:.3f}"
+            f"  {op}: {verdict} (first >= 90% test accuracy: {t90}); test acc "
+            f"{run.final('test_acc')[cfg.ops.index(op)]:.3f} at the last evaluation (step {run.history['step'][-1]})"
         )
+    if run.history["step"][-1] < run.info["final_step"]:  # e.g. eval_every > max_steps
+        print(f"  note: evaluated every {cfg.eval_every} steps, so not after step {run.history['step'][-1]}")
     print(f"  {run.info['final_step']} steps in {run.info['wall_time_s']:.1f} s on {run.info['device']}")
     if path:
         print(f"  saved: {path}")

@@ -12,7 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from grokkit.data import validate_task  # data owns the operation registry
+from grokkit.config_rules import check  # the fields' types and ranges (data owns the operation registry)
 
 # Fields that change how fast a run goes or what it prints, never what it computes:
 # they are left out of the cache key (see `Config.key`).
@@ -73,32 +73,7 @@ class Config:
     cuda_graph: bool = True  # on CUDA, replay each step as CUDA graph(s) (grokkit.steps)
 
     def __post_init__(self):
-        object.__setattr__(self, "ops", tuple(self.ops))
-        object.__setattr__(self, "betas", tuple(self.betas))
-        object.__setattr__(self, "decay_exclude", tuple(self.decay_exclude))
-        validate_task(self.ops, self.p, self.train_frac)
-        if self.d_model % self.n_heads:
-            raise ValueError(f"d_model={self.d_model} must be divisible by n_heads={self.n_heads}")
-        for name in ("d_model", "n_heads", "d_ff", "n_layers", "batch_size", "max_steps", "eval_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        for name, allowed in (
-            ("norm", ("layernorm", "rmsnorm")),
-            ("qk_norm", ("none", "l2", "rms")),
-            ("mlp", ("gelu", "silu", "swiglu")),
-        ):
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
-        _ranges(self)
-        if self.precision not in ("fp32", "bf16"):
-            raise ValueError(f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
-        if self.device not in ("auto", "cpu", "cuda", "mps") and not self.device.startswith("cuda:"):
-            raise ValueError(f"device must be 'auto', 'cpu', 'cuda[:i]' or 'mps', got {self.device!r}")
-        seq = 3 if self.equals_token else 2
-        if not -seq <= self.readout < seq:
-            raise ValueError(f"readout must index one of the {seq} positions, got {self.readout}")
-        if self.checkpoint_every % self.eval_every and self.checkpoint_every:
-            raise ValueError("checkpoint_every must be a multiple of eval_every (resume happens at evaluations)")
+        check(self)  # every field's type and range (grokkit.config_rules); lists become tuples
 
     # --- derived quantities ---
     @property
@@ -158,30 +133,6 @@ class Config:
 
 
 # --- named presets (module constants; derive variants with .replace) ---
-def _ranges(c: Config) -> None:
-    """The optimiser's and the stop rule's numbers must make sense; the message names the valid range."""
-    if not c.lr > 0:
-        raise ValueError(f"lr must be > 0, got {c.lr}")
-    if not c.weight_decay >= 0:
-        raise ValueError(f"weight_decay must be >= 0 (0 = no decay), got {c.weight_decay}")
-    if not c.eps > 0:
-        raise ValueError(f"eps must be > 0, got {c.eps}")
-    if len(c.betas) != 2 or not all(0 <= b < 1 for b in c.betas):
-        raise ValueError(f"betas must be two numbers in [0, 1), got {c.betas}")
-    if c.grad_clip is not None and not c.grad_clip > 0:
-        raise ValueError(f"grad_clip must be > 0 or None (off), got {c.grad_clip}")
-    if c.stop_threshold is not None and not 0 < c.stop_threshold <= 1:
-        raise ValueError(f"stop_threshold must lie in (0, 1] or be None (never stop), got {c.stop_threshold}")
-    for name in ("stop_patience",):
-        if getattr(c, name) < 1:
-            raise ValueError(f"{name} must be >= 1, got {getattr(c, name)}")
-    for name in ("steps_after_stop", "snapshot_every", "checkpoint_every"):
-        if getattr(c, name) < 0:
-            raise ValueError(f"{name} must be >= 0 (0 = none), got {getattr(c, name)}")
-    if c.seed < 0 or (c.data_seed is not None and c.data_seed < 0):
-        raise ValueError(f"seed and data_seed must be >= 0, got {c.seed} and {c.data_seed}")
-
-
 SINGLE_TASK = Config()  # 290,401 parameters; add mod 97, wd 1.0: groks at ~3k steps
 DUAL_TASK = Config(ops=("add", "mul"), max_steps=300_000)  # 302,914 parameters (2602.18523)
 TRI_TASK = Config(ops=("add", "mul", "x2_y2"), max_steps=300_000)  # 315,427 parameters

@@ -36,8 +36,14 @@ __all__ = ["train", "resolve_device", "seed_everything"]
 
 
 def resolve_device(name: str = "auto") -> torch.device:
+    """The device `name` names; "auto" = cuda > mps > cpu. One this machine lacks raises ValueError."""
     if name != "auto":
-        return torch.device(name)
+        device = torch.device(name)
+        if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+            raise ValueError(f"device={name!r}, but this machine has no such CUDA device; use 'auto' or 'cpu'")
+        if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+            raise ValueError(f"device={name!r}, but MPS is not available on this machine; use 'auto' or 'cpu'")
+        return device
     if torch.cuda.is_available():
         return torch.device("cuda")
     if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():

@@ -28,7 +28,7 @@ def main(args) -> int:
         print(reproduce.list_targets())
         return 0
     if not args.targets:
-        raise SystemExit("grokkit: name a target (or --all, or --list to see the 25)")
+        raise SystemExit("grokkit: name a target (or `all`, or `settle`, or --list to see the 25)")
     try:
         chosen = (
             [t for t in TARGETS if t.measure is not None and args.profile in t.profiles]
