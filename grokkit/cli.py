@@ -15,7 +15,7 @@ from grokkit.config import Config
 from grokkit.course import grader
 from grokkit.course.assignments import build
 from grokkit.repo import NotACheckout
-from grokkit.repro import command, scorecard
+from grokkit.repro import command, reproduce, scorecard
 from grokkit.train import resolve_device, train
 
 _SKIP = {"ops"}  # set through --op / --ops
@@ -286,7 +286,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except NotACheckout as e:  # reproduce, scorecard, assignments and grade read the checkout
+    except (NotACheckout, reproduce.CorruptResult) as e:  # reproduce, scorecard, assignments, grade read the checkout
         raise SystemExit(f"grokkit: {e}")
 
 

@@ -11,6 +11,7 @@ from grokkit import book, cli
 from grokkit import config as presets
 from grokkit.config import Config
 from grokkit.data import OPERATIONS
+from grokkit.repro import reproduce, scorecard
 
 NAN, INF = math.nan, math.inf
 TINY = presets.FAST.replace(
@@ -308,3 +309,16 @@ def test_the_printed_accuracy_names_the_step_it_was_measured_at(monkeypatch, tmp
     assert cli.main([*argv, "--checkpoint-every", "0", "--stop-threshold", "none", "--device", "cpu"]) == 0
     out = capsys.readouterr().out
     assert "at the last evaluation (step 0)" in out and "not after step 0" in out and "30 steps" in out
+
+
+def test_a_corrupt_results_file_is_named_in_one_line(tmp_path, monkeypatch, capsys):
+    (tmp_path / "04-single-task-grokking.json").write_text("{not json")
+    monkeypatch.setattr(reproduce, "results_dir", lambda: tmp_path)
+    monkeypatch.setattr(scorecard, "results_dir", lambda: tmp_path)
+    for argv in (["reproduce", "--list"], ["scorecard", "--out", str(tmp_path / "new" / "page.md")]):
+        with pytest.raises(SystemExit) as e:
+            cli.main(argv)
+        assert str(e.value).startswith("grokkit: ") and "04-single-task-grokking.json is corrupt" in str(e.value)
+    (tmp_path / "04-single-task-grokking.json").unlink()
+    assert cli.main(["scorecard", "--out", str(tmp_path / "new" / "page.md")]) == 0  # the folder is created
+    assert (tmp_path / "new" / "page.md").read_text().startswith("(scorecard)=")

@@ -24,6 +24,10 @@ from grokkit.repro.verdict import as_check, judge
 SCALE_ORDER = ("smoke", "default", "paper", "cpu-full")
 
 
+class CorruptResult(ValueError):
+    """A results/<target>.json that does not parse (the message names the file and the fix)."""
+
+
 def result_path(t: Target, results: Path | None = None) -> Path:
     """results/<NN-slug>.json of the checkout (`results`: another results directory)."""
     return (Path(results) if results is not None else results_dir()) / f"{t.name}.json"
@@ -35,8 +39,8 @@ def load(t: Target, results: Path | None = None) -> dict:
         return {}
     try:
         return json.loads(path.read_text()).get("profiles", {})
-    except (json.JSONDecodeError, AttributeError) as e:
-        raise ValueError(f"{path} is corrupt ({e}); delete it and rerun the target") from e
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as e:
+        raise CorruptResult(f"{path} is corrupt ({e}); delete it and rerun the target") from e
 
 
 def evaluate(t: Target, measured: dict | None, profile: str) -> tuple[list, dict]:

@@ -258,5 +258,6 @@ def write_page(path: Path | None = None, results: Path | None = None) -> Path:
     path = Path(path) if path is not None else page_path()
     text = render(results)
     if not path.exists() or path.read_text() != text:
+        path.parent.mkdir(parents=True, exist_ok=True)  # `scorecard --out` into a new folder
         path.write_text(text)
     return path
