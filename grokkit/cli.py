@@ -11,6 +11,7 @@ from pathlib import Path
 from grokkit import config as presets
 from grokkit.bundle import BundleError, default_root, export_bundle, import_bundle
 from grokkit.cache import load_or_train, run_dir
+from grokkit.cli_args import field_parser, positive
 from grokkit.config import Config
 from grokkit.course import grader
 from grokkit.course.assignments import build
@@ -22,51 +23,6 @@ _SKIP = {"ops"}  # set through --op / --ops
 _OPS_HELP = {"--op": "one operation, e.g. add", "--ops": "comma-separated operations, e.g. add,mul"}
 
 
-def _field_parser(f: dataclasses.Field):
-    """A converter for one config field, from its annotation; a bad value names the field and the type."""
-    hint, flag = str(f.type), "--" + f.name.replace("_", "-")
-
-    def typed(kind: str, convert, optional: bool):
-        def parse(s: str):
-            if optional and s.lower() == "none":
-                return None
-            try:
-                return convert(s)
-            except ValueError:
-                raise argparse.ArgumentTypeError(f"{flag} expects {kind}{' or none' if optional else ''}, got {s!r}")
-
-        parse.__name__ = kind  # what argparse would otherwise print as "<lambda>"
-        return parse
-
-    if "tuple[str" in hint:  # --decay-exclude in_proj,embed -> ("in_proj", "embed"); "" or none -> ()
-        return typed("comma-separated names", _names, False)
-    if "tuple[float" in hint:
-        return typed("comma-separated numbers", lambda s: tuple(float(x) for x in s.split(",")), False)
-    if hint.startswith("bool"):
-        return typed("true or false", _bool, False)
-    if "float" in hint:
-        return typed("a number", float, "None" in hint)
-    if "int" in hint:
-        return typed("an integer", int, "None" in hint)
-    return str
-
-
-def _names(s: str) -> tuple[str, ...]:
-    if s.strip().lower() in ("", "none"):
-        return ()
-    names = tuple(x.strip() for x in s.split(","))
-    if not all(names):
-        raise ValueError(s)
-    return names
-
-
-def _bool(s: str) -> bool:
-    words = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
-    if s.lower() not in words:
-        raise ValueError(s)
-    return words[s.lower()]
-
-
 def _add_config_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("config fields (defaults: the papers' settings, or the --preset's)")
     for f in dataclasses.fields(Config):
@@ -75,7 +31,7 @@ def _add_config_flags(p: argparse.ArgumentParser) -> None:
         g.add_argument(
             "--" + f.name.replace("_", "-"),
             dest=f.name,
-            type=_field_parser(f),
+            type=field_parser(f),
             default=None,
             metavar=f.name.upper(),
             help=f"default {f.default!r}",
@@ -225,10 +181,10 @@ def main(argv=None) -> int:
         default=None,
         help="chapter stem, e.g. 04_holographic (default: from the file name or the notebook's title)",
     )
-    g.add_argument("--timeout", type=float, default=600, help="overall wall-clock limit in s (default %(default)s)")
+    g.add_argument("--timeout", type=positive(float), default=600, help="overall limit in s (default %(default)s)")
     g.add_argument(
         "--cell-timeout",
-        type=int,
+        type=positive(int),
         default=120,
         help="limit per cell running submitted code or a check, in s (default %(default)s)",
     )

@@ -10,6 +10,7 @@ import grokkit as gk
 from grokkit import book, cli
 from grokkit import config as presets
 from grokkit.config import Config
+from grokkit.course import grader
 from grokkit.data import OPERATIONS
 from grokkit.repro import reproduce, scorecard
 
@@ -322,3 +323,12 @@ def test_a_corrupt_results_file_is_named_in_one_line(tmp_path, monkeypatch, caps
     (tmp_path / "04-single-task-grokking.json").unlink()
     assert cli.main(["scorecard", "--out", str(tmp_path / "new" / "page.md")]) == 0  # the folder is created
     assert (tmp_path / "new" / "page.md").read_text().startswith("(scorecard)=")
+
+
+@pytest.mark.parametrize("flag,value", [("--cell-timeout", "0"), ("--cell-timeout", "-5"), ("--timeout", "0")])
+def test_grading_limits_must_be_positive(flag, value, capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["grade", "x.ipynb", flag, value])
+    assert "invalid positive" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="must be positive"):
+        grader.grade("x.ipynb", cell_timeout=0)

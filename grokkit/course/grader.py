@@ -235,6 +235,8 @@ def grade(
 ) -> dict:
     """Grade one submission; write the JSON report (default <stem>.grade.json beside it) and return it.
     `notebooks`: the trusted chapters (default: the checkout's notebooks/, found by grokkit.repo)."""
+    if not (timeout > 0 and cell_timeout > 0):  # 0 or less would interrupt every cell (or never limit one)
+        raise ValueError(f"timeout and cell_timeout must be positive seconds, got {timeout} and {cell_timeout}")
     t0, path = time.monotonic(), Path(submission)
     notebooks = Path(notebooks or repo_root() / "notebooks")
     out = {"submission": str(path), "chapter": chapter, "graded": False, "reason": None, "exercises": []}
