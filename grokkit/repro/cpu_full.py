@@ -82,12 +82,18 @@ def _op_basis(op: str, seed: int) -> torch.Tensor:
     return _add_basis(seed) if op == "add" else _basis(_load(book.op_member(_ch1(), op, seed))).float()
 
 
+@cache
+def _random16(P: int) -> torch.Tensor:
+    """The random 16-dim basis every projection run shares (one per parameter count, built once)."""
+    return G.random_basis(P, 16, seed=123).float()
+
+
 def _projection(op: str, seed: int, basis: str, s: float):
     """A projection run (M7): Chapter 1's config of `op` and `seed`, the paper's 15k cap, from step t0 on the
     gradient outside the run's own execution basis ("pca") or a random 16-dim basis ("random") scaled by 1 − s."""
     B = _op_basis(op, seed)
     if basis == "random":
-        B = G.random_basis(B.shape[0], 16, seed=123).float()
+        B = _random16(B.shape[0])
     config = _cap(PROJECTION_CAP, seed).replace(ops=(op,))
     return config, [GradientProjection(B, s, start=_ch2().start, name=f"{basis}16")]
 

@@ -49,12 +49,25 @@ def _deletion():
     return S, baseline, base, -(-int(ratio * base) // 1000) * 1000
 
 
+def _small17(S) -> list:
+    """Target 17's delaying fractions: the chapter's own runs, at its cap."""
+    return [f for f in S.deletion if 0 < f < min(NUMBERS[17]["fails"])]
+
+
 def _m17():
     S, baseline, _, cap = _deletion()
-    small = [f for f in S.deletion if 0 < f < min(NUMBERS[17]["fails"])]  # the chapter's runs, its cap
-    return book.deletion_members(S, baseline, small, S.deletion_cap) + book.deletion_members(
+    return book.deletion_members(S, baseline, _small17(S), S.deletion_cap) + book.deletion_members(
         S, baseline, NUMBERS[17]["fails"], cap
     )
+
+
+def _by_fraction(baseline, fractions, runs) -> dict:
+    """{"deletion": {f: every task's t98×3}, "caps": {f: the run's cap}} with f = 0 the baseline itself."""
+    pairs = [(0.0, baseline), *zip([f for f in fractions if f], runs)]
+    return {
+        "deletion": {str(f): book.all_tasks_grok_step(r) for f, r in pairs},
+        "caps": {str(f): r.config.max_steps for f, r in pairs},
+    }
 
 
 TRI_FRACTIONS = (0.0, 0.02, 0.07, 0.10, 0.25)  # target 20: two that delay, two that fail in the paper's scan
@@ -126,13 +139,11 @@ def _holo(profile):
 
 
 def measure_17(profile):
-    S, baseline, base, cap = _deletion()
+    S, baseline, _, cap = _deletion()
     runs = [_load(m) for m in _m17()]
-    fractions = [f for f in S.deletion if 0 < f < min(NUMBERS[17]["fails"])] + list(NUMBERS[17]["fails"])
-    deletion = {"0.0": base} | {str(f): book.all_tasks_grok_step(r) for f, r in zip(fractions, runs)}
-    caps = {"0.0": baseline.config.max_steps} | {str(f): r.config.max_steps for f, r in zip(fractions, runs)}
+    fractions = _small17(S) + list(NUMBERS[17]["fails"])
     return {
-        "measured": {"deletion": deletion, "caps": caps, "cap": cap},
+        "measured": _by_fraction(baseline, fractions, runs) | {"cap": cap},
         **_prov(
             [baseline, *runs],
             f"dual task, seed 42, k = {S.deletion_k}: f = 0 and {fractions}; the failing fractions capped at "
@@ -144,13 +155,8 @@ def measure_17(profile):
 def measure_20(profile):
     S, baseline, members = _tri_deletion()
     runs = [_load(m) for m in members]
-    fs = [f for f in TRI_FRACTIONS if f]
     return {
-        "measured": {
-            "deletion": {"0.0": book.all_tasks_grok_step(baseline)}
-            | {str(f): book.all_tasks_grok_step(r) for f, r in zip(fs, runs)},
-            "caps": {"0.0": baseline.config.max_steps} | {str(f): r.config.max_steps for f, r in zip(fs, runs)},
-        },
+        "measured": _by_fraction(baseline, TRI_FRACTIONS, runs),
         **_prov(
             [baseline, *runs],
             f"tri task, seed {NUMBERS[20]['seed']}, wd 1.0, k = {S.deletion_k} from step {S.start}: f ∈ "
