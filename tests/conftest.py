@@ -1,6 +1,7 @@
 import os
 import pathlib
 import sys
+import tempfile
 
 import pytest
 
@@ -10,6 +11,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tools"))
 # Notebook kernels started by papermill inherit this; do NOT set MPLBACKEND here (figures vanish).
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+# The grader's records of the chapters' checks: one per test session, never the user's own cache.
+os.environ["GROKKIT_GRADING_CACHE"] = tempfile.mkdtemp(prefix="grokkit-grading-record-")
 
 
 @pytest.fixture
@@ -32,6 +35,14 @@ def fast_run():
     import grokkit as gk
 
     return gk.train(gk.presets.FAST, progress=False)
+
+
+@pytest.fixture(scope="session")
+def grading_record():
+    """Chapter 4's checks recorded by a trusted smoke run (once per session): {exercise: Check}."""
+    from grokkit.course import record
+
+    return record.reference(ROOT / "notebooks" / "04_holographic.ipynb", timeout=900)
 
 
 @pytest.fixture(scope="session")

@@ -61,3 +61,18 @@ def test_presets():
     assert scale("2.2M").d_model == 256 and scale("2.2M").n_layers == 4
     with pytest.raises(ValueError, match="choose one of"):
         scale("7B")
+
+
+def test_an_intervention_keys_the_cache_by_its_basis_bytes():
+    """A sign-flipped or permuted basis has the same L1 sum as the original but is another experiment:
+    it must get another cache key (it once shared one and would have loaded the wrong run)."""
+    import torch
+
+    from grokkit.hooks import GradientProjection, Kick, hooks_key
+
+    B = torch.linalg.qr(torch.randn(40, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64))[0]
+    variants = [B, -B, B[torch.randperm(40, generator=torch.Generator().manual_seed(1))], B.clone()]
+    for make in (lambda b: GradientProjection(b, 0.5), lambda b: Kick(b, 1.0)):
+        keys = [hooks_key([make(b)]) for b in variants]
+        assert len(set(keys[:3])) == 3 and keys[3] == keys[0]
+        assert Config().key(keys[0]) != Config().key(keys[1])

@@ -86,27 +86,21 @@ def test_readme_lists_every_exercise(kit):
             assert f"| {e.id} | `{e.function}` |" in readme and e.id.startswith(src.stem[1] + ".")
 
 
-def test_grading_notebook_uses_trusted_checks_and_keeps_missing_stubs(kit):
-    trusted = nbformat.read(ROOT / "notebooks" / f"{CH4}.ipynb", as_version=4)
+@pytest.mark.grader
+def test_edited_checks_in_a_submission_change_nothing_and_a_missing_function_is_reported(kit, tmp_path, grading_record):
     sub = nbformat.read(kit / "instructor" / f"{CH4}.ipynb", as_version=4)
     sub.cells = [c for c in sub.cells if not assignments.defines(c.source, "prune")]  # 4.3 missing
     for c in sub.cells:
         if "checker" in c.metadata.get("tags", []):
             c.source = "print('✓ all checks passed')"  # edited checks must not matter
-    nb, entries = grader.grading_notebook(trusted, sub, "n0nce")
-    assert [(e["id"], e["function"], e["status"]) for e in entries] == [
-        ("4.1", "stable_rank", "not graded"),
-        ("4.2", "truncate", "not graded"),
+    sub = _replace(sub, "truncate", "def truncate(M, r):\n    return M\n")
+    nbformat.write(sub, tmp_path / f"{CH4}.ipynb")
+    report = grader.grade(tmp_path / f"{CH4}.ipynb")
+    assert [(e["id"], e["function"], e["status"]) for e in report["exercises"]] == [
+        ("4.1", "stable_rank", "passed"),
+        ("4.2", "truncate", "failed"),
         ("4.3", "prune", "missing"),
     ]
-    assert not _code(nb, "solution")
-    checks = _code(nb, "checker")
-    assert len(checks) == 3 and all("grader-ok:n0nce" in s and "gk.exercises.check(" in s for s in checks)
-    assert sum("def prune(" in c.source for c in nb.cells) == 1 and "raise NotImplementedError" in next(
-        c.source for c in nb.cells if "def prune(" in c.source
-    )
-    student = [c for c in nb.cells if c.metadata.get("grader", {}).get("role") == "student"]
-    assert len(student) == 2 and all("raises-exception" in c.metadata["tags"] for c in student)
 
 
 def test_chapter_is_detected_from_name_or_title(tmp_path):
@@ -356,8 +350,8 @@ def test_one_wrong_exercise_fails_alone_even_if_it_patches_the_checker(kit, tmp_
 
 
 @pytest.mark.grader
-def test_hostile_submission_gives_a_report_in_time(kit, tmp_path):
-    """An endless loop, sys.exit() and a dying kernel, one per exercise: a report, no traceback."""
+def test_hostile_submission_gives_a_report_in_time(kit, tmp_path, grading_record):
+    """An endless loop, sys.exit() and os._exit(), one per exercise: a report, no traceback."""
     nb = nbformat.read(kit / "student" / f"{CH4}.ipynb", as_version=4)
     nb = _replace(nb, "stable_rank", "def stable_rank(M):\n    return 1.0\nwhile True:\n    pass\n")
     nb = _replace(nb, "truncate", "import sys\ndef truncate(M, r):\n    return M\nsys.exit()\n")
@@ -365,48 +359,49 @@ def test_hostile_submission_gives_a_report_in_time(kit, tmp_path):
     nbformat.write(nb, tmp_path / f"{CH4}.ipynb")
     t = time.monotonic()
     report = grader.grade(tmp_path / f"{CH4}.ipynb", cell_timeout=5, timeout=300)
-    assert time.monotonic() - t < 300
+    assert time.monotonic() - t < 120
     assert report["graded"] and grader.exit_code(report) == 1
-    assert _statuses(report) == {"stable_rank": "error", "truncate": "error", "prune": "error"}
+    assert _statuses(report) == {"stable_rank": "error", "truncate": "failed", "prune": "error"}
     msgs = [e["message"] for e in report["exercises"]]
-    assert "per-cell limit of 5 s" in msgs[0] and "sys.exit" in msgs[1] and "kernel died" in msgs[2]
+    assert "your cell did not finish within the per-exercise limit of 5 s" in msgs[0]
+    assert "case 0 gives" in msgs[1] and "called sys.exit" in msgs[1] and "exit code 1" in msgs[2]
 
 
 @pytest.mark.grader
-def test_overall_timeout_stops_the_run(kit, tmp_path):
-    path = tmp_path / f"{CH4}.ipynb"
-    path.write_bytes((kit / "instructor" / path.name).read_bytes())
+def test_overall_timeout_stops_the_run(kit, tmp_path, grading_record):
+    nb = nbformat.read(kit / "instructor" / f"{CH4}.ipynb", as_version=4)
+    nb = _replace(nb, "stable_rank", "def stable_rank(M):\n    while True:\n        pass\n")
+    nbformat.write(nb, tmp_path / f"{CH4}.ipynb")
     t = time.monotonic()
-    report = grader.grade(path, timeout=4)
+    report = grader.grade(tmp_path / f"{CH4}.ipynb", timeout=6)
     assert time.monotonic() - t < 30
-    assert not report["graded"] and "overall limit of 4 s" in report["reason"] and grader.exit_code(report) == 2
-    assert {e["status"] for e in report["exercises"]} == {"not graded"}
+    assert "overall limit of 6 s" in report["reason"] and grader.exit_code(report) == 1
+    assert _statuses(report) == {"stable_rank": "error", "truncate": "not graded", "prune": "not graded"}
 
 
 @pytest.mark.grader
 @pytest.mark.slow
-def test_a_kernel_that_ignores_interrupts_is_killed_at_the_overall_limit(kit, tmp_path):
+def test_code_that_ignores_the_limit_is_killed_with_everything_it_started(kit, tmp_path, grading_record):
     psutil = pytest.importorskip("psutil")
     nb = nbformat.read(kit / "student" / f"{CH4}.ipynb", as_version=4)
     nb = _replace(
         nb,
         "stable_rank",
-        "import time\ndef stable_rank(M):\n    return 1.0\nwhile True:\n    try:\n"
-        "        time.sleep(100)\n    except KeyboardInterrupt:\n        pass\n",
+        "import subprocess, time\nsubprocess.Popen(['sleep', '1000'])\ndef stable_rank(M):\n    return 1.0\n"
+        "while True:\n    try:\n        time.sleep(100)\n    except BaseException:\n        pass\n",
     )
     nbformat.write(nb, tmp_path / f"{CH4}.ipynb")
     report = grader.grade(tmp_path / f"{CH4}.ipynb", cell_timeout=5, timeout=90)
-    assert _statuses(report) == {"stable_rank": "error", "truncate": "not graded", "prune": "not graded"}
-    assert "overall limit" in report["exercises"][0]["message"]
+    assert _statuses(report) == {"stable_rank": "error", "truncate": "not attempted", "prune": "not attempted"}
+    assert "did not finish within 35 s and was stopped" in report["exercises"][0]["message"]
     time.sleep(1)
-    assert not [p for p in psutil.process_iter() if "grokkit-grade-" in _cwd(p)], "a grading process survived"
+    left = [p for p in psutil.process_iter(["cmdline"]) if _mine(p.info["cmdline"], tmp_path)]
+    assert not left, f"a grading process survived: {left}"
 
 
-def _cwd(p):
-    try:
-        return p.cwd()
-    except Exception:
-        return ""
+def _mine(cmdline, tmp_path):
+    text = " ".join(cmdline or [])
+    return "course/harness.py" in text or "sleep 1000" in text
 
 
 def test_sources_are_unchanged(sources, kit):

@@ -9,14 +9,20 @@ from scipy import stats as sps
 from grokkit import stats
 
 
-def test_km_median_of_uncensored_steps_is_the_order_statistic_with_a_finite_interval():
+def test_km_median_of_uncensored_steps_is_the_order_statistic_with_its_exact_interval():
     steps = [2800, 2900, 3000, 3100, 3200, 3300, 3400, 3500, 3600, 3700]
     iv = stats.km_median(steps)
-    assert iv.estimate == 3200  # S drops to 0.5 at the 5th of 10
-    assert iv.lo <= 3200 <= iv.hi and iv.lo >= 2800 and iv.hi <= 3700 and iv.n == 10 and iv.censored == 0
-    # three seeds: the upper edge of the band never reaches one half, the interval is open above
+    assert iv.estimate == 3200 and iv.n == 10 and iv.censored == 0  # S drops to 0.5 at the 5th of 10
+    # the binomial order-statistic interval: [x(2), x(9)] covers the median with 1 - 2·11/1024 ≈ 97.9% ≥ 95%
+    assert (iv.lo, iv.hi) == (2900, 3600)
+    ci = sps.quantile_test(steps, q=3200, p=0.5).confidence_interval(0.95)
+    assert (iv.lo, iv.hi) == (ci.low, ci.high)
+    # three seeds: [x(1), x(3)] covers only 75%, so at 95% neither side is bounded
     three = stats.km_median([3300, 3400, 2800])
-    assert three.estimate == 3300 and three.lo == 2800 and three.hi is None
+    assert three.estimate == 3300 and three.lo is None and three.hi is None
+    # ties (discrete k*): the log-log band was undefined above; the order statistics are not
+    ties = stats.km_median([6, 6, 6, 6, 5, 6, 5])
+    assert (ties.estimate, ties.lo, ties.hi) == (6, 5, 6)
 
 
 def test_km_median_keeps_censored_runs_and_never_drops_them():
@@ -105,9 +111,10 @@ def test_order_test_reads_censored_pairs():
     assert stats.logrank_p([100, 110, 120], None, [1000, 1100, None], [None, None, 2000]) < 0.05
 
 
-def test_a_kaplan_meier_median_needs_seven_runs_for_a_bounded_interval():
-    assert stats.km_min_runs() == 7
-    assert stats.km_median([1000, 1100, 1200, 1300, 1400, 1500]).hi is None
+def test_a_median_needs_six_runs_for_a_bounded_interval():
+    assert stats.km_min_runs() == 6
+    assert stats.km_median([1000, 1100, 1200, 1300, 1400]).hi is None
+    assert stats.km_median([1000, 1100, 1200, 1300, 1400, 1500]).hi == 1500
     three = stats.km_median([3000, 3400, 3900])
     n = stats.seeds_to_decide(three, stats.Margin(2500.0, 4200.0, 3300.0, "m"))
-    assert n is not None and n >= 7
+    assert n is not None and n >= 6

@@ -1,8 +1,9 @@
 """The course layer: chapters as assignments for a lecturer.
 
 assignments  student copies (solutions removed, stubs, checks and hints kept) and instructor copies
-grader       grade a submitted chapter: the trusted chapter with the submission's functions in place
-             of the stubs, executed at the smoke profile by `runner` in a subprocess with limits
+grader       grade a submitted chapter: each submitted function runs under bubblewrap (`sandbox`,
+             `harness`) on its check's inputs, recorded from a trusted run of the chapter (`record`,
+             `runner`); only its outputs (`values`) come back to be compared
 """
 
 from grokkit.course.assignments import build

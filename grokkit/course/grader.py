@@ -1,24 +1,21 @@
 """Grade a submitted chapter notebook (`python -m grokkit grade SUBMISSION.ipynb`).
 
-The submission is never executed as handed in. The grader takes the trusted chapter from notebooks/,
-removes its solutions and puts, in place of each exercise stub, the submission's last code cell that
-defines the same function. It executes that notebook at the smoke profile (papermill, in a temporary
-directory, in a subprocess with a wall-clock limit) and reads each exercise's verdict from the outputs
-of its trusted check: a marker with a per-run nonce means passed. Statuses: passed, failed,
-not attempted, missing, error, not graded. Exit codes: 0 all passed, 1 some not, 2 could not grade.
-`gradescope(report)` converts a report into Gradescope's autograder results.json.
-This guards against mistakes and crashes, not against a determined attacker: it is not a sandbox.
+The submission is never executed as handed in, and never in the process that judges it. For each
+exercise the grader takes the submission's last code cell that defines the exercise's function and
+runs it in a sandbox (`sandbox`: bubblewrap, one per exercise, per-exercise and overall time limits)
+on the inputs of the chapter's own check, recorded once from a trusted run of the chapter (`record`).
+Only the function's outputs come back (`values`: JSON and safetensors, size-capped, no pickle); this
+process compares them with the reference's outputs. Statuses: passed, failed, not attempted, missing,
+error, not graded. Exit codes: 0 all passed, 1 some not, 2 could not grade (bubblewrap missing
+included). `gradescope(report)` converts a report into Gradescope's autograder results.json.
 """
 
 from __future__ import annotations
 
-import copy
+import ast
 import json
-import os
 import re
-import secrets
-import signal
-import subprocess
+import shutil
 import sys
 import tempfile
 import time
@@ -27,17 +24,13 @@ from pathlib import Path
 
 import nbformat
 
-from grokkit.course import runner
-from grokkit.course.assignments import defines, exercises, tags, title
+from grokkit import exercises as exercises_mod
+from grokkit.course import record, sandbox, values
+from grokkit.course.assignments import defines, exercises, title
 from grokkit.course.gradescope import gradescope  # noqa: F401  (grader.gradescope: the conversion)
 from grokkit.repo import repo_root
 
-_RELOAD = (
-    "import importlib as _grader_il, sys as _grader_sys  # grader: a fresh, unpatched checker\n"
-    "_grader_sys.modules.pop('grokkit.exercises', None)\n"
-    "gk = _grader_il.import_module('grokkit')\n"
-    "gk.exercises = _grader_il.import_module('grokkit.exercises')\n"
-)
+_GRACE_S = 30  # start-up of a sandbox (Python, torch, grokkit) on top of the per-exercise limit
 
 
 def _entry(ex, status="not graded", message=""):
@@ -78,151 +71,79 @@ def detect_chapter(path: Path, nb, notebooks: Path | None = None) -> str | None:
     return numbered[0] if len(numbered) == 1 else None
 
 
-def grading_notebook(trusted, submission, nonce: str):
-    """The trusted chapter with the submitted exercise cells, guarded checks, no solutions."""
-    exs, nb = exercises(trusted), copy.deepcopy(trusted)
+def submitted_cells(trusted, submission) -> list[str | None]:
+    """For each exercise, the submission's last code cell that defines its function (None: missing)."""
     code = [c.source for c in submission.cells if c.cell_type == "code"]
-    entries, drop = [], {e.solution for e in exs}
-    for k, ex in enumerate(exs):
-        entries.append(_entry(ex))
-        mine = next((s for s in reversed(code) if defines(s, ex.function)), None)
-        if mine is None:
-            entries[-1].update(status="missing", message=f"no code cell defines {ex.function}(...); the stub was kept")
-        else:
-            nb.cells[ex.stub] = nbformat.v4.new_code_cell(
-                mine, metadata={"tags": ["raises-exception"], "grader": {"role": "student", "exercise": k}}
-            )
-        if ex.checker is not None:
-            cell = nb.cells[ex.checker]
-            cell.source = f"{_RELOAD}{cell.source}\nprint('grader-ok:{nonce}')\n"
-            cell.metadata["tags"] = tags(cell) + ["raises-exception"]
-            cell.metadata["grader"] = {"role": "checker", "exercise": k}
-    nb.cells = [c for i, c in enumerate(nb.cells) if i not in drop]
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-    return nb, entries
+    return [next((s for s in reversed(code) if defines(s, ex.function)), None) for ex in exercises(trusted)]
 
 
-def _kill_tree(proc: subprocess.Popen) -> None:
-    """SIGKILL the runner, the kernel (its own session) and their descendants' process groups."""
-    pids = [proc.pid]
+def chapter_imports(trusted) -> list[str]:
+    """The chapter's top-level import statements, in order: the namespace a submitted cell runs in."""
+    out = []
+    for cell in trusted.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:  # a cell with notebook magics
+            continue
+        out += [ast.unparse(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    return list(dict.fromkeys(out))
+
+
+def _describe(d: dict) -> str:
+    if d["raised"] == "SystemExit":
+        return f"called sys.exit({d['message']})"
+    return ("raised " + (f"{d['raised']}: {d['message']}" if d["message"] else d["raised"]))[:500]
+
+
+def judge(check: record.Check, outputs: dict, limit: float) -> tuple[str, str]:
+    """(status, message) of one exercise from its function's outputs, compared in this process."""
+    top = outputs.get("top_error")
+    if outputs.get("stopped") in ("cell", "function"):
+        where = f"your {outputs['stopped']}"
+        return "error", f"{where} did not finish within the per-exercise limit of {limit:g} s (interrupted)"
+    if not outputs.get("defined"):
+        why = f"your cell {_describe(top)} before defining {check.name}" if top else "the function is not defined"
+        return "error", why
+    note = f" (note: your cell {_describe(top)} after defining it)" if top else ""
+    expected = check.expected()
+    for i, (case, want) in enumerate(zip(outputs["cases"], expected)):
+        if "raised" in case:
+            if case["raised"] == "NotImplementedError":
+                return "not attempted", f"{check.name}: not attempted yet (the stub still raises NotImplementedError)"
+            return "failed", f"{check.name}: case {i} {_describe(case)}{note}"
+        try:
+            ok = bool(exercises_mod.same(case["ok"], want, check.atol))
+        except Exception as e:  # e.g. an array whose truth value is ambiguous
+            ok, note = False, f" (it could not be compared: {type(e).__name__}){note}"
+        if not ok:
+            return "failed", exercises_mod.mismatch(check.name, i, case["ok"], want, check.hint) + note
+    if len(outputs["cases"]) != check.n or len(expected) != check.n:
+        return "error", f"your function's outputs cover {len(outputs['cases'])} of {check.n} cases"
+    return "passed", f"\u2713 {check.name}: all {check.n} checks passed{note}"
+
+
+def _run_one(check, source, imports, tmp: Path, k: int, limit: float, wall: float, sandboxed: bool):
+    inp, out = tmp / f"in{k}", tmp / f"out{k}"
+    inp.mkdir()
+    out.mkdir()
+    for f in check.inputs():
+        shutil.copyfile(f, inp / f.name.split(".", 1)[1])  # inputs.json, inputs.safetensors
+    job = {"function": check.name, "source": source, "imports": imports, "limit_s": limit}
+    (inp / "job.json").write_text(json.dumps(job))
+    problem = sandbox.run(inp, out, wall, sandboxed)
+    if problem is not None and not (out / "outputs.json").is_file():
+        return "error", f"your code {problem}"
     try:
-        import psutil
-
-        pids += [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
-    except Exception:
-        pass
-    for pid in pids:
-        try:
-            if os.getpgid(pid) != os.getpgrp():
-                os.killpg(os.getpgid(pid), signal.SIGKILL)
-        except OSError:
-            pass
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-    proc.wait()
-
-
-def _execute(nb, tmp: Path, timeout: float, cell_timeout: int) -> str | None:
-    """Run the grading notebook in tmp/work; return a problem that cut the run short, or None."""
-    work = tmp / "work"
-    work.mkdir()
-    nbformat.write(nb, tmp / "grading.ipynb")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(repo_root()), os.environ.get("PYTHONPATH")])))
-    # `python -I` (isolated: no cwd on sys.path, no user site) runs the runner module's file as a script
-    args = [
-        sys.executable,
-        "-I",
-        runner.__file__,
-        str(tmp / "grading.ipynb"),
-        str(tmp / "executed.ipynb"),
-        str(work),
-        str(tmp / "metrics.json"),
-        str(tmp / "status.json"),
-        str(int(cell_timeout)),
-        str(int(timeout) + 60),
-    ]
-    with open(tmp / "runner.log", "wb") as log:
-        proc = subprocess.Popen(
-            args, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
-        )
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return f"the run was stopped at the overall limit of {timeout:g} s"
-        finally:
-            if proc.poll() is None:
-                _kill_tree(proc)
-    try:
-        status = json.loads((tmp / "status.json").read_text())
-    except (OSError, ValueError):
-        tail = (tmp / "runner.log").read_text(errors="replace").strip().splitlines()[-3:]
-        return f"the runner stopped with exit code {proc.returncode} ({' | '.join(tail)[-300:]})"
-    if status["ok"]:
-        return None
-    if status["kind"] == "DeadKernelError":
-        return "the kernel died"
-    return f"the run stopped ({status['kind']}: {status['message']})"
-
-
-def _error(cell):
-    return next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
-
-
-def _text(cell) -> str:
-    return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
-
-
-def _describe(err, cell_timeout) -> str:
-    if err["ename"] == "KeyboardInterrupt":
-        return f"did not finish within the per-cell limit of {cell_timeout} s (interrupted)"
-    if err["ename"] == "SystemExit":
-        return f"called sys.exit({err['evalue']})"
-    return ("raised " + (f"{err['ename']}: {err['evalue']}" if err.get("evalue") else err["ename"]))[:500]
-
-
-def _verdicts(executed, entries, nonce, problem, cell_timeout) -> str | None:
-    """Fill each entry's status from its student and checker cells; return what cut the run short."""
-    cells = {}
-    for cell in executed.cells:
-        g = cell.get("metadata", {}).get("grader")
-        if g:
-            cells[(g["exercise"], g["role"])] = cell
-    started = [c for c in executed.cells if c.get("metadata", {}).get("papermill", {}).get("start_time")]
-    last = started[-1] if started else None
-    chapter_error = next((c for c in started if not c.metadata.get("grader") and _error(c)), None)
-    if problem is None and chapter_error is not None:
-        problem = f"the chapter's own code failed ({_describe(_error(chapter_error), cell_timeout)})"
-    ran = lambda c: c is not None and bool(c.get("metadata", {}).get("papermill", {}).get("start_time"))
-    for k, e in enumerate(entries):
-        mine, check = cells.get((k, "student")), cells.get((k, "checker"))
-        if e["status"] == "missing":
-            continue
-        if problem and last is not None and (last is mine or last is check):  # cut short right here
-            where = "your cell" if last is mine else "the check of your function"
-            e.update(status="error", message=f"{problem} while running {where}")
-            continue
-        if not ran(check):
-            e.update(status="not graded", message=f"not run: {problem or 'the chapter has no check for it'}")
-            continue
-        err, mine_err, text = _error(check), _error(mine) if mine is not None else None, _text(check)
-        if err is None and f"grader-ok:{nonce}" in text:
-            done = [ln for ln in text.splitlines() if ln.startswith("\u2713")]
-            note = f" (note: your cell {_describe(mine_err, cell_timeout)})" if mine_err else ""
-            e.update(status="passed", message=(done[-1] if done else "all checks passed") + note)
-        elif mine_err is not None:
-            e.update(status="error", message=f"your cell {_describe(mine_err, cell_timeout)}")
-        elif err is not None and err["ename"] == "ExerciseFailed" and "not attempted" in err.get("evalue", ""):
-            e.update(status="not attempted", message=err["evalue"][:500])
-        elif err is not None:
-            msg = err["evalue"] if err["ename"] == "ExerciseFailed" else "the check " + _describe(err, cell_timeout)
-            e.update(status="failed", message=msg[:500])
-        else:
-            e.update(status="failed", message="the check did not confirm success")
-    return problem
+        outputs = values.load(out, "outputs")
+        if not (isinstance(outputs, dict) and isinstance(outputs.get("cases"), list)):
+            raise values.BadValue("not the harness's layout")
+        if not all(isinstance(c, dict) and ("ok" in c or isinstance(c.get("raised"), str)) for c in outputs["cases"]):
+            raise values.BadValue("a malformed case")
+    except values.BadValue as e:
+        return "error", f"your function's outputs could not be read ({e})"
+    return judge(check, outputs, limit)
 
 
 def grade(
@@ -232,14 +153,17 @@ def grade(
     cell_timeout: int = 120,
     report: str | Path | None = None,
     notebooks: Path | None = None,
+    sandboxed: bool = True,
 ) -> dict:
     """Grade one submission; write the JSON report (default <stem>.grade.json beside it) and return it.
-    `notebooks`: the trusted chapters (default: the checkout's notebooks/, found by grokkit.repo)."""
+    `notebooks`: the trusted chapters (default: the checkout's notebooks/, found by grokkit.repo).
+    sandboxed=False: a self-check without bubblewrap (the report says so; not for marks)."""
     if not (timeout > 0 and cell_timeout > 0):  # 0 or less would interrupt every cell (or never limit one)
         raise ValueError(f"timeout and cell_timeout must be positive seconds, got {timeout} and {cell_timeout}")
     t0, path = time.monotonic(), Path(submission)
     notebooks = Path(notebooks or repo_root() / "notebooks")
-    out = {"submission": str(path), "chapter": chapter, "graded": False, "reason": None, "exercises": []}
+    out = {"submission": str(path), "chapter": chapter, "graded": False, "reason": None, "exercises": [],
+           "sandbox": "bubblewrap" if sandboxed else "none (a self-check: not for marks)"}  # fmt: skip
     try:
         nb = load_submission(path)
         out["chapter"] = chapter = chapter or detect_chapter(path, nb, notebooks)
@@ -249,21 +173,16 @@ def grade(
                 if chapter
                 else "could not tell the chapter from the file name or the title; pass --chapter"
             )
-        trusted = nbformat.read(Path(notebooks) / f"{chapter}.ipynb", as_version=4)
-        nonce = secrets.token_hex(16)
-        graded_nb, entries = grading_notebook(trusted, nb, nonce)
-        out["exercises"] = entries
-        with tempfile.TemporaryDirectory(prefix="grokkit-grade-", ignore_cleanup_errors=True) as tmp:
-            problem = _execute(graded_nb, Path(tmp), timeout, cell_timeout)
-            try:
-                executed = nbformat.read(Path(tmp) / "executed.ipynb", as_version=4)
-            except Exception:
-                executed = nbformat.v4.new_notebook()
-                problem = problem or "the run produced no notebook"
-            problem = _verdicts(executed, entries, nonce, problem, cell_timeout)
-        out["reason"] = problem
+        trusted_path = Path(notebooks) / f"{chapter}.ipynb"
+        trusted = nbformat.read(trusted_path, as_version=4)
+        exs, sources = exercises(trusted), submitted_cells(trusted, nb)
+        out["exercises"] = entries = [_entry(ex) for ex in exs]
+        if sandboxed and (why := sandbox.unavailable()):
+            raise ValueError(f"{why}. A student's own self-check may run without it: --unsandboxed")
+        checks = record.reference(trusted_path, timeout)
+        out["reason"] = _grade_all(checks, sources, chapter_imports(trusted), entries, timeout, cell_timeout, sandboxed)
         out["graded"] = any(e["status"] != "not graded" for e in entries)
-    except ValueError as e:
+    except (ValueError, record.RecordError) as e:
         out["reason"] = str(e)
     out["passed"] = sum(e["status"] == "passed" for e in out["exercises"])
     out["total"] = len(out["exercises"])
@@ -278,6 +197,31 @@ def grade(
     return out
 
 
+def _grade_all(checks, sources, imports, entries, timeout, cell_timeout, sandboxed) -> str | None:
+    """Fill the entries, one sandbox per exercise; return what cut the grading short, or None."""
+    deadline, problem = time.monotonic() + timeout, None
+    with tempfile.TemporaryDirectory(prefix="grokkit-grade-", ignore_cleanup_errors=True) as tmp:
+        for k, (e, source) in enumerate(zip(entries, sources)):
+            if source is None:
+                e.update(status="missing", message=f"no code cell defines {e['function']}(...)")
+                continue
+            if k not in checks:
+                e.update(message="not run: the chapter has no check for it")
+                continue
+            left = deadline - time.monotonic()
+            if left < 1:
+                problem = problem or f"the grading was stopped at the overall limit of {timeout:g} s"
+                e.update(message=f"not run: {problem}")
+                continue
+            wall = min(cell_timeout + _GRACE_S, left)
+            status, message = _run_one(checks[k], source, imports, Path(tmp), k, cell_timeout, wall, sandboxed)
+            if status == "error" and wall < cell_timeout + _GRACE_S and "did not finish" in message:
+                problem = f"the grading was stopped at the overall limit of {timeout:g} s"
+                message = f"{problem} while running your code"
+            e.update(status=status, message=message)
+    return problem
+
+
 def exit_code(report: dict) -> int:
     if not report["graded"]:
         return 2
@@ -287,6 +231,8 @@ def exit_code(report: dict) -> int:
 def summary(report: dict) -> str:
     """A few lines for the terminal."""
     lines = [f"grade: {report['submission']} (chapter {report['chapter'] or '?'}, {report['elapsed_s']:.0f} s)"]
+    if not report.get("sandbox", "").startswith("bubblewrap"):
+        lines.append(f"  sandbox: {report.get('sandbox')}")
     if report["reason"]:
         lines.append(f"  {'note' if report['graded'] else 'could not grade'}: {report['reason']}")
     for e in report["exercises"]:

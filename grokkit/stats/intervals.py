@@ -94,8 +94,10 @@ def km_median(steps: Sequence, caps=None, level: float = LEVEL, spread: float | 
     The interval inverts the survival function's pointwise log-log band: the lower limit is the first
     step where the band's lower edge is at or below one half, the upper limit the first where its upper
     edge is (none: unbounded). With more than half the runs censored the median is "not reached" and only
-    its lower limit is known. A single run that grokked gets value × exp(±z·spread) where `spread` (the
-    log-sd of the paper's runs) is given."""
+    its lower limit is known. Without censoring the KM median is the sample median and its interval is
+    the exact order-statistic one (scipy.stats.quantile_test): the log-log band is undefined where tied
+    values make the survival function drop to zero. A single run that grokked gets value × exp(±z·spread)
+    where `spread` (the log-sd of the paper's runs) is given."""
     from scipy.stats import ecdf
 
     steps = list(steps)
@@ -111,6 +113,8 @@ def km_median(steps: Sequence, caps=None, level: float = LEVEL, spread: float | 
             return Interval(x, None, None, 1, "one run", log=True, kind="median")
         w = math.exp(_z(level) * spread)
         return Interval(x, x / w, x * w, 1, "one run ± the paper's spread", log=True, spread=spread, kind="median")
+    if n_cens == 0:  # no censoring: the exact distribution-free interval of the median (order statistics)
+        return _order_median(events, level, s_log)
     res = ecdf(grok_times(steps, caps))
     q, p = res.sf.quantiles, res.sf.probabilities
     with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -124,6 +128,19 @@ def km_median(steps: Sequence, caps=None, level: float = LEVEL, spread: float | 
         lo = float(q[-1])
     hi = first(hi_p)
     return Interval(est, lo, hi, n, "KM median", log=True, spread=s_log, censored=n_cens, kind="median")
+
+
+def _order_median(events: list, level: float, s_log) -> Interval:
+    """The sample (lower) median of uncensored values with its exact binomial order-statistic interval;
+    a side the sample is too small to bound at `level` (n ≤ 5 at 95%) stays unbounded."""
+    from scipy.stats import quantile_test
+
+    x = sorted(events)
+    est = x[(len(x) - 1) // 2]
+    ci = quantile_test(x, q=est, p=0.5).confidence_interval(confidence_level=level)
+    lo, hi = (None if np.isnan(v) else float(v) for v in (ci.low, ci.high))
+    return Interval(est, lo, hi, len(x), "median (order statistics)", log=True,
+                    spread=s_log, censored=0, kind="median")  # fmt: skip
 
 
 def mean_interval(values: Sequence, level: float = LEVEL, log: bool = False, spread: float | None = None):
