@@ -92,7 +92,7 @@ def seeds_to_decide(ours: Interval | None, margin: Margin, level: float = LEVEL,
     if d == 0:
         return None
     k = MEDIAN_EFFICIENCY if ours.kind == "median" else 1.0
-    floor = km_min_runs(level) if ours.kind == "median" else 2  # a median's interval is bounded only from this many runs
+    floor = km_min_runs(level) if ours.kind == "median" else 2  # a median's interval is bounded from this n
     if ours.kind == "slope":  # stderr ∝ 1/√n: scale the measured one
         n = ours.n * (_z(level) * ours.spread / math.sqrt(ours.n) / d) ** 2
         return min(most, max(ours.n + 1, math.ceil(n)))
