@@ -4,9 +4,18 @@ A bundle is an uncompressed tar (a gzipped copy reads too) of exactly
     bundle.json     {"format": "grokkit-bundle", "version": 1, "grokkit": <version>,
                      "members": {"<key>/<file>": {"sha256": <hex>, "size": <bytes>}, ...}}
     <key>/<file>    per run: its directory's files (grokkit.runs.FILES) and manifest.json
-and no other names, directories, links or devices. Import reads member by member (never `extractall`),
-checks each name, size and sha256 against bundle.json, stages each run in `root/<key>.tmp-*`, loads it
-(`Run.load`: its manifest) and renames it into place; a valid entry already there is left alone."""
+and no other names, links or devices (a directory entry `<key>/` is allowed, and ignored).
+
+Import never believes a bundle, and never calls `extractall`. It reads the member headers as they
+stream and stops at the first one that breaks a rule or a cap, before anything is written: more than
+MAX_MEMBERS members, a file over MAX_MEMBER_BYTES, or more than `max_bytes` in all (default
+MAX_UNPACKED_BYTES; nor more than the root's free space). It then checks each member's size and sha256
+against bundle.json while staging each run in `root/<key>.tmp-*`, loads the staged run (`Run.load`: its
+manifest, and a run of its own config, grokkit.run_check), recomputes its cache key from its config.json
+and refuses it under any other key, and only then renames it into place; a valid entry already there is
+left alone. Every refusal (a tampered, truncated or oversized bundle, a pickle or a lying safetensors
+header posing as a run file, an unwritable root) is one BundleError naming the member, and leaves the
+root as it was."""
 
 from __future__ import annotations
 
@@ -20,21 +29,22 @@ import tarfile
 import tempfile
 import urllib.parse
 import urllib.request
+import zlib
 from pathlib import Path
 
 from grokkit._version import __version__
+from grokkit.rootdir import default_root, writable_root
 from grokkit.runs import FILES, CorruptRun, Run
 
-__all__ = ["BundleError", "export_bundle", "export", "import_bundle"]
+__all__ = ["BundleError", "export_bundle", "export", "import_bundle", "default_root", "MAX_UNPACKED_BYTES"]
 
 FORMAT, VERSION = "grokkit-bundle", 1
 RUN_FILES = (*FILES, "manifest.json")
 _KEY = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,127}")
-
-
-def default_root() -> Path:
-    """The run cache's root: $GROKKIT_RUNS as set at this call, else ~/.cache/grokkit/runs (cache imports it)."""
-    return Path(os.environ.get("GROKKIT_RUNS") or Path.home() / ".cache" / "grokkit" / "runs")
+MAX_MEMBERS = 60_000  # files in one bundle: 10,000 runs
+MAX_MEMBER_BYTES = 1 << 32  # 4 GiB per file (a 300k-step run's full trajectory is ~0.6 GB)
+MAX_UNPACKED_BYTES = 1 << 36  # 64 GiB in all: import_bundle's default `max_bytes`
+INDEX_BYTES = 1 << 24  # bundle.json
 
 
 class BundleError(ValueError):
@@ -95,18 +105,35 @@ def export_bundle(run_dirs, out) -> Path:
 export = export_bundle
 
 
-def _check_members(tar: tarfile.TarFile) -> tuple[dict, dict]:
-    """(bundle.json's listing, name -> TarInfo), once every member has the allowed shape and is listed."""
-    found, index = {}, None
-    for m in tar.getmembers():
-        if m.name == "bundle.json" and index is None and m.isfile() and m.size <= 1 << 24:
-            index = m
-        elif _member_key(m.name) is None:
+def _scan(tar: tarfile.TarFile, max_bytes: int) -> dict:
+    """name -> TarInfo of every file member, read header by header as the tar streams; the first member
+    that breaks a rule or a cap is refused at once, before any member's data is read or written."""
+    found, total = {}, 0
+    for n, m in enumerate(tar, 1):
+        if n > MAX_MEMBERS:
+            raise BundleError(f"more than {MAX_MEMBERS:,} members (the cap, grokkit.bundle.MAX_MEMBERS)")
+        if m.isdir() and _KEY.fullmatch(m.name.rstrip("/")):
+            continue  # a run's directory entry, as `tar cf` writes one: nothing to stage
+        if m.name != "bundle.json" and _member_key(m.name) is None:
             raise BundleError(f"refusing member {m.name!r}: not one bundle.json or <key>/<{'|'.join(RUN_FILES)}>")
-        elif not m.isfile() or m.name in found:
+        if not m.isfile() or m.name in found:
             raise BundleError(f"refusing member {m.name!r}: a link, device or directory, or a second copy")
-        else:
-            found[m.name] = m
+        cap = INDEX_BYTES if m.name == "bundle.json" else MAX_MEMBER_BYTES
+        if m.size > cap:
+            raise BundleError(f"refusing member {m.name!r}: {m.size:,} bytes, over the cap of {cap:,} per file")
+        total += m.size
+        if total > max_bytes:
+            raise BundleError(
+                f"refusing member {m.name!r}: the bundle unpacks to more than {max_bytes:,} bytes "
+                "(the cap: import_bundle's max_bytes, default grokkit.bundle.MAX_UNPACKED_BYTES)"
+            )
+        found[m.name] = m
+    return found
+
+
+def _index(tar: tarfile.TarFile, found: dict) -> dict:
+    """bundle.json's listing (it leaves `found`), once it is an index that lists exactly the run files found."""
+    index = found.pop("bundle.json", None)
     try:
         meta = json.loads(tar.extractfile(index).read()) if index else {}
         listed = meta["members"] if (meta["format"], meta["version"]) == (FORMAT, VERSION) else None
@@ -119,24 +146,27 @@ def _check_members(tar: tarfile.TarFile) -> tuple[dict, dict]:
     for name in sorted((found.keys() ^ listed.keys()) | (whole - found.keys())):
         why = "is not listed in bundle.json" if name in found else "is missing (listed, or its run is incomplete)"
         raise BundleError(f"member {name!r} {why}")
-    return listed, found
+    for name, m in found.items():
+        if m.size != listed[name]["size"]:
+            raise BundleError(f"member {name!r}: size {m.size}, bundle.json says {listed[name]['size']}")
+    return listed
 
 
 def _stage(tar: tarfile.TarFile, key: str, listed: dict, found: dict, root: Path) -> Path:
-    """Write one run to `root/<key>.tmp-*`, checking every file and the run's own manifest; return it."""
+    """Write one run to `root/<key>.tmp-*`, checking every file, the run itself and its key; return it."""
     tmp = Path(tempfile.mkdtemp(prefix=key + ".tmp-", dir=root))
     try:
         for f in RUN_FILES:
-            name, m, want = f"{key}/{f}", found[f"{key}/{f}"], listed[f"{key}/{f}"]
-            if m.size != want["size"]:
-                raise BundleError(f"member {name!r}: size {m.size}, bundle.json says {want['size']}")
-            with tar.extractfile(m) as src, open(tmp / f, "wb") as dst:
-                if _copy(src, dst)[0] != want["sha256"]:
+            name = f"{key}/{f}"
+            with tar.extractfile(found[name]) as src, open(tmp / f, "wb") as dst:
+                if _copy(src, dst)[0] != listed[name]["sha256"]:
                     raise BundleError(f"member {name!r}: sha256 does not match bundle.json")
         try:  # the files match bundle.json: a checksum failure here is the run's own manifest disagreeing
-            Run.load(tmp)
+            run = Run.load(tmp)
         except CorruptRun as e:
             raise BundleError(f"member '{key}/manifest.json' disagrees with its run, or it does not load: {e}") from e
+        if run.info["key"] != key:  # recomputed from its config.json and hook keys by Run.load (grokkit.run_check)
+            raise BundleError(f"run {key!r}: its config.json is the run of key {run.info['key']}, not {key}")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -145,7 +175,7 @@ def _stage(tar: tarfile.TarFile, key: str, listed: dict, found: dict, root: Path
 
 def _valid(path: Path) -> bool:
     try:
-        return path.is_dir() and Run.load(path) is not None
+        return path.is_dir() and Run.load(path).info["key"] == path.name
     except CorruptRun:
         return False
 
@@ -167,23 +197,34 @@ def _local(src) -> tuple[Path, bool]:  # (local path, whether a temporary downlo
     return Path(tmp), True
 
 
-def import_bundle(src, root=None) -> list[str]:
+def import_bundle(src, root=None, max_bytes: int | None = None) -> list[str]:
     """Import the runs of the bundle at `src` (a path or a URL) into `root` (default: the run cache's).
 
     All or nothing: every run is checked and staged before any is moved into place. Returns the keys
-    written; runs already valid in the root are left alone and not listed. Raises BundleError."""
+    written; runs already valid in the root are left alone and not listed. `max_bytes` caps what the
+    bundle may unpack to (default MAX_UNPACKED_BYTES, read at the call; checked on the member headers, before
+    anything is written). Raises BundleError."""
+    max_bytes = MAX_UNPACKED_BYTES if max_bytes is None else max_bytes
     root, (path, downloaded), staged = Path(root or default_root()), _local(src), {}
     try:
         try:
             tar = tarfile.open(path, mode="r:*")
-        except (OSError, tarfile.TarError) as e:
+        except (OSError, tarfile.TarError, EOFError, zlib.error) as e:
             raise BundleError(f"{src}: not a readable tar archive ({e})") from e
-        with tar:
-            listed, found = _check_members(tar)
-            root.mkdir(parents=True, exist_ok=True)
-            for key in sorted({_member_key(n) for n in found}):
-                if not _valid(root / key):
+        try:
+            with tar:
+                found = _scan(tar, max_bytes)
+                listed = _index(tar, found)
+                todo = sorted(k for k in {_member_key(n) for n in found} if not _valid(root / k))
+                need = sum(found[f"{k}/{f}"].size for k in todo for f in RUN_FILES)
+                if todo and need > shutil.disk_usage(writable_root(root)).free:
+                    raise BundleError(f"its runs need {need:,} bytes, more than {root} has free")
+                for key in todo:
                     staged[key] = _stage(tar, key, listed, found, root)
+        except (tarfile.TarError, EOFError, zlib.error) as e:
+            raise BundleError(f"{src}: a damaged or truncated tar archive ({type(e).__name__}: {e})") from e
+        except OSError as e:  # an unwritable root (grokkit.rootdir), a full disk, an unreadable gzip stream
+            raise BundleError(f"{src}: could not be read or staged into {root} ({e})") from e
         for key, tmp in staged.items():
             if (root / key).is_dir() and not _valid(root / key):  # a corrupt entry is replaced
                 shutil.rmtree(root / key)

@@ -1,10 +1,17 @@
 """The run cache: `load_or_train(config, hooks)` returns the stored run of (config, hooks) or trains it.
 
 Entries live in `root/<key>` (default `default_root()`: $GROKKIT_RUNS as set at call time, else
-~/.cache/grokkit/runs); the key is the config's hash plus the hooks' keys (grokkit.hooks). A corrupt
-entry is reported and retrained; an interrupted training resumes from `root/<key>.partial`; a missing
-one can come from a run bundle (grokkit.bundle) made on another machine. Code that wants to know
-which runs it used (a chapter citing its runs) registers a listener with `on_lookup`.
+~/.cache/grokkit/runs); the key is the config's hash plus the hooks' keys (grokkit.hooks). An entry is
+used only if it loads (grokkit.runs: checksums, and a run of its own config, grokkit.run_check) and its
+key, recomputed from its stored config, is the key asked for; any other entry is reported as corrupt
+and retrained. An interrupted training resumes from `root/<key>.partial`; a missing run can come from
+a run bundle (grokkit.bundle) made on another machine. Code that wants to know which runs it used (a
+chapter citing its runs) registers a listener with `on_lookup`.
+
+Processes share a root safely: "look up, else train and store" holds a per-key file lock
+(`root/.locks/<key>.lock`, filelock), so two processes asking for one run train it once; the second
+waits, then loads what the first stored. A stored run loads without the lock (a read-only cache of
+stored runs works); training needs a writable root, checked before the first step (RunsDirError).
 """
 
 from __future__ import annotations
@@ -13,13 +20,16 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from grokkit.bundle import default_root, import_bundle  # default_root: $GROKKIT_RUNS, read at each call
+from filelock import FileLock, Timeout
+
+from grokkit.bundle import import_bundle
 from grokkit.config import Config
 from grokkit.hooks import hooks_key
+from grokkit.rootdir import LOCKS, RunsDirError, default_root, writable_root
 from grokkit.runs import CorruptRun, Run
 from grokkit.train import train
 
-__all__ = ["default_root", "run_key", "run_dir", "load_or_train", "on_lookup"]
+__all__ = ["default_root", "run_key", "run_dir", "load_or_train", "load_cached", "on_lookup", "RunsDirError"]
 
 _LISTENERS: list[Callable[[str], None]] = []
 
@@ -41,6 +51,23 @@ def run_dir(config: Config, hooks=(), root=None) -> Path:
     return Path(root or default_root()) / key
 
 
+def load_cached(path, verbose: bool = True) -> Run | None:
+    """The run stored at the cache entry `path` (root/<key>), or None: missing, or corrupt (said if verbose).
+    Corrupt: it does not load (grokkit.runs), or it is the run of another key than the entry's name."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        run = Run.load(path)
+        if run.info["key"] != path.name:
+            raise CorruptRun(f"{path}: it holds run {run.info['key']}, not {path.name}")
+        return run
+    except CorruptRun as e:
+        if verbose:
+            print(f"grokkit: cached run is corrupt, retraining ({e})")
+        return None
+
+
 def load_or_train(
     config: Config, hooks=(), *, root=None, progress: bool = True, verbose: bool = True, bundle=None
 ) -> Run:
@@ -49,23 +76,36 @@ def load_or_train(
     root: the cache directory (default `default_root()`). bundle: a run bundle (path or file://,
     http(s):// URL, see grokkit.bundle) to import into the root when the run is not cached; the run
     then loads from it, or is trained if the bundle does not hold it. A bundle that fails its checks
-    raises BundleError (nothing is imported from it)."""
+    raises BundleError (nothing is imported from it). A root that cannot take the run raises
+    RunsDirError before training starts. Another process training the same run is waited for."""
     path = run_dir(config, hooks, root)
-    if path.exists():
-        try:
-            return Run.load(path)
-        except CorruptRun as e:
-            if verbose:
-                print(f"grokkit: cached run is corrupt, retraining ({e})")
-            shutil.rmtree(path, ignore_errors=True)
+    run = load_cached(path, verbose=False)  # without the lock: a corrupt entry is said and replaced below
+    if run is not None:
+        return run
     if bundle is not None:
         import_bundle(bundle, root=path.parent)
-        if path.exists():
-            return Run.load(path)
+        run = load_cached(path, verbose=False)
+        if run is not None:
+            return run
         if verbose:
             print(f"grokkit: the bundle {bundle} does not hold run {path.name}; training it")
-    partial = path.with_name(path.name + ".partial")
-    run = train(config, hooks, progress=progress, resume_dir=partial)
-    run.save(path)
-    shutil.rmtree(partial, ignore_errors=True)
-    return run
+    (writable_root(path.parent) / LOCKS).mkdir(exist_ok=True)
+    lock = FileLock(path.parent / LOCKS / f"{path.name}.lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        if verbose:
+            print(f"grokkit: another process is training run {path.name}; waiting for it")
+        lock.acquire()
+    try:
+        run = load_cached(path, verbose)  # stored meanwhile by the process we waited for?
+        if run is not None:
+            return run
+        shutil.rmtree(path, ignore_errors=True)  # a corrupt entry (said above)
+        partial = path.with_name(path.name + ".partial")
+        run = train(config, hooks, progress=progress, resume_dir=partial)
+        run.save(path)
+        shutil.rmtree(partial, ignore_errors=True)
+        return run
+    finally:
+        lock.release()

@@ -17,6 +17,7 @@ from grokkit.course import grader
 from grokkit.course.assignments import build
 from grokkit.repo import NotACheckout
 from grokkit.repro import command, reproduce, scorecard
+from grokkit.rootdir import RunsDirError, writable_root
 from grokkit.train import resolve_device, train
 
 _SKIP = {"ops"}  # set through --op / --ops
@@ -63,7 +64,9 @@ def cmd_train(args) -> int:
     cfg = _config_from_args(args)
     try:
         resolve_device(cfg.device)  # a device this machine lacks: one line now, not a traceback later
-    except ValueError as e:
+        if args.no_cache and args.save:  # a runs dir that cannot take the run: now, not after training
+            writable_root(args.runs_dir)
+    except (ValueError, RunsDirError) as e:
         raise SystemExit(f"grokkit: {e}")
     print(f"grokkit: training {'+'.join(cfg.ops)} mod {cfg.p} ({cfg.describe()})")
     if args.no_cache:
@@ -80,6 +83,8 @@ def cmd_train(args) -> int:
             f"  {op}: {verdict} (first >= 90% test accuracy: {t90}); test acc "
             f"{run.final('test_acc')[cfg.ops.index(op)]:.3f} at the last evaluation (step {run.history['step'][-1]})"
         )
+    if run.diverged_at is not None:
+        print(f"  diverged: a loss became NaN or inf at step {run.diverged_at}; training stopped there (a lower --lr?)")
     if run.history["step"][-1] < run.info["final_step"]:  # e.g. eval_every > max_steps
         print(f"  note: evaluated every {cfg.eval_every} steps, so not after step {run.history['step'][-1]}")
     print(f"  {run.info['final_step']} steps in {run.info['wall_time_s']:.1f} s on {run.info['device']}")
@@ -250,7 +255,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (NotACheckout, reproduce.CorruptResult) as e:  # reproduce, scorecard, assignments, grade read the checkout
+    except (NotACheckout, reproduce.CorruptResult, RunsDirError) as e:  # e.g. the checkout or the runs dir
         raise SystemExit(f"grokkit: {e}")
 
 

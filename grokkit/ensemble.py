@@ -184,7 +184,7 @@ class Ensemble:
                 if done:  # finished members become Runs and leave the stack
                     wall = time.perf_counter() - t0
                     for i in sorted(done):
-                        finished[i] = self._to_run(i, histories[i], step, wall, self.stops[i].stopped_early)
+                        finished[i] = self._to_run(i, histories[i], step, wall)
                         report(i, finished[i])
                     keep = self._retire(done)
                     blocks = blocks[keep] if keep is not None and step % block_len else None
@@ -253,7 +253,7 @@ class Ensemble:
             ctx.last_eval = {name: h[name][-1] for name in METRICS}
             for hook in self.hooks[i]:
                 hook.on_eval(ctx)
-            self.stops[i].update(step, h["test_acc"][-1])
+            self.stops[i].update(step, h["test_acc"][-1], h["train_loss"][-1] + h["test_loss"][-1])
 
     def _retire(self, done):
         """Drop finished members from every stacked tensor; returns the kept rows (a tensor)."""
@@ -272,11 +272,14 @@ class Ensemble:
         self._reseat_all()
         return rows
 
-    def _to_run(self, i, history, step, wall, stopped) -> Run:
-        row = self.active.index(i)
+    def _to_run(self, i, history, step, wall) -> Run:
+        row, stop = self.active.index(i), self.stops[i]
         weights = {k: v[row].detach().cpu().clone() for k, v in self.params.items()}
+        stop.check_weights(step, weights.values())  # a divergence after the last evaluation (grokkit.stopping)
         engine = f"ensemble of {len(self.configs)}"
-        info = run_info(self.keys[i], self.user_hooks[i], self.device, wall, step, stopped, engine=engine)
+        info = run_info(
+            self.keys[i], self.user_hooks[i], self.device, wall, step, stop.stopped_early, engine=engine, **stop.info()
+        )
         return self.member_run(i, history, weights, info)
 
     def member_run(self, i, history, weights, info) -> Run:

@@ -23,7 +23,6 @@ unreadable one, is discarded with a printed line, as grokkit.resume discards a s
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -32,7 +31,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from grokkit.objective import METRICS
-from grokkit.resume import discard, drop_uncommitted
+from grokkit.resume import discard, drop_uncommitted, replace_atomically
 from grokkit.stopping import StopRule
 
 __all__ = ["ResumeDir", "member_keys"]
@@ -85,7 +84,7 @@ class ResumeDir:
             ctx.flushed = {name: len(r["step"]) for name, r in ctx.tensors.items()}
             ctx.last_eval = {name: histories[i][name][-1] for name in METRICS}
             ens.gens[i].set_state(m["generator"])
-            ens.stops[i] = StopRule(ens.configs[i], m["streak"], m["stop_at"])
+            ens.stops[i] = StopRule(ens.configs[i], m["streak"], m["stop_at"], m.get("diverged_at"))
             for h, state in zip(ens.hooks[i], m["hooks"]):
                 h.load_state_dict(state)
             if m["info"] is not None:
@@ -123,8 +122,7 @@ class ResumeDir:
         t0, path = time.perf_counter(), self.path
         path.mkdir(parents=True, exist_ok=True)
         if not (path / "members.json").exists():
-            (path / ".members.json.tmp").write_text(json.dumps(self.keys))
-            os.replace(path / ".members.json.tmp", path / "members.json")
+            replace_atomically(path / "members.json", lambda tmp: Path(tmp).write_text(json.dumps(self.keys)))
         chunk = {}
         for n, i in enumerate(self.ids):
             ctx = ens.ctxs[n]
@@ -136,9 +134,7 @@ class ResumeDir:
             if n in finished and n not in self.weights_saved:
                 chunk.update({f"w{i}/{k}": v.contiguous() for k, v in finished[n].weights.items()})
         if chunk:
-            tmp = path / f".chunk-{self.n_chunks:05d}.tmp"
-            save_file(chunk, tmp)
-            os.replace(tmp, path / f"chunk-{self.n_chunks:05d}.safetensors")
+            replace_atomically(path / f"chunk-{self.n_chunks:05d}.safetensors", lambda tmp: save_file(chunk, tmp))
             self.n_chunks += 1
         for ctx in ens.ctxs:
             ctx.flushed = {name: len(r["step"]) for name, r in ctx.tensors.items()}
@@ -152,6 +148,7 @@ class ResumeDir:
                 "generator": ens.gens[n].get_state(),
                 "streak": stop.streak,
                 "stop_at": stop.stop_at,
+                "diverged_at": stop.diverged_at,
                 "hooks": [] if done else [h.state_dict() for h in ens.hooks[n]],
                 "info": json.dumps(done.info) if done else None,  # JSON: it holds str subclasses
             }
@@ -166,8 +163,7 @@ class ResumeDir:
             "members": members,
             **{s: {k: v.cpu() for k, v in getattr(ens, s).items()} for s in STACKS},
         }
-        torch.save(state, path / ".state.pt.tmp")
-        os.replace(path / ".state.pt.tmp", path / "state.pt")  # the commit point
+        replace_atomically(path / "state.pt", lambda tmp: torch.save(state, tmp))  # the commit point
         self.last = time.perf_counter()
         self.cost = self.last - t0
 

@@ -3,19 +3,33 @@
 A resume directory holds state.pt (model, optimiser, generator, counters, records: tensors and
 plain types only, read back with weights_only=True) and the recorded tensor series in append-only
 chunk files; state.pt is replaced atomically and names how many chunks it covers, so a run killed
-mid-write resumes from the last committed state and never from a half-written one.
+mid-write resumes from the last committed state and never from a half-written one. Every write goes
+through a temporary file of its own (`replace_atomically`): two writers never share one.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
 
-__all__ = ["save_state", "load_state", "discard", "drop_uncommitted"]
+__all__ = ["save_state", "load_state", "discard", "drop_uncommitted", "replace_atomically"]
+
+
+def replace_atomically(target: Path, write) -> None:
+    """`write(tmp)` to a fresh temporary file beside `target`, then rename it over `target`."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def save_state(path, key, model, opt, gen, ctx, history, stop, wall, hooks) -> None:
@@ -28,9 +42,7 @@ def save_state(path, key, model, opt, gen, ctx, history, stop, wall, hooks) -> N
             chunk[f"{name}#step"] = torch.tensor(r["step"][start:])
             chunk[f"{name}#value"] = torch.stack(r["value"][start:])
     if chunk:
-        tmp = path / f".chunk-{ctx.n_chunks:05d}.tmp"
-        save_file(chunk, tmp)
-        os.replace(tmp, path / f"chunk-{ctx.n_chunks:05d}.safetensors")
+        replace_atomically(path / f"chunk-{ctx.n_chunks:05d}.safetensors", lambda tmp: save_file(chunk, tmp))
         ctx.n_chunks += 1
     ctx.flushed = {name: len(r["step"]) for name, r in ctx.tensors.items()}
     state = {
@@ -42,14 +54,14 @@ def save_state(path, key, model, opt, gen, ctx, history, stop, wall, hooks) -> N
         "history": history,
         "streak": stop.streak,
         "stop_at": stop.stop_at,
+        "diverged_at": stop.diverged_at,
         "wall": wall,
         "records": ctx.records,
         "hooks": [h.state_dict() for h in hooks],
         "n_chunks": ctx.n_chunks,
     }
-    tmp = path / ".state.pt.tmp"
-    torch.save(state, tmp)
-    os.replace(tmp, path / "state.pt")  # the commit point: chunks beyond n_chunks are ignored
+    # the commit point: chunks beyond n_chunks are ignored
+    replace_atomically(path / "state.pt", lambda tmp: torch.save(state, tmp))
 
 
 def load_state(path, key):
@@ -86,4 +98,4 @@ def drop_uncommitted(path: Path, n_chunks: int) -> None:
     """Delete the chunks written after the last state.pt (the commit point names how many it covers)."""
     for extra in path.glob("chunk-*.safetensors"):
         if int(extra.stem.split("-")[1]) >= n_chunks:
-            extra.unlink()
+            extra.unlink(missing_ok=True)

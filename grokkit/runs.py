@@ -9,7 +9,9 @@ A run directory holds
     manifest.json       sha256 of every file above; written last
 Loading never unpickles code (JSON + safetensors only). Writes go to a temporary directory that is
 renamed into place, so a run killed mid-write leaves no directory that looks finished; a directory
-whose files do not match its manifest is reported as corrupt and retrained by `load_or_train`.
+whose files do not match its manifest, or do not hold a run of the config they store (unknown fields,
+no history, weights of another shape, another cache key: grokkit.run_check), is reported as corrupt
+(CorruptRun) and retrained by `load_or_train`; a loader never sees an internal parse error.
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from grokkit.config import Config
 from grokkit.data import make_dataset
 from grokkit.model import build_model
+from grokkit.run_check import check_run
 
 FILES = ("config.json", "metrics.json", "split.safetensors", "weights.safetensors", "trajectory.safetensors")
 
@@ -46,7 +50,7 @@ class Run:
     tensors: dict  # tensor series: name -> {"step": LongTensor (n,), "value": Tensor (n, ...)}
     split: tuple  # (train_idx, test_idx) LongTensors
     weights: dict  # final parameters, name -> tensor
-    info: dict = field(default_factory=dict)  # key, hooks, versions, device, wall_time_s, stopped_at
+    info: dict = field(default_factory=dict)  # key, hooks, versions, device, wall_time_s, final_step, diverged_at
 
     # --- what a notebook asks of a run ---
     @property
@@ -73,6 +77,11 @@ class Run:
             return [self.grok_step(threshold, patience, t) for t in range(len(self.ops))]
         steps, acc = self.curve("test_acc", task)
         return grok_step(steps, acc, threshold, patience)
+
+    @property
+    def diverged_at(self) -> int | None:
+        """The step at which a loss became NaN or inf and training stopped (grokkit.stopping), else None."""
+        return self.info.get("diverged_at")
 
     @property
     def grokked(self) -> bool:
@@ -135,7 +144,9 @@ class Run:
     def summary(self) -> str:
         g = self.grok_step(self.config.stop_threshold or 0.98, self.config.stop_patience)
         parts = [f"{op}: grok step {s if s is not None else 'not reached'}" for op, s in zip(self.ops, g)]
-        t = self.info.get("wall_time_s")
+        t, d = self.info.get("wall_time_s"), self.diverged_at
+        if d is not None:
+            parts.append(f"diverged at step {d} (a loss became NaN or inf; training stopped there)")
         return "; ".join(parts) + (f" (final step {self.steps[-1]}, {t:.1f} s)" if t else "")
 
     # --- persistence ---
@@ -168,7 +179,8 @@ class Run:
 
     @classmethod
     def load(cls, path, verify: bool = True) -> Run:
-        """Load a run directory; raise CorruptRun if a file is missing or fails its checksum."""
+        """Load a run directory; raise CorruptRun if a file is missing, fails its checksum, or does not hold a
+        run of its config (grokkit.run_check: fields, history, split, weight shapes, the cache key)."""
         path = Path(path)
         manifest_path = path / "manifest.json"
         if not manifest_path.exists():
@@ -184,15 +196,16 @@ class Run:
             split = load_file(path / "split.safetensors")
             weights = load_file(path / "weights.safetensors")
             flat = load_file(path / "trajectory.safetensors")
+            tensors = {}
+            for k, v in flat.items():
+                name, part = k.rsplit("#", 1)
+                tensors.setdefault(name, {})[part] = v
+            config = Config.from_dict(info.pop("config"))
+            check_run(config, info, metrics, split, weights, tensors)
         except CorruptRun:
             raise
-        except (OSError, ValueError, KeyError) as e:  # unreadable JSON / safetensors header
-            raise CorruptRun(f"{path}: {e}") from e
-        tensors = {}
-        for k, v in flat.items():
-            name, part = k.rsplit("#", 1)
-            tensors.setdefault(name, {})[part] = v
-        config = Config.from_dict(info.pop("config"))
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, SafetensorError) as e:
+            raise CorruptRun(f"{path}: {e}") from e  # unreadable JSON or safetensors, or not a run of its config
         return cls(
             config,
             metrics["history"],

@@ -24,14 +24,15 @@ from pathlib import Path
 
 import numpy as np
 
-from grokkit.cache import default_root, load_or_train, run_dir, run_key
+from grokkit.cache import default_root, load_cached, load_or_train, run_dir, run_key
 from grokkit.choose import choose_engine, ensemble_chunk
 from grokkit.config import Config
 from grokkit.ensemble import Ensemble
 from grokkit.ensemble_resume import member_keys
 from grokkit.hooks import Hook
 from grokkit.progress import PoolBar
-from grokkit.runs import CorruptRun, Run
+from grokkit.rootdir import writable_root
+from grokkit.runs import Run
 from grokkit.stacked import stack_signature
 
 ENGINES = ("auto", "ensemble", "processes", "sequential")
@@ -118,17 +119,13 @@ def run_many(members, *, root=None, engine: str = "auto", progress: bool = True)
     runs: list = [None] * len(members)
     todo = []
     for j, (c, h) in enumerate(members):
-        path = run_dir(c, h, root)
-        if path.exists():
-            try:
-                runs[j] = Run.load(path)
-                continue
-            except CorruptRun as e:
-                print(f"grokkit: retraining corrupt cached run ({e})")
-        todo.append(j)
+        runs[j] = load_cached(run_dir(c, h, root))  # None: missing, or corrupt (said; retrained)
+        if runs[j] is None:
+            todo.append(j)
     timing = {"cached": len(members) - len(todo), "trained": len(todo)}
     if not todo:
         return runs, "cache", timing
+    writable_root(root)  # a root that cannot take the runs: RunsDirError now, not after training them
     if engine == "auto":
         engine, timing["measured_ms_per_model_step"] = choose_engine([members[j] for j in todo])
     bar = PoolBar(len(todo), f"{len(todo)} runs ({engine})", progress)

@@ -8,7 +8,8 @@ Each step, in this fixed order (papers-spec §1.3):
   8. on_step hooks (snapshots, checkpoints, kicks, inline defects ...)
   9. evaluate every `eval_every` steps: all p² pairs in one pass -> train and test accuracy/loss
  10. stop by grokkit.stopping's rule (every task's test accuracy >= stop_threshold on stop_patience
-     consecutive evaluations, then exactly `steps_after_stop` more steps)
+     consecutive evaluations, then exactly `steps_after_stop` more steps; or at once when a loss is
+     NaN or inf: the run diverged, and its info says at which step, `diverged_at`)
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def train(config: Config, hooks=(), *, progress: bool = True, resume_dir=None, r
         opt.load_state_dict(state["optimizer"])
         gen.set_state(state["generator"])
         ctx.step, history, wall = state["step"], state["history"], state["wall"]
-        stop = StopRule(config, state["streak"], state["stop_at"])
+        stop = StopRule(config, state["streak"], state["stop_at"], state.get("diverged_at"))
         ctx.records, ctx.tensors = state["records"], state["tensors"]
         ctx.flushed = {name: len(r["step"]) for name, r in ctx.tensors.items()}
         ctx.n_chunks = state["n_chunks"]
@@ -108,21 +109,23 @@ def train(config: Config, hooks=(), *, progress: bool = True, resume_dir=None, r
         for h in hooks:  # 8. step hooks
             h.on_step(ctx)
         if ctx.step % config.eval_every == 0:  # 9. evaluate; 10. the stop rule (one host sync per evaluation)
-            stop.update(ctx.step, _evaluate_into(ctx, history, hooks))
+            stop.update(ctx.step, *_evaluate_into(ctx, history, hooks))
             bar.update(config.eval_every, _postfix(history), stop.stop_at)
             if resume_dir is not None and time.perf_counter() - last_save > resume_every_s:
                 save_state(resume_dir, key, model, opt, gen, ctx, history, stop, wall + time.perf_counter() - t0, hooks)
                 last_save = time.perf_counter()
     bar.close()
     wall += time.perf_counter() - t0
-    info = run_info(key, hooks, device, wall, ctx.step, stop.stopped_early)
+    stop.check_weights(ctx.step, model.parameters())
+    info = run_info(key, hooks, device, wall, ctx.step, stop.stopped_early, **stop.info())
     weights = {n: p.detach().cpu().clone() for n, p in model.named_parameters()}
     return Run(
         config, history, ctx.records, ctx.stacked_tensors(), (data.train_idx.cpu(), data.test_idx.cpu()), weights, info
     )
 
 
-def _evaluate_into(ctx, history, hooks) -> list[float]:
+def _evaluate_into(ctx, history, hooks) -> tuple[list[float], list[float]]:
+    """Evaluate into `history`; (per-task test accuracies, every train and test loss) for the stop rule."""
     m = evaluate(ctx.model, ctx.data, ctx.config).cpu()  # the one sync per evaluation
     history["step"].append(ctx.step)
     for name, row in zip(METRICS, m.tolist()):
@@ -130,7 +133,7 @@ def _evaluate_into(ctx, history, hooks) -> list[float]:
     ctx.last_eval = {name: history[name][-1] for name in METRICS}
     for h in hooks:
         h.on_eval(ctx)
-    return history["test_acc"][-1]
+    return history["test_acc"][-1], history["train_loss"][-1] + history["test_loss"][-1]
 
 
 def _postfix(history) -> str:

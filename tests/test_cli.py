@@ -4,6 +4,8 @@ import sys
 import pytest
 from conftest import ROOT
 
+from grokkit.config import FAST
+
 
 def _cli(*args, **kw):
     return subprocess.run(
@@ -22,7 +24,7 @@ def test_train_prints_the_grok_step_and_saves(tmp_path):
     out = _cli("train", "--preset", "fast", "--seed", "42", "--quiet", "--runs-dir", str(tmp_path))
     assert out.returncode == 0, out.stderr
     assert "add: grokked at step" in out.stdout and "saved:" in out.stdout
-    assert len(list(tmp_path.iterdir())) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".locks", FAST.key()]  # the run, and the per-key locks
     again = _cli("train", "--preset", "fast", "--seed", "42", "--quiet", "--runs-dir", str(tmp_path))
     assert again.stdout.splitlines()[1] == out.stdout.splitlines()[1]
 
