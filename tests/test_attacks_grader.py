@@ -213,3 +213,11 @@ def test_the_recording_notebook_arms_each_check_and_keeps_solutions():
     sub.cells = [c for c in sub.cells if not assignments.defines(c.source, "prune")]
     cells = grader.submitted_cells(trusted, sub)
     assert cells[2] is None and "def truncate(" in cells[1] and "raise NotImplementedError" not in cells[1]
+
+
+def test_the_private_tmp_is_mounted_before_the_binds(tmp_path):
+    """A checkout or virtual environment under /tmp (CI's fresh clone) must stay visible in the sandbox:
+    the private /tmp is mounted first and the read-only binds land on top of it."""
+    args = sandbox.command(tmp_path / "in", tmp_path / "out")
+    first_bind = min(i for i, a in enumerate(args) if a in ("--ro-bind", "--bind", "--symlink", "--ro-bind-try"))
+    assert args.index("--tmpfs") < first_bind and args[args.index("--tmpfs") + 1] == "/tmp"

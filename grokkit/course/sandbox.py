@@ -57,8 +57,9 @@ def command(inp: Path, out: Path) -> list[str]:
     return [
         shutil.which("bwrap") or "bwrap",
         "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
+        "--tmpfs", "/tmp",  # first: binds below may lie under /tmp (a checkout or venv there)
         *_system_binds(), *binds,
-        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+        "--proc", "/proc", "--dev", "/dev",
         "--ro-bind", str(inp), "/in", "--bind", str(out), "/out",
         *env, "--chdir", "/tmp",
         sys.executable, "-I", harness.__file__, "/in", "/out", PACKAGE_PARENT,
