@@ -4,6 +4,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -498,3 +499,17 @@ def test_scorecard_page_is_generated_from_results():
             section = page.split(f"(scorecard-{t.id:02d})=")[1].split("(scorecard-")[0]
             assert "The claim (numbers):" in section
             assert ("Coverage (what was run):" in section) == any(c["kind"] == "coverage" for c in e["checks"])
+
+
+def test_every_stored_settle_row_is_a_row_of_the_plan():
+    """A row's id hashes its description, so editing the text of a stored row silently marks it "to run"
+    (and re-measures it): every row id recorded in results/ must still name a row of the plan."""
+    import glob
+
+    from grokkit.repro import settle
+
+    ids = {settle.row_id(r) for r in settle.PLAN}
+    for path in glob.glob(str(Path(__file__).resolve().parents[1] / "results" / "*.json")):
+        entry = json.loads(open(path).read())["profiles"].get("cpu-full", {})
+        missing = set(entry.get("settle", {}).get("rows", [])) - ids
+        assert not missing, f"{path}: settle rows {missing} are no longer in the plan (a row's text was edited?)"

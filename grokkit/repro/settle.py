@@ -49,7 +49,7 @@ PLAN = (
     ),
     Row((12,), 12, "α = 100 added (all four kick sizes) × 3 seeds; a kicked run short at 4.5k re-run to 15k"),
     Row((9,), 15, "the LRD mechanism pair × 3 seeds, 4,000 steps, p = 113"),
-    Row((14,), 40, "four more dual-task seeds beside the GPU session's three (7 runs: a bounded median interval)"),
+    Row((14,), 40, "four more dual-task seeds beside the GPU session's three (7 runs: a bounded KM interval)"),
     Row((15, 16), 5, "k* and the compressions over the seven dual-task seeds (rows 2 and 5)"),
     Row((17,), 35, "deletion f ∈ {0.10, 0.15, 0.25} capped at 3.6 × the f = 0 grok step (the paper's ratio)"),
     Row((8,), 25, "the three controls (x2_xy_y2, x3_xy, add at wd 0) × 3 seeds × 7,500 steps, inline defect"),
