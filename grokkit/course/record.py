@@ -167,6 +167,22 @@ def kill_tree(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
+def run_limited(args, cwd, env, log: Path, limit: float) -> int | None:
+    """Run args in a new session (stdout and stderr to `log`) for at most `limit` s; its exit code, or
+    None when it was stopped at the limit (it, its group and its descendants killed)."""
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True
+        )
+        try:
+            return proc.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            return None
+        finally:
+            if proc.poll() is None:
+                kill_tree(proc)
+
+
 def execute(nb, tmp: Path, timeout: float) -> str | None:
     """Run a trusted notebook with papermill (smoke profile) in tmp/work; the problem that stopped it, or None."""
     work = tmp / "work"
@@ -185,22 +201,14 @@ def execute(nb, tmp: Path, timeout: float) -> str | None:
         str(int(timeout)),
         str(int(timeout)),
     ]
-    with open(tmp / "runner.log", "wb") as log:
-        proc = subprocess.Popen(
-            args, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
-        )
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return f"the chapter's trusted run was stopped at the limit of {timeout:g} s"
-        finally:
-            if proc.poll() is None:
-                kill_tree(proc)
+    code = run_limited(args, work, env, tmp / "runner.log", timeout)
+    if code is None:
+        return f"the chapter's trusted run was stopped at the limit of {timeout:g} s"
     try:
         status = json.loads((tmp / "status.json").read_text())
     except (OSError, ValueError):
         tail = (tmp / "runner.log").read_text(errors="replace").strip().splitlines()[-3:]
-        return f"the chapter's trusted run stopped with exit code {proc.returncode} ({' | '.join(tail)[-300:]})"
+        return f"the chapter's trusted run stopped with exit code {code} ({' | '.join(tail)[-300:]})"
     executed = nbformat.read(tmp / "executed.ipynb", as_version=4)
     err = next((o for c in executed.cells for o in c.get("outputs", []) if o.get("output_type") == "error"), None)
     if not status["ok"] or err is not None:

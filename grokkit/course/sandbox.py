@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from grokkit.course import harness
-from grokkit.course.record import kill_tree
+from grokkit.course.record import run_limited
 
 INSTALL = "install bubblewrap (Debian/Ubuntu: `apt-get install bubblewrap`; Fedora: `dnf install bubblewrap`)"
 PACKAGE_PARENT = str(Path(harness.__file__).resolve().parents[2])
@@ -93,18 +93,11 @@ def run(inp: Path, out: Path, limit: float, sandboxed: bool = True) -> str | Non
         env.pop("MPLCONFIGDIR")
         env["GROKKIT_RUNS"] = str(out / "runs")
     t0 = time.monotonic()
-    with open(out.parent / f"{out.name}.log", "wb") as log:
-        proc = subprocess.Popen(args, cwd=out, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                start_new_session=True)  # fmt: skip
-        try:
-            proc.wait(timeout=limit)
-        except subprocess.TimeoutExpired:
-            return f"did not finish within {limit:.0f} s and was stopped"
-        finally:
-            if proc.poll() is None:
-                kill_tree(proc)
-    if proc.returncode != 0:
+    code = run_limited(args, out, env, out.parent / f"{out.name}.log", limit)
+    if code is None:
+        return f"did not finish within {limit:.0f} s and was stopped"
+    if code != 0:
         tail = (out.parent / f"{out.name}.log").read_text(errors="replace").strip().splitlines()[-1:]
         last = f"; last line: {tail[0][:200]}" if tail else ""
-        return f"ended its process with exit code {proc.returncode} after {time.monotonic() - t0:.0f} s{last}"
+        return f"ended its process with exit code {code} after {time.monotonic() - t0:.0f} s{last}"
     return None
