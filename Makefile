@@ -11,7 +11,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install chromium bubblewrap node lint test test-unit test-fast book benchmark reproduce scorecard assignments clean
+.PHONY: install chromium bubblewrap node lint test test-unit test-fast book benchmark reproduce scorecard assignments clean lease lease-dry lease-merge
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -65,6 +65,26 @@ reproduce: $(STAMP)
 	$(PY) -m grokkit reproduce all --profile $(or $(PROFILE),default)
 
 scorecard: $(STAMP)
+	$(PY) -m grokkit scorecard
+
+# The GPU lease (DEVELOPERS.md): ON THE GPU MACHINE, with the machine's own python (its image has torch):
+#   device run: command `make lease`, carry ["results/gpu/resume"], timeout_s 540
+# ensemble-step benchmark (≤ 60 s), then the plan's items in value-per-second order within LEASE_BUDGET_S;
+# writes $OUT/lease.json, ensemble_step.json and resume-<item>.tar of items cut short.
+LEASE_BUDGET_S ?= 480
+LEASE_PY ?= python3
+lease:
+	PYTHONUNBUFFERED=1 $(LEASE_PY) benchmarks/gpu_session.py --out $${OUT:?the device tool sets OUT} --plan paper-scorecard --budget-s $(LEASE_BUDGET_S)
+
+# every item at smoke size on this CPU (what a lease would run, in minutes)
+lease-dry: $(STAMP)
+	$(PY) benchmarks/gpu_session.py --out $${OUT:-/tmp/lease-dry} --plan paper-scorecard --budget-s 1200 --dry-run
+
+# back home: LEASE=<the run's files_at folder>; folds lease.json (and resume states) into results/gpu/, then the scorecard
+lease-merge: $(STAMP)
+	$(PY) benchmarks/gpu_session.py --merge $${LEASE:?LEASE=the folder holding lease.json}/lease.json | tee /tmp/lease-merge.txt
+	targets=$$(sed -n 's/^targets measured: //p' /tmp/lease-merge.txt); \
+	  [ "$$targets" = none ] || $(PY) -m grokkit reproduce $$targets --profile paper --no-page
 	$(PY) -m grokkit scorecard
 
 # the course kit: student (no solutions) and instructor copies of every chapter, outputs cleared

@@ -26,6 +26,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import ensemble_step  # noqa: E402  (benchmarks/, on the path above)
+
 import grokkit as gk  # noqa: E402
 from grokkit.ensemble import Ensemble, train_ensemble  # noqa: E402
 from grokkit.repro import lease  # noqa: E402
@@ -285,6 +287,21 @@ def paper_multitask(dev, seeds, wds, budget):
     return {"engine": engine, "runs": provenance(cfgs, runs, round(time.perf_counter() - t, 1), dev)}
 
 
+def step_mode(out: Path, dry: bool, say) -> dict:
+    """The ensemble step the lease trains with: benchmarks/ensemble_step.py (≤ 60 s) times eager, graphed,
+    TF32 and bf16 steps and checks each against fp32 eager on a smoke set; its `pick` is the fastest that
+    agreed ({}: fp32 eager, the defaults). A failure of the benchmark costs nothing but its time."""
+    try:
+        args = ["--out", str(out / "ensemble_step.json"), "--budget-s", "60"]
+        args += ["--dry-run"] if dry else ["--device", "cuda", "--paper"]
+        mode = ensemble_step.main(args).get("pick") or {}
+    except (Exception, SystemExit) as e:  # the lease goes on in fp32
+        say(f"ensemble_step: {type(e).__name__}: {e}; training in fp32")
+        return {}
+    say(f"ensemble step mode: {mode or 'fp32 eager defaults'}")
+    return mode
+
+
 def main(argv=None):
     global OUT
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -300,6 +317,9 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.merge:
         print(f"merged into {lease.merge(args.merge)}")
+        new = json.loads(Path(args.merge).read_text())["items"]
+        touched = sorted({t for e in new.values() if e.get("runs") for t in e.get("targets") or [e.get("target")]})
+        print("targets measured:", " ".join(map(str, touched)) or "none")
         return
     if not args.out:
         ap.error("--out is required")
@@ -307,7 +327,10 @@ def main(argv=None):
     OUT.mkdir(parents=True, exist_ok=True)
     if args.plan:
         say = lambda m: print(m, flush=True)
-        state = lease.run_plan(OUT, args.plan, args.budget_s, dry_run=args.dry_run, log=say, root=args.runs_root)
+        t0 = time.perf_counter()
+        mode = step_mode(OUT, args.dry_run, say)
+        budget = args.budget_s - (time.perf_counter() - t0)
+        state = lease.run_plan(OUT, args.plan, budget, dry_run=args.dry_run, log=say, root=args.runs_root, mode=mode)
         print(json.dumps({k: v.get("status") for k, v in state["items"].items()}), f"{state['total_s']} s", flush=True)
         return
     dev = "cuda" if torch.cuda.is_available() else "cpu"

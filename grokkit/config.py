@@ -16,7 +16,7 @@ from grokkit.config_rules import check  # the fields' types and ranges (data own
 
 # Fields that change how fast a run goes or what it prints, never what it computes:
 # they are left out of the cache key (see `Config.key`).
-RUNTIME_FIELDS = ("device", "compile", "cuda_graph")
+RUNTIME_FIELDS = ("device", "compile", "cuda_graph", "fused_step")
 KEY_VERSION = 1
 
 
@@ -56,7 +56,7 @@ class Config:
     decay_exclude: tuple[str, ...] = ()  # parameters (name fragments) AdamW does not decay, e.g. ("in_proj",)
     grad_clip: float | None = 1.0  # global grad-norm clip before the step; None = off
     batch_size: int = 512  # drawn with replacement from the train pairs every step (no epochs)
-    precision: str = "fp32"  # "fp32" or "bf16" (autocast of the forward pass)
+    precision: str = "fp32"  # "fp32", "tf32" (TF32 matmuls on CUDA; fp32 on a CPU) or "bf16" (autocast of the forward)
     # --- schedule and stopping (§1.3) ---
     max_steps: int = 200_000  # paper budget: 200k single task, 300k multi task, 50k wd=0 controls
     eval_every: int = 100  # full train + test evaluation cadence
@@ -71,6 +71,7 @@ class Config:
     device: str = "auto"  # "auto" (cuda > mps > cpu), "cpu", "cuda", "mps"
     compile: bool = False  # torch.compile forward+backward (measured slower on a 2-core CPU; see benchmarks/)
     cuda_graph: bool = True  # on CUDA, replay each step as CUDA graph(s) (grokkit.steps)
+    fused_step: bool = False  # ensembles: clip and AdamW over packed (N, P) stacks (grokkit.stacked; opt-in)
 
     def __post_init__(self):
         check(self)  # every field's type and range (grokkit.config_rules); lists become tuples

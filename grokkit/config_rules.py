@@ -43,7 +43,7 @@ CHOICES = {
     "norm": ("layernorm", "rmsnorm"),
     "qk_norm": ("none", "l2", "rms"),
     "mlp": ("gelu", "silu", "swiglu"),
-    "precision": ("fp32", "bf16"),
+    "precision": ("fp32", "tf32", "bf16"),  # tf32: TF32 matmuls on CUDA, plain fp32 on a CPU
 }
 
 

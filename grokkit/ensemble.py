@@ -9,8 +9,8 @@ from the stack (they stop costing compute), and each finished member becomes a `
 analyses exactly like one trained alone.
 
 Differences from a solo run are rounding only: batched matmuls accumulate in another order and AdamW
-is written out (`adamw_`), so trajectories agree to float tolerance for a while and then drift apart
-the way two devices would (tests/test_ensemble.py measures the tolerance).
+is written out (grokkit.stacked; fused over one (N, P) buffer per stack with fused_step), so trajectories agree
+to float tolerance for a while, then drift apart as two devices' would (tests/test_ensemble.py).
 
 With `resume_dir` an ensemble keeps resume state as a solo run does (grokkit.ensemble_resume: saved at
 evaluation steps, which start sampling blocks), and an interrupted one continues exactly where it was.
@@ -30,11 +30,19 @@ from grokkit.data import block_length, dataset_for
 from grokkit.ensemble_resume import ResumeDir
 from grokkit.hooks import Hook, hooks_key
 from grokkit.model import build_model
-from grokkit.objective import METRICS, autocast, task_loss
+from grokkit.objective import METRICS, autocast, task_loss, tf32
 from grokkit.progress import RunBar
 from grokkit.provenance import run_info
 from grokkit.runs import Run
-from grokkit.stacked import MEMBER_FIELDS, capture_trajectories, clip_, evaluate_stack, stack_signature, step_functions
+from grokkit.stacked import (
+    MEMBER_FIELDS,
+    capture_trajectories,
+    evaluate_stack,
+    member_hyperparameters,
+    pack_,
+    stack_signature,
+    step_functions,
+)
 from grokkit.steps import capture_graphs, decays
 from grokkit.stopping import StopRule
 from grokkit.train import resolve_device, seed_everything
@@ -43,15 +51,14 @@ from grokkit.train import resolve_device, seed_everything
 class Ensemble:
     """Train `members` = [(config, hooks), ...] together. All configs must share a stack signature."""
 
-    def __init__(self, members, device=None):
+    def __init__(self, members, device=None, fused=None):
         configs = [c for c, _ in members]
         if len({stack_signature(c) for c in configs}) != 1:
             raise ValueError("ensemble members must agree on every field except " + ", ".join(MEMBER_FIELDS))
         self.configs = configs
         self.user_hooks = [list(h) for _, h in members]
         self.keys = [c.key(hooks_key(h)) for c, h in zip(configs, self.user_hooks)]  # cache keys
-        self.device = resolve_device(device or configs[0].device)
-        d = self.device
+        self.device = d = resolve_device(device or configs[0].device)
         if d.type == "cpu":
             torch.set_flush_denormal(True)  # as in grokkit.train
         models = []
@@ -69,19 +76,7 @@ class Ensemble:
         self.inputs = self.datasets[0].inputs  # one pair set for all members
         self.labels = torch.stack([ds.labels for ds in self.datasets])  # (N, n_pairs, n_tasks): per member
         self.gens = [torch.Generator(d).manual_seed(c.seed) for c in configs]
-        f = lambda name, default=None: torch.tensor(
-            [default if getattr(c, name) is None else getattr(c, name) for c in configs], dtype=torch.float32, device=d
-        )
-        # per-member hyperparameters of the ACTIVE members, as device tensors (sliced on retirement,
-        # never indexed with Python lists inside the step, which a CUDA graph could not capture)
-        self.hp = {
-            "lr": f("lr"),
-            "wd": f("weight_decay"),
-            "eps": f("eps"),
-            "clip": f("grad_clip", float("inf")),
-            "beta1": torch.tensor([c.betas[0] for c in configs], device=d),
-            "beta2": torch.tensor([c.betas[1] for c in configs], device=d),
-        }
+        self.hp = member_hyperparameters(configs, d)  # of the ACTIVE members (sliced on retirement)
         self.train_masks = torch.stack([ds.train_mask for ds in self.datasets])  # (N, n_pairs)
         self.active = list(range(len(configs)))  # member ids still training, in stack order
         self.grads = None
@@ -89,6 +84,10 @@ class Ensemble:
         self.ctxs = [
             Context(c, self.member_model(i), None, ds, d) for i, (c, ds) in enumerate(zip(configs, self.datasets))
         ]
+        # fused: clip and AdamW on packed (N, P) stacks, a few kernels a step (grokkit.stacked; config.fused_step)
+        self.fused = (configs[0].fused_step if fused is None else fused) and not configs[0].compile
+        self._grad_fn, self._clip_fn, self._adamw_fn = step_functions(self._loss, configs[0].compile, self.fused)
+        self._graphs = None
 
     # --- member views for hooks ---------------------------------------------------------------
     def member_model(self, i):
@@ -122,11 +121,13 @@ class Ensemble:
             self.template, self.params, self.inputs, self.labels, masks, cfg, self.device, chunk_members
         )
 
-    def run(self, progress=True, on_progress=None, resume_dir=None, resume_every_s=60.0, on_finished=None) -> list[Run]:
-        """Train every member to its end; one Run per member, in member order. on_finished(i, run): called
-        as member i finishes. resume_dir: keep resume state there and resume from it (every
-        `resume_every_s`, at an evaluation step; what is kept: grokkit.ensemble_resume). A resumed
-        ensemble gives the same Runs, bit for bit, as one never interrupted."""
+    def run(
+        self, progress=True, on_progress=None, resume_dir=None, resume_every_s=60.0, on_finished=None, deadline=None
+    ) -> list[Run]:
+        """Train every member to its end; one Run per member, in member order. on_finished(i, run): called as
+        member i finishes. resume_dir: keep resume state there and resume from it (every `resume_every_s`, at an
+        evaluation; grokkit.ensemble_resume): a resumed ensemble gives the same Runs, bit for bit. deadline (a
+        time.perf_counter() value): stop at the first evaluation past it, state saved; unfinished members: None."""
         cfg0 = self.configs[0]
         E, B = cfg0.eval_every, cfg0.batch_size
         self.hooks = self.user_hooks
@@ -134,8 +135,6 @@ class Ensemble:
         histories = [{"step": [], **{m: [] for m in METRICS}} for _ in self.configs]
         self.stops = [StopRule(c) for c in self.configs]  # the solo run's rule, per member (grokkit.stopping)
         finished: dict[int, Run] = {}
-        self._grad_fn, self._adamw_fn = step_functions(self._loss, cfg0.compile)
-        self._graphs = None
         report = on_finished or (lambda i, run: None)
         saver = None if resume_dir is None else ResumeDir(resume_dir, self.keys, resume_every_s)
         resumed = None if saver is None else saver.resume(self, histories, finished)
@@ -189,13 +188,18 @@ class Ensemble:
                     keep = self._retire(done)
                     blocks = blocks[keep] if keep is not None and step % block_len else None
                 next_end = min((self.stops[i].end for i in self.active), default=step)
-            if saver is not None and step % E == 0 and self.active and saver.due():
+            late = deadline is not None and step % E == 0 and self.active and time.perf_counter() >= deadline
+            if saver is not None and step % E == 0 and self.active and (late or saver.due()):
                 saver.save(self, step, histories, finished, time.perf_counter() - t0)
+            if late:
+                break
         bar.close()
-        return [finished[i] for i in range(len(self.configs))]
+        return [finished.get(i) for i in range(len(self.configs))]
 
     def step(self, idx, grad_hooks=None):
         """Steps 2–7 for every active member: `loss = step(batch, grad_hooks)`, batch (N, B)."""
+        if self.fused and self._graphs is None and pack_(self.params, self.exp_avg, self.exp_avg_sq):
+            self._reseat_all()  # a new, shrunk or resumed stack was packed: views of one (N, P) buffer each
         if self.device.type == "cuda" and self.configs[0].cuda_graph and not self.configs[0].compile:  # CUDA graphs
             if self._graphs is None:  # (re-captured when the stack shrinks)
                 self._graphs = self._capture_graphs(grad_hooks is not None)
@@ -220,8 +224,9 @@ class Ensemble:
     def _forward_backward(self):
         rows = torch.arange(len(self.idx), device=self.device)[:, None]
         x, y = self.inputs[self.idx], self.labels[rows, self.idx]
-        self.grads, self.loss = self._grad_fn(self.params, x, y)
-        clip_(self.grads, self.hp["clip"])
+        with tf32(self.configs[0], self.device):  # precision="tf32": TF32 matmuls (CUDA; kept by captured graphs)
+            self.grads, self.loss = self._grad_fn(self.params, x, y)  # forward and backward
+        self._clip_fn(self.grads, self.hp["clip"])
 
     def _adamw(self):
         self.t += 1

@@ -7,7 +7,7 @@ in one pass (chunked), per-task accuracy and mean cross-entropy on the train and
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 
 import torch
 import torch.nn.functional as F
@@ -23,6 +23,30 @@ def autocast(config: Config | None, device: torch.device):
     if config is not None and config.precision == "bf16":
         return torch.autocast(device.type, dtype=torch.bfloat16)
     return nullcontext()
+
+
+@contextmanager
+def tf32(config: Config | None, device: torch.device):
+    """TF32 matmuls (and cuDNN convolutions) inside, when `config.precision == "tf32"` on CUDA; the
+    process's previous settings are restored on exit. Elsewhere a no-op: on a CPU "tf32" is plain fp32.
+    Kernels captured into a CUDA graph inside keep their TF32 math when replayed."""
+    if config is None or config.precision != "tf32" or device.type != "cuda":
+        yield
+        return
+    matmul = torch.get_float32_matmul_precision()
+    try:
+        conv = torch.backends.cudnn.allow_tf32
+    except RuntimeError:  # flags set through torch's newer per-operator API: leave cuDNN as it is
+        conv = None
+    torch.set_float32_matmul_precision("high")
+    if conv is not None:
+        torch.backends.cudnn.allow_tf32 = True
+    try:
+        yield
+    finally:
+        torch.set_float32_matmul_precision(matmul)
+        if conv is not None:
+            torch.backends.cudnn.allow_tf32 = conv
 
 
 def task_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -42,7 +66,7 @@ def evaluate(model, data: Dataset, config: Config | None = None, chunk: int = 16
     was_training = model.training
     model.eval()
     correct, losses = [], []
-    with autocast(config, data.inputs.device):
+    with autocast(config, data.inputs.device), tf32(config, data.inputs.device):
         for i in range(0, len(data.inputs), chunk):
             logits = model(data.inputs[i : i + chunk]).float()  # (T, n, C)
             y = data.labels[i : i + chunk].T  # (T, n)

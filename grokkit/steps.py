@@ -11,6 +11,8 @@ run it, chosen by `make_step` from the config and device, computing the same fun
                 fixed buffer, gradients and optimiser state sit at fixed addresses, AdamW runs with
                 `capturable=True`. Gradient hooks run eagerly between two graphs. Capture needs a few
                 warm-up steps; they are undone in place, so a graphed run starts where an eager one does.
+Every way honours config.precision: "bf16" autocasts the forward, "tf32" runs the step (forward and
+backward) with TF32 matmuls on CUDA, captured as such into graphs (grokkit.objective.tf32; fp32 on a CPU).
 The ensemble engine (grokkit.ensemble) has its own stacked step with the same interface.
 """
 
@@ -19,7 +21,7 @@ from __future__ import annotations
 import torch
 
 from grokkit.config import Config
-from grokkit.objective import autocast, task_loss
+from grokkit.objective import autocast, task_loss, tf32
 
 __all__ = [
     "capture_graphs",
@@ -81,10 +83,11 @@ class EagerStep:
         return loss
 
     def __call__(self, batch, grad_hooks=None) -> torch.Tensor:
-        loss = self.backward(self.data.inputs[batch], self.data.labels[batch])
-        if grad_hooks is not None:  # 6. gradient hooks
-            grad_hooks()
-        self.opt.step()  # 7. AdamW
+        with tf32(self.config, self.data.inputs.device):  # precision="tf32": forward and backward (CUDA only)
+            loss = self.backward(self.data.inputs[batch], self.data.labels[batch])
+            if grad_hooks is not None:  # 6. gradient hooks
+                grad_hooks()
+            self.opt.step()  # 7. AdamW
         return loss
 
 
@@ -139,6 +142,11 @@ class GraphedStep:
     def __init__(self, model, opt, config, data, split: bool, warmup: int = 3):
         """split: leave a gap between the two graphs for on_grad hooks."""
         self.model, self.config, self.data, self.split = model, config, data, split
+        with tf32(config, data.inputs.device):  # TF32 kernels are captured as such (precision="tf32")
+            self._capture(opt, warmup)
+
+    def _capture(self, opt, warmup):
+        model, config, data, split = self.model, self.config, self.data, self.split
         self.idx = data.train_idx[:1].repeat(config.batch_size)  # the fixed batch buffer
         snap = _snapshot(model, opt)
         side = torch.cuda.Stream()

@@ -4,29 +4,26 @@ Engines: "ensemble" (stacked members in one process; the GPU choice), "processes
 single-thread worker processes; often best on a multi-core CPU), "sequential" (one run after
 another in this process). engine="auto" times a few steps of each candidate on the grid's own model
 and picks the highest model-steps/s (kept for the session), so the choice follows the machine.
+`executor=` (any concurrent.futures.Executor: Dask, submitit/Slurm, a process pool) trains the runs as
+tasks on its workers, into a run cache they all see (grokkit.distributed).
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import itertools
-import os
-import pickle
 import shutil
-import subprocess
-import sys
-import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from grokkit.cache import default_root, load_cached, load_or_train, run_dir, run_key
 from grokkit.choose import choose_engine, ensemble_chunk
 from grokkit.config import Config
+from grokkit.distributed import train_on
 from grokkit.ensemble import Ensemble
 from grokkit.ensemble_resume import member_keys
 from grokkit.hooks import Hook
@@ -34,9 +31,11 @@ from grokkit.progress import PoolBar
 from grokkit.rootdir import writable_root
 from grokkit.runs import Run
 from grokkit.stacked import stack_signature
+from grokkit.worker import drive_workers
 
 ENGINES = ("auto", "ensemble", "processes", "sequential")
 ENSEMBLE_RESUME_EVERY_S = 60.0  # an ensemble chunk's resume state, as often as grokkit.train's
+REMOTE_CHUNK = 64  # members per executor task for a device the caller lacks (ensemble_chunk measures it here)
 
 
 class _Progress(Hook):
@@ -95,10 +94,13 @@ class SweepResult:
         return out
 
 
-def sweep(base: Config, *, hooks=None, root=None, engine: str = "auto", progress: bool = True, **values) -> SweepResult:
+def sweep(
+    base: Config, *, hooks=None, root=None, engine: str = "auto", progress: bool = True, executor=None, **values
+) -> SweepResult:
     """Train base × the cartesian product of `values` (config fields -> lists); reuse cached runs.
 
     hooks: None, or a function config -> list of hooks (built per run, e.g. an intervention).
+    executor: train on its workers (see run_many).
     """
     for name, v in values.items():
         if not hasattr(base, name):
@@ -108,14 +110,25 @@ def sweep(base: Config, *, hooks=None, root=None, engine: str = "auto", progress
     values = {k: list(v) for k, v in values.items()}
     configs = [base.replace(**dict(zip(values, combo))) for combo in itertools.product(*values.values())]
     members = [(c, tuple(hooks(c)) if hooks else ()) for c in configs]
-    runs, used, timing = run_many(members, root=root, engine=engine, progress=progress)
+    runs, used, timing = run_many(members, root=root, engine=engine, progress=progress, executor=executor)
     return SweepResult(values, configs, runs, used, timing)
 
 
-def run_many(members, *, root=None, engine: str = "auto", progress: bool = True):
-    """Train [(config, hooks), ...] into the cache (skipping cached ones); returns (runs, engine, timing)."""
+def run_many(members, *, root=None, engine: str = "auto", progress: bool = True, executor=None, deadline=None):
+    """Train [(config, hooks), ...] into the cache (skipping cached ones); returns (runs, engine, timing).
+
+    deadline: a time.perf_counter() value (ensemble and sequential engines): no run or chunk starts after
+    it and a chunk stops at its first evaluation past it, keeping its resume state; the runs it left
+    unfinished are None (timing["unfinished"]).
+
+    executor: a concurrent.futures.Executor (Dask's `client.get_executor()`, submitit's AutoExecutor, a
+    ProcessPoolExecutor). Each task trains one config, or with engine="ensemble" (or "auto" when every
+    member is on CUDA) one stacked block; `root` (default `default_root()`, made absolute here) must be
+    a directory every worker sees. Engine reported: "executor:<its class>"."""
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    if executor is not None:
+        root = Path(root or default_root()).expanduser().resolve()
     runs: list = [None] * len(members)
     todo = []
     for j, (c, h) in enumerate(members):
@@ -126,52 +139,90 @@ def run_many(members, *, root=None, engine: str = "auto", progress: bool = True)
     if not todo:
         return runs, "cache", timing
     writable_root(root)  # a root that cannot take the runs: RunsDirError now, not after training them
+    if executor is not None:
+        return _run_on_executor(executor, members, todo, runs, root, engine, progress, timing)
     if engine == "auto":
         engine, timing["measured_ms_per_model_step"] = choose_engine([members[j] for j in todo])
+    if deadline is not None and engine == "processes":
+        engine = "sequential"  # the worker processes cannot be stopped at a deadline
     bar = PoolBar(len(todo), f"{len(todo)} runs ({engine})", progress)
     t0 = time.perf_counter()
+    late = lambda: deadline is not None and time.perf_counter() >= deadline
     if engine == "ensemble":
-        _run_ensembles(members, todo, runs, root, bar)
+        _run_ensembles(members, todo, runs, root, bar, deadline)
     elif engine == "processes":
-        _run_processes(members, todo, runs, root, bar)
+        drive_workers(members, todo, runs, root, bar)
     else:
         for j in todo:
+            if late():
+                break
             c, h = members[j]
             runs[j] = load_or_train(c, list(h) + [_Progress(bar.steps)], root=root, progress=False)
             bar.done()
     bar.close()
-    timing["wall_time_s"] = round(time.perf_counter() - t0, 2)
+    timing.update(wall_time_s=round(time.perf_counter() - t0, 2), unfinished=sum(r is None for r in runs))
     return runs, engine, timing
 
 
 # --- engines --------------------------------------------------------------------------------------
 
 
-def _run_ensembles(members, todo, runs, root, bar):
-    """Stacked chunks of up to `ensemble_chunk` members; each member is cached as soon as it finishes,
-    and a chunk keeps resume state in root/ensemble-<digest>.partial (grokkit.ensemble_resume),
-    removed when it completes."""
-    base = Path(root or default_root())
-    groups: dict = {}
+def _run_on_executor(executor, members, todo, runs, root, engine, progress, timing):
+    """One task per config, or per stacked chunk (engine "ensemble"; "auto" when every member is on CUDA)."""
+    if engine == "auto":
+        on_cuda = lambda c: c.device.startswith("cuda") or (c.device == "auto" and torch.cuda.is_available())
+        engine = "ensemble" if all(on_cuda(members[j][0]) for j in todo) else "sequential"
+    blocks = _chunks(members, todo, root) if engine == "ensemble" else [([j], None) for j in todo]
+    used = f"executor:{type(executor).__name__}"
+    bar = PoolBar(len(todo), f"{len(todo)} runs in {len(blocks)} tasks ({used})", progress)
+    t0 = time.perf_counter()
+    try:
+        train_on(executor, members, blocks, runs, root, bar, ENSEMBLE_RESUME_EVERY_S)
+    finally:
+        bar.close()
+    timing.update(tasks=len(blocks), task_engine=engine, wall_time_s=round(time.perf_counter() - t0, 2))
+    return runs, used, timing
+
+
+def _chunks(members, todo, root) -> list[tuple[list, Path]]:
+    """(chunk, resume directory) pairs: stacked chunks of up to `ensemble_chunk` members of one signature."""
+    base, groups = Path(root or default_root()), {}
     for j in todo:
         groups.setdefault(stack_signature(members[j][0]), []).append(j)
-    for group in groups.values():
-        for chunk, partial in _ensemble_chunks(members, group, base, ensemble_chunk(members[group[0]][0])):
+    return [pair for g in groups.values() for pair in _ensemble_chunks(members, g, base, _chunk_size(members[g[0]][0]))]
 
-            def finished(i, r, chunk=chunk):
-                j = chunk[i]
-                r.save(run_dir(*members[j], root))
-                runs[j] = r
-                bar.done()
 
-            ens = Ensemble([members[j] for j in chunk])
-            ens.run(
-                progress=False,
-                on_progress=bar.steps,
-                resume_dir=partial,
-                resume_every_s=ENSEMBLE_RESUME_EVERY_S,
-                on_finished=finished,
-            )
+def _chunk_size(cfg: Config) -> int:
+    try:
+        return ensemble_chunk(cfg)
+    except ValueError:  # a device this machine lacks (an executor's GPU workers): a size any GPU takes
+        return REMOTE_CHUNK
+
+
+def _run_ensembles(members, todo, runs, root, bar, deadline=None):
+    """Stacked chunks of up to `ensemble_chunk` members; each member is cached as soon as it finishes,
+    and a chunk keeps resume state in root/ensemble-<digest>.partial (grokkit.ensemble_resume),
+    removed when it completes (kept when the deadline stops it)."""
+    for chunk, partial in _chunks(members, todo, root):
+        if deadline is not None and time.perf_counter() >= deadline:
+            return
+
+        def finished(i, r, chunk=chunk):
+            j = chunk[i]
+            r.save(run_dir(*members[j], root))
+            runs[j] = r
+            bar.done()
+
+        ens = Ensemble([members[j] for j in chunk])
+        ens.run(
+            progress=False,
+            on_progress=bar.steps,
+            resume_dir=partial,
+            resume_every_s=ENSEMBLE_RESUME_EVERY_S,
+            on_finished=finished,
+            deadline=deadline,
+        )
+        if all(runs[j] is not None for j in chunk):
             shutil.rmtree(partial, ignore_errors=True)
 
 
@@ -193,60 +244,3 @@ def _ensemble_chunks(members, group, base: Path, size: int) -> list[tuple[list, 
         digest = hashlib.sha256("\n".join(sorted(keys[j] for j in chunk)).encode()).hexdigest()[:32]
         out.append((chunk, base / f"ensemble-{digest}.partial"))
     return out
-
-
-def _run_processes(members, todo, runs, root, bar, workers: int | None = None):
-    """Single-thread worker processes (`python -m grokkit.worker`) fed one run at a time.
-
-    Workers are fresh interpreters (not forks of this one, and not re-imports of the caller's
-    script), so this works from notebooks and from scripts without a __main__ guard. Tasks travel
-    as pickles over the worker's stdin — between our own processes only; results come back
-    through the run cache.
-    """
-    queue = deque(todo)
-    lock = threading.Lock()
-    errors = []
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-    def drive():
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "grokkit.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
-        )
-        try:
-            while True:
-                with lock:
-                    if not queue or errors:
-                        break
-                    j = queue.popleft()
-                task = base64.b64encode(pickle.dumps((*members[j], root))).decode()
-                proc.stdin.write(task + "\n")
-                proc.stdin.flush()
-                for line in proc.stdout:
-                    kind, _, rest = line.strip().partition(" ")
-                    if kind == "P":
-                        with lock:
-                            bar.steps(int(rest))
-                    elif kind == "D":
-                        run = Run.load(rest)
-                        with lock:
-                            runs[j] = run
-                            bar.done()
-                        break
-                    elif kind == "E":
-                        errors.append(base64.b64decode(rest).decode())
-                        break
-                else:
-                    errors.append(f"worker exited with code {proc.wait()}")
-                    break
-        finally:
-            if proc.stdin and not proc.stdin.closed:
-                proc.stdin.close()
-            proc.wait()
-
-    threads = [threading.Thread(target=drive) for _ in range(workers or min(len(todo), os.cpu_count() or 1))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise RuntimeError("a sweep worker failed:\n" + errors[0])

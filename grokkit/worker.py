@@ -1,18 +1,23 @@
-"""A sweep worker process: `python -m grokkit.worker`, driven by grokkit.sweep over stdin/stdout.
+"""Sweep worker processes: `python -m grokkit.worker` (one), driven by `drive_workers` over stdin/stdout.
 
-Reads one base64 pickle (config, hooks, root) per line, trains it into the run cache with one
+A worker reads one base64 pickle (config, hooks, root) per line, trains it into the run cache with one
 thread, and writes `P <steps>` progress lines, then `D <run dir>` (or `E <base64 traceback>`).
 """
 
 import base64
+import os
 import pickle
+import subprocess
 import sys
+import threading
 import traceback
+from collections import deque
 
 import torch
 
 from grokkit.cache import load_or_train, run_dir
 from grokkit.hooks import Hook
+from grokkit.runs import Run
 
 
 class _Report(Hook):
@@ -33,6 +38,64 @@ def main():
             print(f"D {run_dir(config, hooks, root)}", flush=True)
         except Exception:
             print("E " + base64.b64encode(traceback.format_exc().encode()).decode(), flush=True)
+
+
+def drive_workers(members, todo, runs, root, bar, workers: int | None = None):
+    """grokkit.sweep's "processes" engine: single-thread worker processes (`python -m grokkit.worker`) fed
+    one run at a time (members[j] for j in todo; each finished Run goes into runs[j], `bar` counts them).
+
+    Workers are fresh interpreters (not forks of this one, and not re-imports of the caller's
+    script), so this works from notebooks and from scripts without a __main__ guard. Tasks travel
+    as pickles over the worker's stdin — between our own processes only; results come back
+    through the run cache.
+    """
+    queue = deque(todo)
+    lock = threading.Lock()
+    errors = []
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+    def drive():
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "grokkit.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+        )
+        try:
+            while True:
+                with lock:
+                    if not queue or errors:
+                        break
+                    j = queue.popleft()
+                task = base64.b64encode(pickle.dumps((*members[j], root))).decode()
+                proc.stdin.write(task + "\n")
+                proc.stdin.flush()
+                for line in proc.stdout:
+                    kind, _, rest = line.strip().partition(" ")
+                    if kind == "P":
+                        with lock:
+                            bar.steps(int(rest))
+                    elif kind == "D":
+                        run = Run.load(rest)
+                        with lock:
+                            runs[j] = run
+                            bar.done()
+                        break
+                    elif kind == "E":
+                        errors.append(base64.b64decode(rest).decode())
+                        break
+                else:
+                    errors.append(f"worker exited with code {proc.wait()}")
+                    break
+        finally:
+            if proc.stdin and not proc.stdin.closed:
+                proc.stdin.close()
+            proc.wait()
+
+    threads = [threading.Thread(target=drive) for _ in range(workers or min(len(todo), os.cpu_count() or 1))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise RuntimeError("a sweep worker failed:\n" + errors[0])
 
 
 if __name__ == "__main__":

@@ -18,8 +18,8 @@ SOURCES = sorted(PKG.rglob("*.py"))
 
 def test_import_grokkit_loads_the_core_only():
     code = (
-        "import grokkit, sys; print(sorted({'matplotlib', 'IPython', 'ipywidgets', 'nbformat', 'papermill'}"
-        " & set(sys.modules)))"
+        "import grokkit, sys; print(sorted({'matplotlib', 'IPython', 'ipywidgets', 'nbformat', 'papermill',"
+        " 'dask', 'distributed', 'submitit'} & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -76,3 +76,22 @@ def test_engine_choice_prices_budgets_and_leaves_hooked_runs_off_the_cpu_ensembl
     _, ms = choose_engine([(base.replace(seed=s), ()) for s in (1, 2, 3)])
     assert "ensemble" in ms
     sw._CHOICES.clear()
+
+
+def test_a_deadline_stops_an_ensemble_sweep_keeping_finished_members_and_resume_state(tmp_path):
+    import time
+
+    from grokkit.ensemble_resume import member_keys
+
+    short, long = BASE.replace(max_steps=20, eval_every=10), BASE.replace(max_steps=100_000, eval_every=10, seed=1)
+    members = [(short, ()), (long, ())]
+    runs, engine, timing = run_many(
+        members, root=tmp_path, engine="ensemble", progress=False, deadline=time.perf_counter() + 3
+    )
+    assert engine == "ensemble" and runs[0] is not None and runs[1] is None and timing["unfinished"] == 1
+    (partial,) = tmp_path.glob("ensemble-*.partial")  # the cut chunk's resume state, kept for the next call
+    assert gk.run_dir(long, root=tmp_path).name in member_keys(partial)
+    runs, _, timing = run_many(members, root=tmp_path, engine="ensemble", progress=False, deadline=time.perf_counter())
+    assert timing["cached"] == 1 and runs[0] is not None and runs[1] is None  # a past deadline starts nothing
+    runs, _, timing = run_many(members, root=tmp_path, engine="sequential", progress=False, deadline=0.0)
+    assert runs[1] is None and timing["unfinished"] == 1

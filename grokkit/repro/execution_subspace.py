@@ -64,7 +64,7 @@ def _c_pc1(m):
                 q,
                 f"{budget:,}-step trajectories against the paper's {_N6['steps']:,} (PC1 depends on the trajectory's "
                 "length)",
-                f"the non-grokking runs to {_N6['steps']:,} steps (GPU lease item 06-pc1-200k)",
+                f"the non-grokking runs to {_N6['steps']:,} steps (GPU lease items 05-06-*)",
                 statistic=iv.text(_PCT),
             )
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from grokkit import book, stats
 from grokkit.papers import NUMBERS, X1, grid, margin, pct_range, rerun
-from grokkit.repro import cpu_full
+from grokkit.repro import cpu_full, lease
 from grokkit.repro.helpers import CH2, TWO_RUNS, count_check, from_chapter, ratio_check
 from grokkit.repro.targets import target
 from grokkit.repro.verdict import cov, equivalence, num, undecided, unlike
@@ -172,12 +172,15 @@ def power_law_interval(points) -> tuple:
     paper=f"α = {_N23['alpha']} ± {_N23['alpha_se']}, R² {_N23['r2']} (n = {_N23['n']})",
     source=f"{X1} §4.4",
     chapter=CH2,
-    measure=from_chapter(
-        CH2,
-        ["lead_power_law_points"],
-        lambda p, m: (
-            f"chapter 2: {len((m['lead_power_law_points'] or {}).get('exact') or [])} runs with a positive lead "
-            "(learning-rate sweep plus the chapter-1 runs)"
+    measure=lease.paper_measure(
+        23,
+        from_chapter(
+            CH2,
+            ["lead_power_law_points"],
+            lambda p, m: (
+                f"chapter 2: {len((m['lead_power_law_points'] or {}).get('exact') or [])} runs with a positive lead "
+                "(learning-rate sweep plus the chapter-1 runs)"
+            ),
         ),
     ),
     cpu_full=cpu_full.measure_23,

@@ -1,138 +1,48 @@
-"""The paper-scale scorecard in one GPU lease: a plan of measurements, cheapest information first.
+"""The paper-scale scorecard in one GPU lease: a plan of items, cheapest information first.
 
-    python benchmarks/gpu_session.py --plan paper-scorecard --budget-s 540 --out $OUT [--dry-run]
+    make lease                     # on the GPU machine: benchmarks/gpu_session.py --plan paper-scorecard
+    make lease-merge LEASE=DIR     # back here: fold DIR/lease.json (and resume states) into results/gpu/
 
-An item is one reproduction target's paper-scale runs (configs and hooks as the chapters build them at
-the paper profile, caps stated) and the function that turns the finished runs into that target's
-`measured` dict, the keys its checks read. The choices that decide what a lease does:
-  * order: estimated seconds per unit of `value` (the information an item settles), smallest first;
-  * estimate: the members' step caps walked as a staircase (the stack shrinks as members stop), each
-    stretch at the ensemble throughput for its size, interpolated (log-log) in the H200 scan of
-    results/gpu/h200-session1.json (below its 16 members: earlier leases' measured speeds, `plan_rates`),
-    rescaled by a 16-member probe on this machine, times SAFETY;
-    `expected` step counts (the paper's, where it states them; never above the cap) replace the caps;
-  * an item whose estimate exceeds the time left is skipped with its estimate (a later lease runs it);
-  * after every item OUT/lease.json is rewritten atomically, so a killed lease keeps what finished;
-    items already done there or in results/gpu/lease-<plan>.json (earlier leases, `merge`) are skipped;
-  * the geometry is measured on the machine with grokkit's own functions and only numbers come back
-    (one JSON file): 100 fp16 parameter checkpoints of ONE tri-task run are 63 MB, four times the
-    device tool's 16 MiB per-file limit.
-`paper_measure(target, fallback)` is what `reproduce --profile paper` calls: the lease's entry, with
-its provenance, where one is stored; `fallback(profile)` otherwise.
-
-Not in the plan yet: 10 (LRD 6 × 6 × 2 grid), 11 and 20 (need a basis from a first run), 19, 22, 24 (1.15M /
-2.2M models), 25 (600k steps): each needs its measure factored out of its chapter first.
+Items (grokkit.repro.lease_plan) are blocks of a target's paper-scale runs, each measured on the machine
+run by run (`Item.per_run`), so only numbers come back (one JSON file). What decides what a lease does:
+  * order: estimated seconds (grokkit.repro.lease_estimate) per unit of `value`, smallest first; an item
+    whose estimate exceeds the time left is skipped with its estimate;
+  * one run cache for the whole lease (a scratch directory unless `root`), so items share runs;
+  * members, not items, are the unit kept: a member that finished is stored in OUT/lease.json with its
+    measurements (rewritten atomically after every item), and an item cut by the budget (`deadline`) is
+    stored as "partial"; the next lease (or a re-run of this one) trains only the members not yet
+    finished there or in results/gpu/lease-<plan>.json, and an ensemble's resume state (when it fits the
+    device tool's 16 MiB per file) comes back as OUT/resume-<item>.tar and resumes in the next lease;
+  * `mode`: config overrides every member trains with (the fastest ensemble step that agreed with fp32
+    eager, benchmarks/ensemble_step.py); members are matched across leases by their plan key (before the
+    overrides).
+`paper_measure(target, fallback)` is what `reproduce --profile paper` calls: the lease's members of that
+target merged and completed (lease_plan.FINISH), with provenance, where any are stored; `fallback(profile)`
+otherwise.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
+import shutil
+import tarfile
 import tempfile
 import time
 from pathlib import Path
 
 import torch
 
-from grokkit import config as presets
-from grokkit.book.execute import results_dir
-from grokkit.ensemble import train_ensemble
+from grokkit.cache import run_key
+from grokkit.ensemble_resume import member_keys
 from grokkit.provenance import stamp
-from grokkit.repro.lease_plan import PLANS, Item
+from grokkit.repro.lease_estimate import CPU_RATE, estimate_s, plan_rates, probe, scan_rates
+from grokkit.repro.lease_measure import _read, lease_entries, paper_measure, resume_store, store_path
+from grokkit.repro.lease_plan import FINISH, PLANS, Item, merge_parts
 from grokkit.sweep import run_many
 
-SAFETY = 1.3
-SCAN = "results/gpu/h200-session1.json"  # the ensemble throughput scan (member-steps/s by N, fp32)
-_CPU_RATE = {1: 40.0, 16: 200.0}  # dry runs without a scan entry: FAST-preset member-steps/s on 2 cores
-
-
-# --- estimates ---------------------------------------------------------------------------------------
-
-
-def scan_rates(path: str | Path | None = None) -> dict:
-    """{N: member-steps/s} of the stored fp32 ensemble scan ({} where it is not at hand)."""
-    try:
-        full = Path(path) if path else results_dir().parent / SCAN
-        scan = json.loads(full.read_text())["ensemble_scan"]
-    except (OSError, KeyError, ValueError, LookupError):
-        return {}
-    return {int(k.split()[0][2:]): v["model_steps_per_s"] for k, v in scan.items() if k.endswith("fp32")}
-
-
-def lease_rates(items: dict) -> dict:
-    """{N: member-steps/s} that earlier leases' finished items achieved (N = the item's runs; their steps over
-    its wall time; the slowest per N): a latency-bound small stack beats the scan's 16-member speed × N/16."""
-    out = {}
-    for e in items.values():
-        runs, wall = e.get("runs") or [], e.get("wall_time_s") or 0
-        steps = [r.get("final_step") for r in runs]
-        if e.get("status") != "done" or wall < 30 or not runs or None in steps:
-            continue
-        n, rate = len(runs), sum(steps) / wall
-        out[n] = min(out.get(n, rate), rate)
-    return out
-
-
-def plan_rates(items: dict, path: str | Path | None = None) -> dict:
-    """The scan's rates, with earlier leases' measured rates below the scan's smallest stack."""
-    scan = scan_rates(path)
-    if not scan:
-        return {}
-    low = min(scan)
-    return {n: r for n, r in lease_rates(items).items() if n < low} | scan
-
-
-def rate_at(n: int, rates: dict, factor: float = 1.0) -> float:
-    """Member-steps/s of an n-member ensemble: log-log interpolation in `rates` (flat beyond its ends)."""
-    pts = sorted(rates.items())
-    if n <= pts[0][0]:
-        r = pts[0][1] * n / pts[0][0]  # below the scan: each member at the smallest size's speed
-    elif n >= pts[-1][0]:
-        r = pts[-1][1]
-    else:
-        (n0, r0), (n1, r1) = next((a, b) for a, b in zip(pts, pts[1:]) if a[0] <= n <= b[0])
-        r = math.exp(
-            math.log(r0) + (math.log(r1) - math.log(r0)) * (math.log(n) - math.log(n0)) / (math.log(n1) - math.log(n0))
-        )
-    return r * factor
-
-
-def estimate_s(item: Item, members, rates: dict, factor: float = 1.0) -> float:
-    """Seconds the item's members need: the step staircase (a stack shrinks as members stop) x SAFETY."""
-    steps = sorted(min((item.expected and item.expected(c)) or c.max_steps, c.max_steps) for c, _ in members)
-    total, done = 0.0, 0
-    for i, s in enumerate(steps):
-        n = len(steps) - i
-        total += (s - done) * n / rate_at(n, rates, factor)
-        done = s
-    return SAFETY * total
-
-
-def probe(device, dry: bool, rates: dict) -> float:
-    """This machine's speed relative to `rates`: a 16-member ensemble of the papers' model (FAST when dry)."""
-    base = (presets.FAST if dry else presets.SINGLE_TASK).replace(
-        device=str(device), max_steps=20 if dry else 200, snapshot_every=0, checkpoint_every=0, stop_threshold=None
-    )
-    n = 2 if dry else 16
-    # a first, untimed pass pays the one-off costs (CUDA context, kernels, graph capture) that the timed one must not
-    train_ensemble([base.replace(seed=s, max_steps=20) for s in range(n)], device=device, progress=False)
-    t = time.perf_counter()
-    train_ensemble([base.replace(seed=s) for s in range(n)], device=device, progress=False)
-    measured = n * base.max_steps / (time.perf_counter() - t)
-    return measured / rate_at(n, rates)
-
-
-# --- the lease ---------------------------------------------------------------------------------------
-
-
-def store_path(plan: str) -> Path:
-    """results/gpu/lease-<plan>.json of the checkout: what earlier leases finished (`merge`)."""
-    return results_dir() / "gpu" / f"lease-{plan}.json"
-
-
-def _read(path: Path) -> dict:
-    return json.loads(path.read_text()) if path.exists() else {}
+__all__ = ["Item", "PLANS", "run_plan", "merge", "lease_entries", "paper_measure", "store_path"]
+RESUME_MAX_BYTES = 16 * 2**20  # the device tool brings back files of at most 16 MiB
 
 
 def _write(path: Path, obj: dict) -> None:
@@ -149,152 +59,214 @@ def environment(device) -> dict:
     return stamp() | {"cuda": torch.version.cuda, "gpu": gpu, "torch_device": str(d)}
 
 
-def _summary(run) -> dict:
+def _summary(run, plan_key: str, item: Item, dry: bool, needed=()) -> dict:
     return {
+        "plan_key": plan_key,
         "key": run.info.get("key"),
         "config": run.config.to_dict(),
         "grok_step_98x3": run.grok_step(),
         "t90": run.grok_step(0.9, 1),
         "final_step": run.info.get("final_step"),
         "final_test_acc": run.final("test_acc"),
+        "measured": {str(t): v for t, v in item.per_run(run, dry, needed).items()},
     }
 
 
-def run_plan(
-    out,
-    plan: str = "paper-scorecard",
-    budget_s: float = 540.0,
-    dry_run: bool = False,
-    device=None,
-    log=print,
-    root=None,
-):
+def finished_members(entry: dict) -> dict:
+    """{plan key: run summary} of an item entry's finished members (old entries: their run keys)."""
+    return {r.get("plan_key") or r.get("key"): r for r in entry.get("runs") or []}
+
+
+def measured_of(item_targets, runs, dry: bool) -> dict:
+    """{target: measured dict} from the members' per-run parts (lease_plan.merge + FINISH)."""
+    out = {}
+    for t in item_targets:
+        parts = [r["measured"][str(t)] for r in runs if str(t) in (r.get("measured") or {})]
+        out[str(t)] = FINISH[t](merge_parts(parts), dry) if parts else {}
+    return out
+
+
+def _pack_resume(root: Path, keys: set, out: Path, item_key: str, log) -> str | None:
+    """The resume state of the item's interrupted ensemble chunk(s) as OUT/resume-<item>.tar, if it fits."""
+    dirs = [p for p in Path(root).glob("ensemble-*.partial") if set(member_keys(p)) & keys]
+    if not dirs:
+        return None
+    path = out / f"resume-{item_key}.tar"
+    with tarfile.open(path, "w") as tar:
+        for d in dirs:
+            tar.add(d, arcname=d.name)
+    if path.stat().st_size > RESUME_MAX_BYTES:
+        log(f"{item_key}: resume state {path.stat().st_size / 2**20:.0f} MiB > 16 MiB: not kept (the members restart)")
+        path.unlink()
+        return None
+    return path.name
+
+
+def _unpack_resume(item_key: str, sources, root: Path, log) -> None:
+    """Restore an earlier lease's resume state of this item into the run cache (members.json names its keys)."""
+    for src in sources:
+        tar_path = Path(src) / f"resume-{item_key}.tar"
+        if tar_path.exists():
+            with tarfile.open(tar_path) as tar:
+                tar.extractall(root, filter="data")  # plain files and folders only, inside root
+            log(f"{item_key}: resuming from {tar_path}")
+            return
+
+
+def _engine(n: int, device, dry: bool) -> str:
+    """One run: a solo run (CUDA graphs); several: the ensemble engine (a dry run on a CPU: one after another)."""
+    return "sequential" if n == 1 or (torch.device(device).type != "cuda" and dry) else "ensemble"
+
+
+def _train(item, todo, root, device, deadline, dry):
+    """Train the members still to do; returns ([(plan key, Run)] finished, engine)."""
+    members = [m for _, m in todo]
+    engine = _engine(len(members), device, dry)
+    runs, engine, _ = run_many(members, root=root, progress=False, engine=engine, deadline=deadline)
+    return [(k, r) for (k, _), r in zip(todo, runs) if r is not None], engine
+
+
+def run_plan(out, plan="paper-scorecard", budget_s=540.0, dry_run=False, device=None, log=print, root=None, mode=None):
     """Run `plan`'s items that fit in `budget_s` (see the module docstring); returns OUT/lease.json's dict.
-    root: the run cache to train into (default: a scratch directory, deleted after each item)."""
+    root: the run cache (default: a scratch directory for the lease); mode: config overrides (a dict)."""
     if plan not in PLANS:
         raise ValueError(f"unknown plan {plan!r}; plans: {sorted(PLANS)}")
     t0 = time.perf_counter()
-    out = Path(out)
+    out, mode = Path(out), dict(mode or {})
     path = out / "lease.json"
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     state = _read(path) or {"plan": plan, "dry_run": dry_run, "items": {}}
-    state["environment"] = environment(device)
-    earlier = _read(store_path(plan)).get("items", {}) if not dry_run else {}
-    rates = (plan_rates(_read(store_path(plan)).get("items", {})) if not dry_run else scan_rates()) or _CPU_RATE
+    state["environment"], state["mode"] = environment(device), mode
+    stored = _read(store_path(plan)).get("items", {}) if not dry_run else {}
+    rates = (plan_rates(stored) if not dry_run else scan_rates()) or CPU_RATE
     factor = probe(device, dry_run, rates)
     state["probe_factor"] = round(factor, 4)
     members_of = {it.key: it.members(dry_run) for it in PLANS[plan]}
     order = sorted(PLANS[plan], key=lambda it: estimate_s(it, members_of[it.key], rates, factor) / it.value)
-    for item in order:
-        if (
-            state["items"].get(item.key, {}).get("status") == "done"
-            or earlier.get(item.key, {}).get("status") == "done"
-        ):
-            log(f"{item.key}: done in an earlier lease, skipped")
-            continue
-        members = members_of[item.key]
-        est = estimate_s(item, members, rates, factor)
-        left = budget_s - (time.perf_counter() - t0)
-        entry = {"target": item.target, "scale": item.scale, "estimate_s": round(est, 1), "members": len(members)}
-        if est > left:
-            state["items"][item.key] = entry | {"status": "skipped", "reason": f"needs ~{est:.0f} s, {left:.0f} s left"}
-            log(f"{item.key}: skipped (needs ~{est:.0f} s, {left:.0f} s left)")
+    scratch = None if root else tempfile.mkdtemp(prefix="grokkit-lease-")
+    try:
+        for item in order:
+            _run_item(
+                item,
+                members_of[item.key],
+                state,
+                stored,
+                rates,
+                factor,
+                budget_s,
+                t0,
+                out,
+                root or scratch,
+                device,
+                mode,
+                dry_run,
+                log,
+            )
             _write(path, state)
-            continue
-        log(f"{item.key}: {len(members)} runs, ~{est:.0f} s")
-        t = time.perf_counter()
-        try:
-            with tempfile.TemporaryDirectory(prefix="grokkit-lease-") as scratch:
-                engine = "ensemble" if torch.device(device).type == "cuda" else "auto"
-                members = [(c.replace(device=str(device)), h) for c, h in members]
-                runs, engine, _ = run_many(members, root=root or scratch, progress=False, engine=engine)
-                measured = item.measure(runs, dry_run)
-            entry |= {"status": "done", "engine": engine, "measured": measured, "runs": [_summary(r) for r in runs]}
-        except Exception as e:  # one item's failure never costs the others
-            entry |= {"status": "error", "error": f"{type(e).__name__}: {e}"}
-        entry["wall_time_s"] = round(time.perf_counter() - t, 1)
-        state["items"][item.key] = entry
-        _write(path, state)
-        log(f"{item.key}: {entry['status']} in {entry['wall_time_s']} s")
+    finally:
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
     state["total_s"] = round(time.perf_counter() - t0, 1)
     _write(path, state)
     return state
 
 
+def _run_item(item, members, state, stored, rates, factor, budget_s, t0, out, root, device, mode, dry, log):
+    """One item: skip it (done, or no time), or train the members not finished yet and store them."""
+    mine, earlier = state["items"].get(item.key, {}), stored.get(item.key, {})
+    if mine.get("status") == "done" or earlier.get("status") == "done":
+        log(f"{item.key}: done in an earlier lease, skipped")
+        return
+    done = {k: r | {"earlier": True} for k, r in finished_members(earlier).items()} | finished_members(mine)
+    needed = ()
+    if item.needs and len(done) < len(members):  # train (or find) the runs its members are built from
+        est = estimate_s(item, members, rates, factor)
+        if est > budget_s - (time.perf_counter() - t0):
+            state["items"][item.key] = mine | {
+                "target": item.target,
+                "targets": list(item.targets),
+                "status": "skipped",
+                "estimate_s": round(est, 1),
+                "reason": f"needs ~{est:.0f} s",
+            }
+            log(f"{item.key}: skipped (needs ~{est:.0f} s)")
+            return
+        try:
+            dev = lambda ms: [(c.replace(device=str(device), **mode), h) for c, h in ms]
+            needed, _, _ = run_many(
+                dev(item.needs(dry)), root=root, progress=False, engine=_engine(len(members), device, dry)
+            )
+            members = item.build(dry, needed)  # the members' hooks need those runs (a basis)
+        except Exception as e:
+            state["items"][item.key] = mine | {"status": "error", "error": f"{type(e).__name__}: {e}"}
+            log(f"{item.key}: error {e}")
+            return
+    keyed = [(run_key(c, h), (c.replace(device=str(device), **mode), h)) for c, h in members]
+    todo = [(k, m) for k, m in keyed if k not in done]
+    est = estimate_s(item, [m for _, m in todo], rates, factor)
+    left = budget_s - (time.perf_counter() - t0)
+    entry = {
+        "target": item.target,
+        "targets": list(item.targets),
+        "scale": item.scale,
+        "estimate_s": round(est, 1),
+        "members": len(members),
+        "mode": mode,
+    }
+    if todo and est > left:
+        state["items"][item.key] = (
+            mine | entry | {"status": "skipped", "reason": f"needs ~{est:.0f} s, {left:.0f} s left"}
+        )
+        log(f"{item.key}: skipped (needs ~{est:.0f} s, {left:.0f} s left)")
+        return
+    log(f"{item.key}: {len(todo)} of {len(members)} runs to train, ~{est:.0f} s")
+    t = time.perf_counter()
+    try:
+        _unpack_resume(item.key, [out, resume_store()], Path(root), log)
+        finished, engine = _train(item, todo, root, device, t0 + budget_s, dry) if todo else ([], "cache")
+        for k, run in finished:
+            done[k] = _summary(run, k, item, dry, needed)
+        runs = [done[k] for k, _ in keyed if k in done]
+        entry |= {"engine": engine, "runs": runs}
+        if len(runs) == len(members):
+            entry |= {"status": "done", "measured": measured_of(item.targets, runs, dry)}
+        else:
+            resume = _pack_resume(Path(root), {k for k, _ in todo}, out, item.key, log)
+            entry |= {
+                "status": "partial",
+                "resume": resume,
+                "reason": f"{len(runs)} of {len(members)} members by the budget",
+            }
+    except Exception as e:  # one item's failure never costs the others
+        entry |= {"status": "error", "error": f"{type(e).__name__}: {e}", "runs": list(finished_members(mine).values())}
+    entry["wall_time_s"] = round(time.perf_counter() - t, 1)
+    state["items"][item.key] = entry
+    log(f"{item.key}: {entry['status']} in {entry['wall_time_s']} s")
+
+
 def merge(lease_json, plan: str | None = None) -> Path:
-    """Fold a lease's OUT/lease.json into results/gpu/lease-<plan>.json (done items replace older ones)."""
-    new = json.loads(Path(lease_json).read_text())
+    """Fold a lease's OUT/lease.json into results/gpu/lease-<plan>.json: a done item replaces an older
+    entry; a partial one adds its finished members to those stored; resume states go to resume_store()."""
+    lease_json = Path(lease_json)
+    new = json.loads(lease_json.read_text())
     if new.get("dry_run"):
         raise ValueError(f"{lease_json} is a dry run: nothing to store")
     plan = plan or new["plan"]
     path = store_path(plan)
     store = _read(path) or {"plan": plan, "items": {}}
     for key, entry in new["items"].items():
-        if entry.get("status") == "done" or store["items"].get(key, {}).get("status") != "done":
-            store["items"][key] = entry | {"environment": new["environment"]}
+        old = store["items"].get(key, {})
+        if old.get("status") == "done" and entry.get("status") != "done":
+            continue
+        if entry.get("status") != "done":
+            runs = finished_members(old) | finished_members(entry)
+            entry = entry | {"runs": list(runs.values())}
+        store["items"][key] = entry | {"environment": new["environment"]}
+        tar = lease_json.parent / f"resume-{key}.tar"
+        if entry.get("resume") and tar.exists():
+            resume_store().mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(tar, resume_store() / tar.name)
+        elif entry.get("status") == "done":
+            (resume_store() / f"resume-{key}.tar").unlink(missing_ok=True)
     _write(path, store)
     return path
-
-
-def lease_entries(target: int, plan: str = "paper-scorecard") -> list[dict]:
-    """The stored lease items that measured `target` (finished ones), in the plan's order."""
-    try:
-        items = _read(store_path(plan)).get("items", {})
-    except (LookupError, OSError):
-        return []
-    return [e for e in items.values() if e.get("target") == target and e.get("status") == "done"]
-
-
-def lease_entry(target: int, plan: str = "paper-scorecard") -> dict | None:
-    """The first stored lease item that measured `target`, or None."""
-    found = lease_entries(target, plan)
-    return found[0] if found else None
-
-
-def _dual_wd(entries) -> dict:
-    """Target 21's measured dict from its items (split by weight decay): the paper's grok step (min over
-    tasks of t98×3) and cap of every run, and its lead against that step. Items stored before the rule
-    took the min recorded leads against the max over tasks: the onset is the same, so their lead against
-    the min is the stored lead minus (max − min)."""
-    t, caps, leads = {}, {}, {}
-    for e in entries:
-        by_lam = {}
-        for r in e["runs"]:
-            by_lam.setdefault(str(r["config"]["weight_decay"]), []).append(r)
-        for lam, runs in by_lam.items():
-            stored = (e["measured"].get("dual_leads") or {}).get(lam) or [None] * len(runs)
-            for r, lead in zip(runs, stored):
-                steps = [x for x in r["grok_step_98x3"] if x is not None]
-                first = min(steps) if steps else None
-                if lead is not None and "grok_rule" not in e["measured"] and len(steps) == len(r["grok_step_98x3"]):
-                    lead -= max(steps) - first
-                t.setdefault(lam, []).append(first)
-                caps.setdefault(lam, []).append(r["config"]["max_steps"])
-                leads.setdefault(lam, []).append(lead)
-    return {"dual_grok_steps": t, "dual_caps": caps, "dual_leads": leads, "grok_rule": "min over tasks of t98x3"}
-
-
-def paper_measure(target: int, fallback):
-    """A target's measure: at the paper profile the stored lease entries where there are any (several
-    items of one target are combined), `fallback(profile)` otherwise."""
-
-    def measure(profile):
-        found = lease_entries(target) if profile == "paper" else []
-        if not found:
-            return fallback(profile)
-        e = found[0]
-        env = e["environment"]
-        runs = [r for x in found for r in x["runs"]]
-        measured = _dual_wd(found) if target == 21 else dict(e["measured"])
-        caps = {r["config"]["max_steps"] for r in runs}
-        if len(caps) == 1:
-            measured.setdefault("cap", caps.pop())
-        return {
-            "measured": measured,
-            "scale": f"paper, one {env.get('gpu') or env.get('device')}: " + "; ".join(x["scale"] for x in found),
-            "configs": [r["key"] for r in runs],
-            "wall_time_s": round(sum(x["wall_time_s"] for x in found), 1),
-            "lease": {k: env.get(k) for k in ("gpu", "torch", "cuda", "git_commit", "grokkit_version", "created")},
-        }
-
-    return measure

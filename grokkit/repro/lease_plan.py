@@ -1,105 +1,180 @@
-"""The items of the GPU lease plans (grokkit.repro.lease): each a target's paper-scale runs, built as
-the chapters build them at the paper profile (caps stated), and the function that turns the finished
-runs into that target's `measured` dict (the keys its checks read), computed on the GPU machine."""
+"""The items of the GPU lease plans (grokkit.repro.lease). An item is a block of a target's paper-scale runs
+(built as the chapters build them at the paper profile, caps stated) small enough for one lease (≈ 240 s
+estimated) and a `per_run` function that measures each finished run on the GPU machine, so that only
+numbers come back and a lease cut short keeps every member that finished.
+
+    per_run(run, dry, needed) -> {target id: that run's part of the target's `measured` dict}
+
+Parts of one target (from every member of every item that measured it) are merged by `merge_parts` (dicts
+key by key, lists concatenated in member order) and completed by FINISH[target] (the aggregates: ranges,
+counts, caps), which gives the keys the target's checks read. Items are ordered by value per second.
+
+Left to later plans (each a target whose measure or checks are not factored for it yet): 10 (the papers'
+LRD model on the boundary cells), 20 across seeds (its checks judge seed 42 alone), 22, 24 and 25 (not
+implemented as targets), the papers'-model phase grid bundle.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from grokkit import book
-from grokkit import config as presets
-from grokkit import geometry as G
+from grokkit.repro.lease_items import (  # noqa: F401  (FINISH, TRI_SEEDS: read by grokkit.repro.lease)
+    DUAL_T,
+    FINISH,
+    LEAD_LRS,
+    SEEDS,
+    TRI_CAPS,
+    TRI_SEEDS,
+    ch1,
+    control_members,
+    dual_wd_members,
+    expected_lr,
+    grok_op_members,
+    lead_members,
+    per_run_5_6,
+    per_run_11,
+    per_run_18,
+    per_run_19,
+    per_run_21,
+    per_run_23,
+    projection_configs,
+    projection_members,
+    tri_kstar_members,
+    tri_order_members,
+)
 
 
 @dataclass(frozen=True)
 class Item:
     key: str
-    target: int
-    value: float
+    targets: tuple
+    value: float  # the information the item settles (its share of the targets it serves)
     members: object  # (dry: bool) -> [(Config, hooks), ...]
-    measure: object  # (runs, dry) -> the target's measured dict
+    per_run: object  # (run, dry, needed runs) -> {target id: dict}
     scale: str
-    expected: object = None  # (config) -> expected steps (else the cap)
+    expected: object = None  # (config) -> the steps a member is expected to train (else its cap)
+    needs: object = None  # (dry) -> [(Config, hooks)]: runs trained (or found in the lease's cache) first
+    build: object = None  # (dry, needed runs) -> the members with their hooks (`members` gives the configs)
     notes: tuple = field(default_factory=tuple)
 
-
-TRI_SEEDS = (42, 137, 2024, 1, 2, 3, 4, 5, 6, 7)
-DUAL_T = {1.0: 13_000, 0.5: 16_500, 0.3: 28_000, 0.2: 45_000, 0.1: 98_000}  # the paper's t_grok (target 21)
-_TINY = presets.FAST.replace(max_steps=60, eval_every=20, snapshot_every=20, checkpoint_every=20)
-
-
-def _m18(dry):
-    if dry:
-        return [(_TINY.replace(ops=("add", "mul", "x2_y2"), seed=s), ()) for s in TRI_SEEDS[:2]]
-    light = dict(max_steps=40_000, snapshot_every=0, checkpoint_every=0)
-    return [(presets.tri(seed=s, **light), ()) for s in TRI_SEEDS]
+    @property
+    def target(self) -> int:
+        return self.targets[0]
 
 
-def _x18(runs, dry):
-    return {
-        "per_seed": {str(r.config.seed): dict(zip(r.ops, r.grok_step())) for r in runs},
-        "cap": max(r.config.max_steps for r in runs),
-    }
-
-
-def _m21(dry, keep=lambda w: True):
-    if dry:
-        return [(_TINY.replace(ops=("add", "mul"), weight_decay=w, seed=42), ()) for w in (1.0, 0.5, 0.3) if keep(w)]
-    S = book.chapter3("paper")  # cap 1.5 x the paper's t_grok; theta every 1/40 of the cap (the lead)
-    cap = lambda w: int(1.5 * DUAL_T[w]) // 1000 * 1000
-    return [
-        (S.dual.replace(weight_decay=w, seed=s, max_steps=cap(w), checkpoint_every=cap(w) // 4000 * 100), ())
-        for w in S.weight_decays
-        if keep(w)
-        for s in S.wd_seeds
-    ]
-
-
-def _x21(runs, dry):
-    wds = sorted({r.config.weight_decay for r in runs}, reverse=True)
-    return book.dual_wd_measures(runs, wds, K=3 if dry else book.chapter3("paper").K)
-
-
-def _m06(dry):
-    S = book.chapter1("smoke" if dry else "paper")  # Chapter 1's runs: the non-grokking ops get 200k steps
-    return [book.op_member(S, op, s) for op in S.ops for s in book.seeds_for(S, op)]
-
-
-def _x06(runs, dry):
-    S = book.chapter1("smoke" if dry else "paper")
-    n_grok = sum(1 for r in runs if r.ops[0] in book.GROKKING_OPS)
-    by_run = G.pc1_layer0_by_run(runs, book.GROKKING_OPS)
-    ranges = {f"pc1_layer0_range_{k}": v for k, v in G.pc1_ranges(by_run).items()}
-    return {"pc1_layer0_by_run": by_run, **ranges, "op_budget": S.op_budget, "n_grok_runs": n_grok}
+def merge_parts(parts) -> dict:
+    """One dict from per-run parts: dicts merged key by key, lists concatenated, equal values kept."""
+    out: dict = {}
+    for part in parts:
+        for k, v in part.items():
+            if k not in out:
+                out[k] = merge_parts([v]) if isinstance(v, dict) else (list(v) if isinstance(v, list) else v)
+            elif isinstance(v, dict) and isinstance(out[k], dict):
+                out[k] = merge_parts([out[k], v])
+            elif isinstance(v, list) and isinstance(out[k], list):
+                out[k] = out[k] + list(v)
+            elif out[k] != v:
+                raise ValueError(f"runs disagree on {k!r}: {out[k]!r} vs {v!r}")
+    return out
 
 
 def _i21(name, value, keep, what):
     """Target 21's runs split by weight decay (`keep(λ, dry)`), so that each item fits a lease."""
     return Item(
         f"21-dual-wd-{name}",
-        21,
+        (21,),
         value,
-        lambda dry: _m21(dry, lambda w: keep(w, dry)),
-        _x21,
+        lambda dry: dual_wd_members(dry, lambda w: keep(w, dry)),
+        per_run_21,
         f"the papers' dual-task model, {what} 1.5 × the paper's t",
         expected=lambda c: DUAL_T.get(c.weight_decay),
     )
 
 
-PLANS = {
-    "paper-scorecard": (
-        Item("18-tri-order", 18, 1.0, _m18, _x18, "the papers' tri-task model, wd 1.0, 10 seeds, 40k cap"),
+def _plan() -> tuple:
+    items = [
+        Item(
+            "18-tri-order",
+            (18,),
+            1.0,
+            tri_order_members,
+            per_run_18,
+            "the papers' tri-task model, wd 1.0, 10 seeds, 40k cap",
+        ),
         _i21("hi", 1.0, lambda w, dry: w >= 0.3, "λ ∈ {1, 0.5, 0.3} × 3 seeds, caps"),
         _i21("0.2", 0.5, lambda w, dry: w == 0.2 or (dry and w == 0.5), "λ = 0.2 × 3 seeds, cap"),
         _i21("0.1", 0.5, lambda w, dry: w == 0.1 or (dry and w == 0.3), "λ = 0.1 × 3 seeds, cap"),
         Item(
-            "06-pc1-200k",
-            6,
-            1.0,
-            _m06,
-            _x06,
-            "Chapter 1 at the paper profile: 6 ops × 3 seeds, 200k-step budget, snapshots every 100",
-            expected=lambda c: 4_000 if c.ops[0] in book.GROKKING_OPS else None,
+            "06-grok-ops",
+            (6, 23),
+            0.5,
+            grok_op_members,
+            per_run_5_6,
+            "Chapter 1 at the paper profile: the 4 grokking ops × 3 seeds (snapshots every 100, inline defect)",
+            expected=lambda c: 4_000,
         ),
+    ]
+    for op in ("x2_xy_y2", "x3_xy"):
+        for s in SEEDS:
+            items.append(
+                Item(
+                    f"05-06-{op}-{s}",
+                    (5, 6),
+                    0.5,
+                    control_members(op, s),
+                    per_run_5_6,
+                    f"Chapter 1 at the paper profile: {op}, seed {s}, 200k steps (snapshots every 100, inline defect)",
+                )
+            )
+    items.append(
+        Item(
+            "05-add-wd0",
+            (5,),
+            0.3,
+            lambda dry: [book.op_member(ch1(dry), "add", s, weight_decay=0.0) for s in SEEDS[: 1 if dry else 3]],
+            per_run_5_6,
+            "Chapter 1 at the paper profile: add at weight decay 0 × 3 seeds, 50k steps",
+        )
     )
-}
+    for op in book.GROKKING_OPS:
+        items.append(
+            Item(
+                f"11-projection-{op}",
+                (11,),
+                0.25,
+                projection_configs(op),
+                per_run_11,
+                f"{op} × 3 seeds × s ∈ {{0.25, 0.5, 0.75, 1}}, own and random basis, the paper's 15k cap "
+                "(basis and baseline: Chapter 1's paper-profile runs)",
+                expected=lambda c: 5_000,
+                needs=lambda dry, op=op: [book.op_member(ch1(dry), op, s) for s in (SEEDS[:1] if dry else SEEDS)],
+                build=lambda dry, needed, op=op: projection_members(op)(dry, needed),
+            )
+        )
+    for wd in TRI_CAPS:
+        blocks = [(s,) for s in SEEDS] if wd <= 0.3 else [SEEDS]  # the long runs one seed per item
+        for seeds in blocks:
+            name = f"19-tri-kstar-{wd:g}" + (f"-{seeds[0]}" if len(seeds) == 1 else "")
+            scale = (
+                f"the papers' tri-task model, wd {wd:g}, seeds {list(seeds)}, cap {TRI_CAPS[wd]:,}, 100 θ checkpoints"
+            )
+            items.append(Item(name, (19,), 0.2 * len(seeds), tri_kstar_members(wd, seeds), per_run_19, scale))
+    for lr in LEAD_LRS:  # one item per rate; per operation at 1e-4; per operation and seed at 3e-5
+        ops_blocks = [(op,) for op in book.GROKKING_OPS] if lr <= 1e-4 else [book.GROKKING_OPS]
+        for ops in ops_blocks:
+            for seeds in [(s,) for s in SEEDS] if lr < 1e-4 else [SEEDS]:
+                name = (
+                    f"23-lead-lr{lr:g}"
+                    + (f"-{ops[0]}" if len(ops) == 1 else "")
+                    + (f"-{seeds[0]}" if len(seeds) == 1 else "")
+                )
+                scale = f"Chapter 1's runs at lr {lr:g}: {', '.join(ops)} × seeds {list(seeds)}, inline defect"
+                value = 0.04 * len(ops) * len(seeds)
+                items.append(
+                    Item(name, (23,), value, lead_members(lr, ops, seeds), per_run_23, scale, expected=expected_lr)
+                )
+    return tuple(items)
+
+
+PLANS = {"paper-scorecard": _plan()}

@@ -14,7 +14,7 @@ from grokkit.data import dataset_for
 from grokkit.geometry.commutator import commutator_defect
 from grokkit.model import build_model, n_params
 from grokkit.papers import NUMBERS, X1, X2, X3, k, krange, margin
-from grokkit.repro import cpu_full, gpu_runs
+from grokkit.repro import cpu_full, gpu_runs, lease
 from grokkit.repro.helpers import CH1, CH2, count_check, grok_check, model_name, not_run
 from grokkit.repro.targets import target
 from grokkit.repro.verdict import cov, equivalence, exact, unlike
@@ -233,7 +233,7 @@ def _m_controls(profile):
     paper=f"test accuracy far below {_N5['acc']} (≤ {_N5['best']:.0%} in {k(_N5['budgets'][1])}k steps)",
     source=f"{X1} §4",
     chapter=CH1,
-    measure=_m_controls,
+    measure=lease.paper_measure(5, _m_controls),  # the lease's 200k-step controls where stored
     cpu_full=cpu_full.measure_5,
 )
 def _c_controls(m):

@@ -95,7 +95,7 @@ def _m_kstar_tri(profile):
     paper=f"k* ∈ [{_N19['kstar'][0]}, {_N19['kstar'][1]}] in every cell",
     source=f"{X2} §4",
     chapter=CH4,
-    measure=_m_kstar_tri,
+    measure=lease.paper_measure(19, _m_kstar_tri),
 )
 def _c_kstar_tri(m):
     cells = m.get("k_star_by_cell") or {}

@@ -1,0 +1,198 @@
+"""The runs of the GPU lease's items (grokkit.repro.lease_plan) and what each run measures: per target,
+a `members` builder (the chapters' paper-profile configs, caps stated; a tiny `dry` version for the CPU),
+a `per_run` function (run, dry, needed runs) -> {target id: that run's part of the target's measured
+dict}, and FINISH[target], which completes the merged parts into the keys the target's checks read."""
+
+from __future__ import annotations
+
+import re
+
+from grokkit import book
+from grokkit import config as presets
+from grokkit import geometry as G
+from grokkit.hooks import GradientProjection
+from grokkit.papers import NUMBERS
+
+SEEDS = (42, 137, 2024)
+TRI_SEEDS = (42, 137, 2024, 1, 2, 3, 4, 5, 6, 7)
+DUAL_T = {1.0: 13_000, 0.5: 16_500, 0.3: 28_000, 0.2: 45_000, 0.1: 98_000}  # the paper's t_grok (target 21)
+LEAD_LRS = (1e-2, 3e-3, 3e-4, 1e-4, 3e-5)  # target 23: the paper's six rates but 1e-3 (Chapter 1's runs)
+TRI_CAPS = {1.0: 40_000, 0.5: 50_000, 0.3: 80_000, 0.2: 120_000, 0.1: 200_000}  # target 19: ≥ 1.5 × t_grok
+_TINY = presets.FAST.replace(max_steps=60, eval_every=20, snapshot_every=20, checkpoint_every=20)
+
+
+# --- 5 and 6: the controls to 200k steps (one run per item), and the grokking operations --------------------
+
+
+def ch1(dry):
+    return book.chapter1("smoke" if dry else "paper")
+
+
+def per_run_5_6(run, dry, needed=()):
+    S, label = ch1(dry), G.run_label(run)
+    grok_op = run.ops[0] in book.GROKKING_OPS
+    part6 = {"pc1_layer0_by_run": G.pc1_layer0_by_run([run], book.GROKKING_OPS), "n_grok_runs": [int(grok_op)]}
+    out = {"6": part6 | {"op_budget": S.op_budget}}
+    if grok_op and run.config.weight_decay != 0:
+        out["23"] = {"lead_power_law_points": G.lead_points([run])}
+    if not grok_op or run.config.weight_decay == 0:
+        acc = max(max(a) for a in run.history["test_acc"])
+        out["5"] = {"best_test_acc": {label: acc}, "budgets": {label: run.config.max_steps}}
+    return out
+
+
+def _f5(m, dry):
+    return m | {"budget": min(m["budgets"].values())}
+
+
+def _f6(m, dry):
+    by = {g: m["pc1_layer0_by_run"].get(g, {}) for g in ("grokking", "nongrokking")}
+    ranges = {f"pc1_layer0_range_{k}": v for k, v in G.pc1_ranges(by).items()}
+    return {"pc1_layer0_by_run": by, **ranges, "op_budget": m["op_budget"], "n_grok_runs": sum(m["n_grok_runs"])}
+
+
+def control_members(op, seed, **kw):
+    def members(dry):
+        S = ch1(dry)
+        return [book.op_member(S, op, seed, **kw)]
+
+    return members
+
+
+def grok_op_members(dry):
+    S = ch1(dry)
+    return [book.op_member(S, op, s) for op in book.GROKKING_OPS if op in S.ops for s in book.seeds_for(S, op)]
+
+
+# --- 18 and 21: multi-task grok steps -----------------------------------------------------------------------
+
+
+def tri_order_members(dry):
+    if dry:
+        return [(_TINY.replace(ops=("add", "mul", "x2_y2"), seed=s), ()) for s in TRI_SEEDS[:2]]
+    light = dict(max_steps=40_000, snapshot_every=0, checkpoint_every=0)
+    return [(presets.tri(seed=s, **light), ()) for s in TRI_SEEDS]
+
+
+def per_run_18(run, dry, needed=()):
+    return {
+        "18": {"per_seed": {str(run.config.seed): dict(zip(run.ops, run.grok_step()))}, "caps": [run.config.max_steps]}
+    }
+
+
+def dual_wd_members(dry, keep=lambda w: True):
+    if dry:
+        return [(_TINY.replace(ops=("add", "mul"), weight_decay=w, seed=42), ()) for w in (1.0, 0.5, 0.3) if keep(w)]
+    S = book.chapter3("paper")  # cap 1.5 x the paper's t_grok; theta every 1/40 of the cap (the lead)
+    cap = lambda w: int(1.5 * DUAL_T[w]) // 1000 * 1000
+    return [
+        (S.dual.replace(weight_decay=w, seed=s, max_steps=cap(w), checkpoint_every=cap(w) // 4000 * 100), ())
+        for w in S.weight_decays
+        if keep(w)
+        for s in S.wd_seeds
+    ]
+
+
+def per_run_21(run, dry, needed=()):
+    K = 3 if dry else book.chapter3("paper").K
+    return {"21": book.dual_wd_measures([run], [run.config.weight_decay], K)}
+
+
+def _f21(m, dry):
+    pts = [(float(w), t) for w, ts in m["dual_grok_steps"].items() for t in ts if t]
+    fit = G.power_law_fit(*zip(*pts)) if len({w for w, _ in pts}) >= 2 else None
+    return m | {"lambda_exponent": None if fit is None else fit.exponent}
+
+
+# --- 19: tri-task k* per cell; 23: the lead power law ---------------------------------------------------------
+
+
+def tri_kstar_members(wd, seeds):
+    def members(dry):
+        if dry:
+            return [(_TINY.replace(ops=("add", "mul", "x2_y2"), weight_decay=wd, seed=s), ()) for s in seeds[:1]]
+        cap = TRI_CAPS[wd]
+        return [(presets.tri(weight_decay=wd, seed=s, max_steps=cap, checkpoint_every=cap // 100), ()) for s in seeds]
+
+    return members
+
+
+def per_run_19(run, dry, needed=()):
+    summary = G.compression_summary(run, ranks=(), ks=tuple(range(1, 21)), keeps=(), factors=(), energy_rank=0)
+    return {
+        "19": {
+            "k_star_by_cell": {f"{run.config.weight_decay:g} seed {run.config.seed}": summary["k_star"]["uncentred"]}
+        }
+    }
+
+
+def lead_members(lr, ops, seeds):
+    def members(dry):
+        S = ch1(dry)
+        cap = min(S.op_budget, max(20_000, 8 * expected_lr(S.base.replace(lr=lr))))  # a run that never groks
+        return [
+            book.op_member(S, op, s, lr=lr, max_steps=cap)
+            for op in ops
+            if op in S.ops
+            for s in book.seeds_for(S, op)
+            if s in seeds or dry
+        ][: 1 if dry else None]
+
+    return members
+
+
+def per_run_23(run, dry, needed=()):
+    return {"23": {"lead_power_law_points": G.lead_points([run])}}
+
+
+def expected_lr(c):
+    return int(4_000 * 1e-3 / c.lr)  # Chapter 1's grokking runs at lr 1e-3 stop by ≈ 4k steps; t ∝ 1/lr
+
+
+def projection_configs(op):
+    def members(dry):
+        return [(c, ()) for c, _ in projection_members(op)(dry, None)]
+
+    return members
+
+
+def projection_members(op):
+    """Target 11's runs of `op`: Chapter 1's config of each seed, the paper's 15k cap, the gradient outside
+    the seed's own execution basis (M3, from its Chapter 1 run: `needed`) or a random 16-dim basis scaled
+    by 1 − s from Chapter 2's start, s ∈ the paper's four strengths."""
+
+    def members(dry, needed):
+        S, start = ch1(dry), book.chapter2("smoke" if dry else "paper").start
+        seeds = SEEDS[:1] if dry else SEEDS
+        out = []
+        for i, seed in enumerate(seeds):
+            own = None if needed is None else G.run_execution_basis(needed[i]).float()
+            rand = None if own is None else G.random_basis(own.shape[0], 16, seed=123).float()
+            cap = S.op_budget if dry else NUMBERS[11]["cap"]
+            config = S.base.replace(ops=(op,), seed=seed, max_steps=cap, steps_after_stop=0)
+            for name, B in (("pca", own), ("random", rand)):
+                for st in NUMBERS[11]["strengths"]:
+                    hooks = [] if B is None else [GradientProjection(B, float(st), start=start, name=f"{name}16")]
+                    out.append((config, hooks))
+        return out
+
+    return members
+
+
+def per_run_11(run, dry, needed=()):
+    basis, s = re.search(r"project\((\w+?)16,K=\d+,s=([\d.]+)", run.info["hooks"][0]).groups()
+    base = next(r for r in needed if r.config.seed == run.config.seed)
+    record = {"op": run.ops[0], "seed": run.config.seed, "basis": basis, "s": float(s)}
+    record |= {"grok": run.grok_step()[0], "cap": run.config.max_steps, "baseline": base.grok_step()[0]}
+    return {"11": {"projections": [record]}}
+
+
+FINISH = {
+    5: _f5,
+    6: _f6,
+    18: lambda m, dry: {"per_seed": m["per_seed"], "cap": max(m["caps"])},
+    11: lambda m, dry: m | {"cap": NUMBERS[11]["cap"]},
+    19: lambda m, dry: m | {"k_max": 20},
+    21: _f21,
+    23: lambda m, dry: m,
+}
