@@ -535,3 +535,20 @@ def test_subspace_fractions_against_random_subspaces(fast_run):
     assert G.subspace_fractions(one, B, {24: randoms[16]}, K=1, generator=None)["exec_over_random"] is None
     assert G.random_fraction(16, 290_401) == pytest.approx(0.0074, abs=1e-4)
     assert G.random_rho(16, P) ** 2 + G.random_fraction(16, P) ** 2 == pytest.approx(1.0)
+
+
+def test_peak_roundoff_is_the_estimate_over_the_authors_peak():
+    from grokkit.geometry.cohort import _peak_roundoff
+
+    class Stub:
+        def __init__(self, records):
+            self.records = records
+
+        def series(self, name):
+            return self.records[name]
+
+    series = {"defect_authors": ([0, 100, 200], [2.0, 50.0, 8.0]), "defect_roundoff": ([0, 100, 200], [3.0, 5.0, 9.0])}
+    assert _peak_roundoff(Stub(series)) == 0.1  # 5 at the peak (step 100) over the peak's 50: curvature
+    series["defect_roundoff"] = ([0, 100, 200], [3.0, 500.0, 9.0])
+    assert _peak_roundoff(Stub(series)) == 10.0  # rounding ten times the value: the peak is round-off
+    assert _peak_roundoff(Stub({"defect_authors": series["defect_authors"]})) is None  # not recorded

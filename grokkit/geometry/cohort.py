@@ -70,7 +70,9 @@ def defect_cohort(runs) -> dict:
     Each run's inline defect series ("defect", "defect_authors") read by `defect_summary` against its
     t90 (first evaluation ≥ 90%, None if not reached): onset (M6 rule), lead = t90 − onset, growth =
     whole-run maximum / baseline, growth before t90, and the first value d0. `cap` is the step the run
-    stopped at; `grokked` is whether t90 was reached within it."""
+    stopped at; `grokked` is whether t90 was reached within it; "peak": {f} the whole-run maximum;
+    "peak_roundoff": {"authors": the round-off estimate at the authors' peak over that peak} (above 1: the
+    peak is float32 rounding, papers-spec M2)."""
     out = {}
     for name, r in _labelled(runs).items():
         t = t90_step(r)
@@ -89,10 +91,26 @@ def defect_cohort(runs) -> dict:
             ("growth", "growth"),
             ("growth_pre_grok", "growth_pre_grok"),
             ("d0", "d0"),
+            ("peak", "peak"),
         ):
             row[key] = {f: _num(getattr(s, attr)) for f, s in summ.items()}
+        row["peak_roundoff"] = {"authors": _peak_roundoff(r)}
         out[name] = row
     return out
+
+
+def _peak_roundoff(run) -> float | None:
+    """The tracker's round-off estimate of the authors' formula (`Defect.roundoff`, an upper estimate) at the
+    authors' peak, over that peak: above 1 the peak is float32 rounding of θ, not curvature (None: not
+    recorded)."""
+    try:
+        steps, d = run.series("defect_authors")
+        r_steps, r = run.series("defect_roundoff")
+    except (KeyError, LookupError):
+        return None
+    i = int(np.argmax(d))
+    at = dict(zip(r_steps, r)).get(steps[i])
+    return None if at is None or not d[i] else float(at) / float(d[i])
 
 
 def defect_cohort_stats(cohort: dict) -> dict:
