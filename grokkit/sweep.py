@@ -114,12 +114,15 @@ def sweep(
     return SweepResult(values, configs, runs, used, timing)
 
 
-def run_many(members, *, root=None, engine: str = "auto", progress: bool = True, executor=None, deadline=None):
+def run_many(
+    members, *, root=None, engine: str = "auto", progress: bool = True, executor=None, deadline=None, on_run=None
+):
     """Train [(config, hooks), ...] into the cache (skipping cached ones); returns (runs, engine, timing).
 
     deadline: a time.perf_counter() value (ensemble and sequential engines): no run or chunk starts after
     it and a chunk stops at its first evaluation past it, keeping its resume state; the runs it left
-    unfinished are None (timing["unfinished"]).
+    unfinished are None (timing["unfinished"]). on_run(j, run): called as members[j] finishes training
+    (ensemble and sequential engines), e.g. to store it before the next one.
 
     executor: a concurrent.futures.Executor (Dask's `client.get_executor()`, submitit's AutoExecutor, a
     ProcessPoolExecutor). Each task trains one config, or with engine="ensemble" (or "auto" when every
@@ -149,7 +152,7 @@ def run_many(members, *, root=None, engine: str = "auto", progress: bool = True,
     t0 = time.perf_counter()
     late = lambda: deadline is not None and time.perf_counter() >= deadline
     if engine == "ensemble":
-        _run_ensembles(members, todo, runs, root, bar, deadline)
+        _run_ensembles(members, todo, runs, root, bar, deadline, on_run)
     elif engine == "processes":
         drive_workers(members, todo, runs, root, bar)
     else:
@@ -159,6 +162,8 @@ def run_many(members, *, root=None, engine: str = "auto", progress: bool = True,
             c, h = members[j]
             runs[j] = load_or_train(c, list(h) + [_Progress(bar.steps)], root=root, progress=False)
             bar.done()
+            if on_run is not None:
+                on_run(j, runs[j])
     bar.close()
     timing.update(wall_time_s=round(time.perf_counter() - t0, 2), unfinished=sum(r is None for r in runs))
     return runs, engine, timing
@@ -199,7 +204,7 @@ def _chunk_size(cfg: Config) -> int:
         return REMOTE_CHUNK
 
 
-def _run_ensembles(members, todo, runs, root, bar, deadline=None):
+def _run_ensembles(members, todo, runs, root, bar, deadline=None, on_run=None):
     """Stacked chunks of up to `ensemble_chunk` members; each member is cached as soon as it finishes,
     and a chunk keeps resume state in root/ensemble-<digest>.partial (grokkit.ensemble_resume),
     removed when it completes (kept when the deadline stops it)."""
@@ -212,6 +217,8 @@ def _run_ensembles(members, todo, runs, root, bar, deadline=None):
             r.save(run_dir(*members[j], root))
             runs[j] = r
             bar.done()
+            if on_run is not None:
+                on_run(j, r)
 
         ens = Ensemble([members[j] for j in chunk])
         ens.run(

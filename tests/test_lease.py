@@ -209,3 +209,26 @@ def test_a_resume_state_over_16_mib_is_not_kept(tmp_path):
     (part / "state.pt").write_bytes(b"0" * (lease.RESUME_MAX_BYTES + 1))
     assert lease._pack_resume(tmp_path / "runs", {"k1"}, tmp_path, "item", print) is None
     assert lease._pack_resume(tmp_path / "runs", {"other"}, tmp_path, "item", print) is None
+
+
+def test_a_lease_killed_mid_item_keeps_the_members_that_finished(tmp_path, monkeypatch):
+    item = next(it for it in lease.PLANS["paper-scorecard"] if it.key == "18-tri-order")  # 2 members when dry
+    monkeypatch.setattr(lease, "PLANS", {"p": (item,)})
+    monkeypatch.setattr(lease, "store_path", lambda plan: tmp_path / "store" / f"lease-{plan}.json")
+    real = lease.run_many
+
+    def killed(members, on_run=None, **kw):  # the first member finishes, then the machine is gone
+        runs, _, _ = real(members[:1], **kw)
+        on_run(0, runs[0])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(lease, "run_many", killed)
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        lease.run_plan(out, "p", budget_s=600, dry_run=True, log=lambda m: None, root=tmp_path / "runs")
+    e = json.loads((out / "lease.json").read_text())["items"]["18-tri-order"]
+    assert e["status"] == "partial" and len(e["runs"]) == 1 and e["runs"][0]["measured"]["18"]
+    asked = []
+    monkeypatch.setattr(lease, "run_many", lambda members, **kw: asked.append(len(members)) or real(members, **kw))
+    state = lease.run_plan(out, "p", budget_s=600, dry_run=True, log=lambda m: None, root=tmp_path / "runs2")
+    assert asked == [1] and state["items"]["18-tri-order"]["status"] == "done"

@@ -118,11 +118,13 @@ def _engine(n: int, device, dry: bool) -> str:
     return "sequential" if n == 1 or (torch.device(device).type != "cuda" and dry) else "ensemble"
 
 
-def _train(item, todo, root, device, deadline, dry):
-    """Train the members still to do; returns ([(plan key, Run)] finished, engine)."""
+def _train(item, todo, root, device, deadline, dry, on_run=None):
+    """Train the members still to do; returns ([(plan key, Run)] finished, engine). on_run(plan key, run):
+    as each finishes."""
     members = [m for _, m in todo]
     engine = _engine(len(members), device, dry)
-    runs, engine, _ = run_many(members, root=root, progress=False, engine=engine, deadline=deadline)
+    hook = None if on_run is None else (lambda j, run: on_run(todo[j][0], run))
+    runs, engine, _ = run_many(members, root=root, progress=False, engine=engine, deadline=deadline, on_run=hook)
     return [(k, r) for (k, _), r in zip(todo, runs) if r is not None], engine
 
 
@@ -223,9 +225,17 @@ def _run_item(item, members, state, stored, rates, factor, budget_s, t0, out, ro
     t = time.perf_counter()
     try:
         _unpack_resume(item.key, [out, resume_store()], Path(root), log)
-        finished, engine = _train(item, todo, root, device, t0 + budget_s, dry) if todo else ([], "cache")
-        for k, run in finished:
+
+        def keep(k, run):  # each finished member is in OUT/lease.json before the next trains (a kill loses none)
             done[k] = _summary(run, k, item, dry, needed)
+            partial = entry | {"status": "partial", "runs": [done[x] for x, _ in keyed if x in done]}
+            state["items"][item.key] = partial | {"reason": "in progress (a lease killed here keeps these)"}
+            _write(out / "lease.json", state)
+
+        finished, engine = _train(item, todo, root, device, t0 + budget_s, dry, keep) if todo else ([], "cache")
+        for k, run in finished:
+            if k not in done:
+                done[k] = _summary(run, k, item, dry, needed)
         runs = [done[k] for k, _ in keyed if k in done]
         entry |= {"engine": engine, "runs": runs}
         if len(runs) == len(members):
