@@ -82,10 +82,7 @@ lease-dry: $(STAMP)
 
 # back home: LEASE=<the run's files_at folder>; folds lease.json (and resume states) into results/gpu/, then the scorecard
 lease-merge: $(STAMP)
-	$(PY) benchmarks/gpu_session.py --merge $${LEASE:?LEASE=the folder holding lease.json}/lease.json | tee /tmp/lease-merge.txt
-	targets=$$(sed -n 's/^targets measured: //p' /tmp/lease-merge.txt); \
-	  [ "$$targets" = none ] || $(PY) -m grokkit reproduce $$targets --profile paper --no-page
-	$(PY) -m grokkit scorecard
+	$(PY) benchmarks/gpu_session.py --merge $${LEASE:?LEASE=the folder holding lease.json}/lease.json
 
 # the course kit: student (no solutions) and instructor copies of every chapter, outputs cleared
 assignments: $(STAMP)

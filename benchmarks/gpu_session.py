@@ -30,7 +30,7 @@ import ensemble_step  # noqa: E402  (benchmarks/, on the path above)
 
 import grokkit as gk  # noqa: E402
 from grokkit.ensemble import Ensemble, train_ensemble  # noqa: E402
-from grokkit.repro import lease  # noqa: E402
+from grokkit.repro import lease, reproduce, scorecard  # noqa: E402
 
 OUT: Path
 RESULTS: dict = {}
@@ -313,13 +313,17 @@ def main(argv=None):
     ap.add_argument("--plan", choices=sorted(lease.PLANS), help="run a lease plan instead (grokkit.repro.lease)")
     ap.add_argument("--budget-s", type=float, default=540.0, help="the plan's time budget (seconds)")
     ap.add_argument("--runs-root", help="the plan's run cache (default: scratch, deleted after each item)")
-    ap.add_argument("--merge", metavar="LEASE_JSON", help="fold a finished lease into results/gpu/ and exit")
+    ap.add_argument(
+        "--merge", metavar="LEASE_JSON", help="fold a finished lease into results/gpu/, re-judge its targets, and exit"
+    )
     args = ap.parse_args(argv)
     if args.merge:
         print(f"merged into {lease.merge(args.merge)}")
         new = json.loads(Path(args.merge).read_text())["items"]
         touched = sorted({t for e in new.values() if e.get("runs") for t in e.get("targets") or [e.get("target")]})
-        print("targets measured:", " ".join(map(str, touched)) or "none")
+        for t in touched:  # re-judged at the paper profile from what is now stored
+            print(f"target {t} [paper]: {reproduce.run(str(t), 'paper')['verdict']}")
+        print(f"scorecard: {scorecard.write_page()}")
         return
     if not args.out:
         ap.error("--out is required")

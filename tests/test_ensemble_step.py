@@ -5,7 +5,7 @@ import json
 import ensemble_step  # benchmarks/ (tests/conftest.py puts it on the path)
 import pytest
 import torch
-from test_ensemble import _assert_same_runs, _resumable_members
+from test_ensemble import _assert_same_runs, _rel_diff, _resumable_members
 
 import grokkit as gk
 from grokkit import stacked
@@ -23,17 +23,6 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-def _rel_diff(a: dict, b: dict, d_model: int) -> float:
-    """As tests/test_ensemble.py: max relative difference, leaving out the key bias (zero gradient)."""
-    worst = 0.0
-    for k in b:
-        x, y = a[k].clone(), b[k].clone()
-        if k.endswith("in_proj_bias"):
-            x[d_model : 2 * d_model] = y[d_model : 2 * d_model] = 0
-        worst = max(worst, float((x - y).abs().max() / y.abs().max()))
-    return worst
 
 
 # --- precision -------------------------------------------------------------------------------------

@@ -126,6 +126,15 @@ _STEPS = lambda x: f"{x:.0f}"
 _X = lambda x: f"{x:.0f}×"
 
 
+def _separates(question: str, high: list, low: list, text: str, unit: str):
+    """A check that every value of `high` exceeds every value of `low` (undecided when either is empty)."""
+    span = lambda v: f"{min(v):.0f}–{max(v):.0f}{unit}"
+    ok = None if not (high and low) else min(high) > max(low)
+    return num(
+        question, ok, statistic=None if ok is None else text.format(span(high), span(low)), part="the growth separation"
+    )
+
+
 def _n_roundoff(runs: dict) -> str | None:
     """Which runs' authors'-formula peaks are float32 round-off (the tracker's estimate above the value)."""
     noisy = [k for k, r in runs.items() if ((r.get("peak_roundoff") or {}).get("authors") or 0) > 1]
@@ -196,14 +205,13 @@ def _c_lead(m):
                 out.append(unlike(q, why, fix, part="the growth separation", statistic=iv.text(_X) if iv else None))
             pg, pn = [r["peak"][f] for r in grok if r.get("peak")], [r["peak"][f] for r in non if r.get("peak")]
             out.append(
-                num(
+                _separates(
                     f"{name}: every grokking run's peak defect exceeds every non-grokking run's (the paper's 'zero "
                     "overlap', independent of the baseline; fails on an overlap)",
-                    None if not (pg and pn) else min(pg) > max(pn),
-                    statistic=None
-                    if not (pg and pn)
-                    else f"grokking peaks {min(pg):.0f}–{max(pg):.0f}, non-grokking {min(pn):.0f}–{max(pn):.0f}",
-                    part="the growth separation",
+                    pg,
+                    pn,
+                    "grokking peaks {}, non-grokking {}",
+                    "",
                 )
             )
         else:
@@ -226,18 +234,16 @@ def _c_lead(m):
                     refutes=True,
                 ),
             ]
-        out += [
-            num(
+        out.append(
+            _separates(
                 f"{name}: before t90 every grokking run grows more than every non-grokking run does (fails on an "
                 "overlap: growth is then no early separation)",
-                None if not (pre and n_) else min(pre) > max(n_),
-                statistic=None
-                if not (pre and n_)
-                else f"grokking runs before t90 {min(pre):.0f}–{max(pre):.0f}×, "
-                f"non-grokking runs {min(n_):.0f}–{max(n_):.0f}×",
-                part="the growth separation",
+                pre,
+                n_,
+                "grokking runs before t90 {}, non-grokking runs {}",
+                "×",
             )
-        ]
+        )
     return out + [cov(f"{RUNS} grokking runs ({OPS} ops × {SEEDS} seeds)", len(grok) >= RUNS)]
 
 

@@ -24,7 +24,6 @@ otherwise.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tarfile
 import tempfile
@@ -37,8 +36,9 @@ from grokkit.cache import run_key
 from grokkit.ensemble_resume import member_keys
 from grokkit.provenance import stamp
 from grokkit.repro.lease_estimate import CPU_RATE, estimate_s, plan_rates, probe, scan_rates
-from grokkit.repro.lease_measure import _read, lease_entries, paper_measure, resume_store, store_path
-from grokkit.repro.lease_plan import FINISH, PLANS, Item, merge_parts
+from grokkit.repro.lease_measure import _read, finish, lease_entries, paper_measure, resume_store, store_path
+from grokkit.repro.lease_plan import PLANS, Item
+from grokkit.resume import replace_atomically
 from grokkit.sweep import run_many
 
 __all__ = ["Item", "PLANS", "run_plan", "merge", "lease_entries", "paper_measure", "store_path"]
@@ -47,10 +47,7 @@ RESUME_MAX_BYTES = 16 * 2**20  # the device tool brings back files of at most 16
 
 def _write(path: Path, obj: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(obj, f, indent=1, default=str)
-    os.replace(tmp, path)
+    replace_atomically(path, lambda tmp: Path(tmp).write_text(json.dumps(obj, indent=1, default=str)))
 
 
 def environment(device) -> dict:
@@ -75,15 +72,6 @@ def _summary(run, plan_key: str, item: Item, dry: bool, needed=()) -> dict:
 def finished_members(entry: dict) -> dict:
     """{plan key: run summary} of an item entry's finished members (old entries: their run keys)."""
     return {r.get("plan_key") or r.get("key"): r for r in entry.get("runs") or []}
-
-
-def measured_of(item_targets, runs, dry: bool) -> dict:
-    """{target: measured dict} from the members' per-run parts (lease_plan.merge + FINISH)."""
-    out = {}
-    for t in item_targets:
-        parts = [r["measured"][str(t)] for r in runs if str(t) in (r.get("measured") or {})]
-        out[str(t)] = FINISH[t](merge_parts(parts), dry) if parts else {}
-    return out
 
 
 def _pack_resume(root: Path, keys: set, out: Path, item_key: str, log) -> str | None:
@@ -180,46 +168,35 @@ def _run_item(item, members, state, stored, rates, factor, budget_s, t0, out, ro
         log(f"{item.key}: done in an earlier lease, skipped")
         return
     done = {k: r | {"earlier": True} for k, r in finished_members(earlier).items()} | finished_members(mine)
+    on_device = lambda ms: [(c.replace(device=str(device), **mode), h) for c, h in ms]
+    entry = {"target": item.target, "targets": list(item.targets), "scale": item.scale, "mode": mode}
+
+    def skipped(est) -> bool:  # record the item as skipped when `est` seconds do not fit what is left
+        left = budget_s - (time.perf_counter() - t0)
+        if est <= left:
+            return False
+        reason = f"needs ~{est:.0f} s, {left:.0f} s left"
+        state["items"][item.key] = mine | entry | {"status": "skipped", "estimate_s": round(est, 1), "reason": reason}
+        log(f"{item.key}: skipped ({reason})")
+        return True
+
     needed = ()
     if item.needs and len(done) < len(members):  # train (or find) the runs its members are built from
-        est = estimate_s(item, members, rates, factor)
-        if est > budget_s - (time.perf_counter() - t0):
-            state["items"][item.key] = mine | {
-                "target": item.target,
-                "targets": list(item.targets),
-                "status": "skipped",
-                "estimate_s": round(est, 1),
-                "reason": f"needs ~{est:.0f} s",
-            }
-            log(f"{item.key}: skipped (needs ~{est:.0f} s)")
+        if skipped(estimate_s(item, members, rates, factor)):
             return
         try:
-            dev = lambda ms: [(c.replace(device=str(device), **mode), h) for c, h in ms]
-            needed, _, _ = run_many(
-                dev(item.needs(dry)), root=root, progress=False, engine=_engine(len(members), device, dry)
-            )
+            engine = _engine(len(members), device, dry)
+            needed, _, _ = run_many(on_device(item.needs(dry)), root=root, progress=False, engine=engine)
             members = item.build(dry, needed)  # the members' hooks need those runs (a basis)
         except Exception as e:
-            state["items"][item.key] = mine | {"status": "error", "error": f"{type(e).__name__}: {e}"}
+            state["items"][item.key] = mine | entry | {"status": "error", "error": f"{type(e).__name__}: {e}"}
             log(f"{item.key}: error {e}")
             return
-    keyed = [(run_key(c, h), (c.replace(device=str(device), **mode), h)) for c, h in members]
+    keyed = list(zip([run_key(c, h) for c, h in members], on_device(members)))
     todo = [(k, m) for k, m in keyed if k not in done]
     est = estimate_s(item, [m for _, m in todo], rates, factor)
-    left = budget_s - (time.perf_counter() - t0)
-    entry = {
-        "target": item.target,
-        "targets": list(item.targets),
-        "scale": item.scale,
-        "estimate_s": round(est, 1),
-        "members": len(members),
-        "mode": mode,
-    }
-    if todo and est > left:
-        state["items"][item.key] = (
-            mine | entry | {"status": "skipped", "reason": f"needs ~{est:.0f} s, {left:.0f} s left"}
-        )
-        log(f"{item.key}: skipped (needs ~{est:.0f} s, {left:.0f} s left)")
+    entry |= {"estimate_s": round(est, 1), "members": len(members)}
+    if todo and skipped(est):
         return
     log(f"{item.key}: {len(todo)} of {len(members)} runs to train, ~{est:.0f} s")
     t = time.perf_counter()
@@ -239,7 +216,7 @@ def _run_item(item, members, state, stored, rates, factor, budget_s, t0, out, ro
         runs = [done[k] for k, _ in keyed if k in done]
         entry |= {"engine": engine, "runs": runs}
         if len(runs) == len(members):
-            entry |= {"status": "done", "measured": measured_of(item.targets, runs, dry)}
+            entry |= {"status": "done", "measured": {str(t): finish(t, runs, dry) for t in item.targets}}
         else:
             resume = _pack_resume(Path(root), {k for k, _ in todo}, out, item.key, log)
             entry |= {
@@ -248,7 +225,11 @@ def _run_item(item, members, state, stored, rates, factor, budget_s, t0, out, ro
                 "reason": f"{len(runs)} of {len(members)} members by the budget",
             }
     except Exception as e:  # one item's failure never costs the others
-        entry |= {"status": "error", "error": f"{type(e).__name__}: {e}", "runs": list(finished_members(mine).values())}
+        entry |= {
+            "status": "error",
+            "error": f"{type(e).__name__}: {e}",
+            "runs": [done[k] for k, _ in keyed if k in done],
+        }
     entry["wall_time_s"] = round(time.perf_counter() - t, 1)
     state["items"][item.key] = entry
     log(f"{item.key}: {entry['status']} in {entry['wall_time_s']} s")

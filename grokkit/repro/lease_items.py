@@ -51,10 +51,9 @@ def _f6(m, dry):
     return {"pc1_layer0_by_run": by, **ranges, "op_budget": m["op_budget"], "n_grok_runs": sum(m["n_grok_runs"])}
 
 
-def control_members(op, seed, **kw):
+def control_members(op, seed):
     def members(dry):
-        S = ch1(dry)
-        return [book.op_member(S, op, seed, **kw)]
+        return [book.op_member(ch1(dry), op, seed)]
 
     return members
 

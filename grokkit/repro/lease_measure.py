@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 from grokkit.book.execute import results_dir
-from grokkit.repro.lease_plan import FINISH, merge_parts
+from grokkit.repro.lease_items import FINISH
+from grokkit.repro.lease_plan import merge_parts
 
 
 def store_path(plan: str) -> Path:
@@ -77,6 +78,12 @@ def _legacy(target: int, found: list) -> dict:
     return dict(e["measured"].get(str(target), e["measured"]) if "targets" in e else e["measured"])
 
 
+def finish(target: int, runs, dry: bool = False) -> dict:
+    """The target's measured dict from its members' per-run parts (lease_plan.merge_parts + FINISH); {} if none."""
+    parts = [r["measured"][str(target)] for r in runs if str(target) in (r.get("measured") or {})]
+    return FINISH[target](merge_parts(parts), dry) if parts else {}
+
+
 def measured_from(target: int, found: list) -> dict:
     """The target's measured dict from stored entries: every member's part merged (each member once, by its
     plan key) and completed (lease_plan.FINISH); entries without per-member parts as they were stored."""
@@ -84,10 +91,9 @@ def measured_from(target: int, found: list) -> dict:
     for e in found:
         for r in e["runs"]:
             runs.setdefault(r.get("plan_key") or r.get("key"), r)
-    parts = [r["measured"][str(target)] for r in runs.values() if str(target) in (r.get("measured") or {})]
-    if not parts or any("measured" not in r for r in runs.values()):
+    if any("measured" not in r for r in runs.values()):
         return _legacy(target, found)
-    return FINISH[target](merge_parts(parts), False)
+    return finish(target, runs.values()) or _legacy(target, found)
 
 
 def paper_measure(target: int, fallback):

@@ -19,13 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from grokkit import book
-from grokkit.repro.lease_items import (  # noqa: F401  (FINISH, TRI_SEEDS: read by grokkit.repro.lease)
+from grokkit.repro.lease_items import (
     DUAL_T,
-    FINISH,
     LEAD_LRS,
     SEEDS,
     TRI_CAPS,
-    TRI_SEEDS,
     ch1,
     control_members,
     dual_wd_members,
