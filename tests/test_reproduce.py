@@ -513,3 +513,12 @@ def test_every_stored_settle_row_is_a_row_of_the_plan():
         entry = json.loads(open(path).read())["profiles"].get("cpu-full", {})
         missing = set(entry.get("settle", {}).get("rows", [])) - ids
         assert not missing, f"{path}: settle rows {missing} are no longer in the plan (a row's text was edited?)"
+
+
+def test_a_re_measurement_keeps_the_settle_rows_its_runs_include(tmp_path):
+    first = reproduce.run("3", "smoke", results=tmp_path, extra={"settle": {"rows": ["abc"], "runs": 3}})
+    assert first["settle"]["rows"] == ["abc"]
+    again = reproduce.run("3", "smoke", results=tmp_path)  # a later re-judge (e.g. a formula change) of the same runs
+    assert reproduce.load(get("3"), tmp_path)["smoke"]["settle"] == {"rows": ["abc"], "runs": 3} and again
+    reproduce.run("3", "smoke", results=tmp_path, extra={"settle": {"rows": ["abc", "def"]}})
+    assert reproduce.load(get("3"), tmp_path)["smoke"]["settle"]["rows"] == ["abc", "def"]

@@ -62,6 +62,9 @@ def evaluate(t: Target, measured: dict | None, profile: str) -> tuple[list, dict
     }
 
 
+KEPT = ("settle",)  # provenance a re-measurement of the same profile keeps (the runs it reads are the same)
+
+
 def run(target: str | Target, profile: str = "default", results: Path | None = None, extra: dict | None = None) -> dict:
     """Measure one target at `profile` and store it; returns the stored entry (`extra`: more fields to store,
     e.g. the settle plan's row)."""
@@ -91,7 +94,8 @@ def run(target: str | Target, profile: str = "default", results: Path | None = N
     if timed_elsewhere:  # the training was timed elsewhere (a GPU session, the chapter's execution)
         entry["wall_time_s"] = timed_elsewhere
     profiles = load(t, results)
-    profiles[profile] = entry
+    kept = {k: profiles.get(profile, {})[k] for k in KEPT if k in profiles.get(profile, {}) and k not in entry}
+    profiles[profile] = entry | kept  # a re-measurement keeps which settle rows the entry's runs include
     path = result_path(t, results)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
