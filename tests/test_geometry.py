@@ -207,6 +207,19 @@ def test_onset_rules_sign_test_and_power_law():
     assert G.defect_onset(steps, d, factor=3, floor=0, first=0.3, sustain=3) == 800
     assert G.defect_onset(steps, [1.0] * 20) is None
     assert G.lead_time(900, 1500).lead == 600 and G.lead_time(None, 1500).lead is None
+
+    class Tri:  # a tri-task run's inline defect and per-task test accuracy (task 3 never reaches 90%)
+        ops, records = ("add", "mul", "x2_y2"), {"defect": {"step": steps, "value": d}}
+        series = gk.Run.series
+        grok_step = lambda self, threshold, patience: [1500, 1000, None]
+
+    leads = G.task_leads(Tri())
+    assert [(r["op"], r["onset"], r["lead"]) for r in leads] == [
+        ("add", 900, 600),
+        ("mul", 900, 100),
+        ("x2_y2", 900, None),
+    ]
+    assert leads[0]["fraction"] == pytest.approx(0.4) and leads[2]["fraction"] is None
     assert G.sign_test([5, 3, 2, -1]) == (3, 4, pytest.approx(5 / 16))
     x = np.array([1e3, 3e3, 1e4, 3e4])
     fit = G.power_law_fit(x, 0.2 * x**1.3)

@@ -345,6 +345,26 @@ FAILING = [
         "λ = 1.0",
     ),
     (
+        "22",
+        {
+            "leads": [
+                {
+                    "wd": w,
+                    "seed": s,
+                    "op": op,
+                    "t90": 20_000,
+                    "onset": 19_000 - s,
+                    "lead": 1_000 + s,
+                    "fraction": 0.05 + s / 1e3,
+                }
+                for w in (1.0, 0.5, 0.1)
+                for s in (1, 2, 3, 4, 5, 6)
+                for op in ("add", "mul", "x2_y2")
+            ]
+        },
+        "λ = 1: the mean lead fraction",
+    ),
+    (
         "23",
         {
             "lead_power_law_points": {
@@ -522,3 +542,23 @@ def test_a_re_measurement_keeps_the_settle_rows_its_runs_include(tmp_path):
     assert reproduce.load(get("3"), tmp_path)["smoke"]["settle"] == {"rows": ["abc"], "runs": 3} and again
     reproduce.run("3", "smoke", results=tmp_path, extra={"settle": {"rows": ["abc", "def"]}})
     assert reproduce.load(get("3"), tmp_path)["smoke"]["settle"]["rows"] == ["abc", "def"]
+
+
+def test_tri_task_lead_counts_negative_leads_and_leaves_censored_tasks_undecided():
+    rec = lambda w, s, op, t, onset: {
+        "wd": w, "seed": s, "op": op, "t90": t, "onset": onset,
+        "lead": None if t is None or onset is None else t - onset,
+        "fraction": None if t is None or onset is None else (t - onset) / t,
+    }  # fmt: skip
+    good = [rec(w, s, op, 10_000, 1_700) for w in (1.0, 0.5) for s in (1, 2, 3) for op in ("add", "mul", "x2_y2")]
+    late = [rec(0.1, s, op, 150_000, 6_000 + 100 * s) for s in (1, 2, 3) for op in ("add", "mul", "x2_y2")]
+    checks = get("22").checks({"leads": good + late})
+    assert checks[0].ok is True and [c.ok for c in checks if c.question.startswith("λ = 0.1")] != [False]
+    censored = good + late[:-1] + [rec(0.1, 3, "x2_y2", None, 6_000)]
+    c = next(c for c in get("22").checks({"leads": censored}) if c.question.startswith("λ = 0.1"))
+    assert c.ok not in (True, False) and "did not reach 90%" in c.why
+    negative = good + late[:-1] + [rec(0.1, 3, "x2_y2", 5_000, 6_000)]  # onset after t90
+    assert get("22").checks({"leads": negative})[0].ok is not True
+    assert get("22").profiles == ("paper",)
+    with pytest.raises(LookupError, match="GPU lease"):
+        get("22").measure("default")

@@ -36,6 +36,7 @@ from grokkit.geometry.onset import (
     power_law_fit,
     reciprocal_fit,
     sign_test,
+    task_leads,
 )
 from grokkit.geometry.pca import (
     PCA,
@@ -149,6 +150,7 @@ __all__ = [
     "Reciprocal",
     "defect_onset",
     "lead_time",
+    "task_leads",
     "power_law_fit",
     "reciprocal_fit",
     "sign_test",

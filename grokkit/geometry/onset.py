@@ -75,6 +75,19 @@ def defect_summary(steps, defects, t_grok) -> DefectSummary:
     return DefectSummary(d[0], base, max(d), max(pre), max(d) / base, max(pre) / base, onset, t_grok, lead.lead)
 
 
+def task_leads(run, series: str = "defect") -> list[dict]:
+    """The M6 lead of every task of a run with the inline defect (`DefectTracker`; exact formula by
+    default): per task its t90 (first evaluation ≥ 0.90; None: not by the cap), the onset of the run's
+    defect series, the lead t90 − onset and the lead fraction lead / t90 (tri-task, 2602.18523 §3)."""
+    steps, d = run.series(series)
+    out = []
+    for op, t in zip(run.ops, run.grok_step(0.9, 1)):
+        s = defect_summary(steps, d, t)
+        frac = None if s.lead is None or not t else s.lead / t
+        out.append({"op": op, "t90": t, "onset": s.onset, "lead": s.lead, "fraction": frac})
+    return out
+
+
 @dataclass
 class Lead:
     t_onset: int | None

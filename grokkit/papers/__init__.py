@@ -66,12 +66,23 @@ def margin(target: int, name: str, key=None) -> stats.Margin:
         return stats.margin_from_values(list(n[name].values()), src, log=True)
     if (target, name) == (11, "delay_by_op"):
         return stats.margin_from_values([b / a for a, b in n[name].values()], src, log=True)
-    if (target, name) in {(5, "grokked"), (5, "wd0_grokked"), (8, "positive"), (11, "full_grokked"), (21, "leads")}:
+    if (target, name) in {
+        (5, "grokked"),
+        (5, "wd0_grokked"),
+        (8, "positive"),
+        (11, "full_grokked"),
+        (21, "leads"),
+        (22, "leads"),
+    }:
         return stats.margin_from_proportion(*n[name], src)
     if (target, name) == (21, "exponent"):
         w, t = zip(*[(lam, x) for lam, v in DUAL_WD_GROK.items() for x in v])
         s = stats.slope_interval(w, t)
         return stats.Margin(s.lo, s.hi, s.estimate, src)
+    if (target, name) == (22, "lead_fractions"):  # f = 1 − onset/t90: both move by the rerun spread
+        lo, hi = n[name][float(key)]
+        w = 1.96 * math.sqrt(2) * RERUN_SPREAD * (1 - hi)
+        return stats.Margin(lo - w, hi + w, (lo + hi) / 2, src)
     if (target, name) == (23, "alpha"):
         w = stats.t_quantile(0.95, n["n"] - 2) * n["alpha_se"]
         return stats.Margin(n["alpha"] - w, n["alpha"] + w, n["alpha"], src)

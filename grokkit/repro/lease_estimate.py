@@ -8,7 +8,8 @@ later ones winning at the same N:
     slowest per N): a small stack is latency-bound, neither the scan's speed × N/16 nor the solo speed.
 Between measured sizes the rate is interpolated log-log; `probe` rescales everything by this machine's
 speed on a 16-member stack. An item's estimate walks its members' step counts as a staircase (the stack
-shrinks as members stop) at the rate of each stretch's size, times SAFETY.
+shrinks as members stop) at the rate of each stretch's size, times the inline defect's overhead
+(`hook_overhead`) and SAFETY.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 from grokkit import config as presets
 from grokkit.book.execute import results_dir
 from grokkit.ensemble import train_ensemble
+from grokkit.hooks import DefectTracker
 
 SAFETY = 1.3
 SCAN = "results/gpu/h200-session1.json"  # the ensemble throughput scan (member-steps/s by N, fp32)
@@ -83,15 +85,24 @@ def steps_of(item, config) -> int:
     return min((item.expected and item.expected(config)) or config.max_steps, config.max_steps)
 
 
+def hook_overhead(hooks) -> float:
+    """Training steps' worth of extra work per step from a member's hooks: the inline defect (M6) costs
+    4 gradient evaluations per sample (commutator_defect), K samples every `every` steps, each about one
+    training step at the same batch: 1 + 4K/every (1.2 at the papers' K = 5 every 100)."""
+    return 1.0 + sum(4 * h.K / h.every for h in hooks if isinstance(h, DefectTracker))
+
+
 def estimate_s(item, members, rates: dict, factor: float = 1.0) -> float:
-    """Seconds the item's members need: the step staircase (a stack shrinks as members stop) x SAFETY."""
+    """Seconds the item's members need: the step staircase (a stack shrinks as members stop) x the
+    costliest member's hook overhead x SAFETY."""
     steps = sorted(steps_of(item, c) for c, _ in members)
+    overhead = max((hook_overhead(h) for _, h in members), default=1.0)
     total, done = 0.0, 0
     for i, s in enumerate(steps):
         n = len(steps) - i
         total += (s - done) * n / rate_at(n, rates, factor)
         done = s
-    return SAFETY * total
+    return SAFETY * overhead * total
 
 
 def probe(device, dry: bool, rates: dict) -> float:

@@ -10,7 +10,7 @@ import re
 from grokkit import book
 from grokkit import config as presets
 from grokkit import geometry as G
-from grokkit.hooks import GradientProjection
+from grokkit.hooks import DefectTracker, GradientProjection
 from grokkit.papers import NUMBERS
 
 SEEDS = (42, 137, 2024)
@@ -107,22 +107,30 @@ def _f21(m, dry):
 
 
 def tri_kstar_members(wd, seeds):
+    """Target 19's tri-task runs at `wd` (100 θ checkpoints); at target 22's weight decays also the inline
+    defect of M6 (every 100 steps, K = 5), so one run serves both."""
+
     def members(dry):
+        lead = wd in NUMBERS[22]["lead_fractions"]
         if dry:
-            return [(_TINY.replace(ops=("add", "mul", "x2_y2"), weight_decay=wd, seed=s), ()) for s in seeds[:1]]
-        cap = TRI_CAPS[wd]
-        return [(presets.tri(weight_decay=wd, seed=s, max_steps=cap, checkpoint_every=cap // 100), ()) for s in seeds]
+            hooks = [DefectTracker(every=20, K=2)] if lead else []
+            return [(_TINY.replace(ops=("add", "mul", "x2_y2"), weight_decay=wd, seed=s), hooks) for s in seeds[:1]]
+        cap, hooks = TRI_CAPS[wd], [DefectTracker(every=100, K=5)] if lead else []
+        return [
+            (presets.tri(weight_decay=wd, seed=s, max_steps=cap, checkpoint_every=cap // 100), hooks) for s in seeds
+        ]
 
     return members
 
 
-def per_run_19(run, dry, needed=()):
+def per_run_19_22(run, dry, needed=()):
     summary = G.compression_summary(run, ranks=(), ks=tuple(range(1, 21)), keeps=(), factors=(), energy_rank=0)
-    return {
-        "19": {
-            "k_star_by_cell": {f"{run.config.weight_decay:g} seed {run.config.seed}": summary["k_star"]["uncentred"]}
-        }
-    }
+    cell = f"{run.config.weight_decay:g} seed {run.config.seed}"
+    out = {"19": {"k_star_by_cell": {cell: summary["k_star"]["uncentred"]}}}
+    if "defect" in run.records:
+        info = {"wd": float(run.config.weight_decay), "seed": run.config.seed, "cap": run.config.max_steps}
+        out["22"] = {"leads": [info | r for r in G.task_leads(run)]}
+    return out
 
 
 def lead_members(lr, ops, seeds):
@@ -193,5 +201,6 @@ FINISH = {
     11: lambda m, dry: m | {"cap": NUMBERS[11]["cap"]},
     19: lambda m, dry: m | {"k_max": 20},
     21: _f21,
+    22: lambda m, dry: m,
     23: lambda m, dry: m,
 }

@@ -9,8 +9,9 @@ Parts of one target (from every member of every item that measured it) are merge
 key by key, lists concatenated in member order) and completed by FINISH[target] (the aggregates: ranges,
 counts, caps), which gives the keys the target's checks read. Items are ordered by value per second.
 
-Left to later plans (each a target whose measure or checks are not factored for it yet): 10 (the papers'
-LRD model on the boundary cells), 20 across seeds (its checks judge seed 42 alone), 22, 24 and 25 (not
+Target 22 (the tri-task lead) rides on target 19's runs at its three weight decays (the inline defect
+added). Left to later plans (each a target whose measure or checks are not factored for it yet): 10 (the
+papers' LRD model on the boundary cells), 20 across seeds (its checks judge seed 42 alone), 24 and 25 (not
 implemented as targets), the papers'-model phase grid bundle.
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from grokkit import book
+from grokkit.papers import NUMBERS
 from grokkit.repro.lease_items import (
     DUAL_T,
     LEAD_LRS,
@@ -33,7 +35,7 @@ from grokkit.repro.lease_items import (
     per_run_5_6,
     per_run_11,
     per_run_18,
-    per_run_19,
+    per_run_19_22,
     per_run_21,
     per_run_23,
     projection_configs,
@@ -125,16 +127,17 @@ def _plan() -> tuple:
                     f"Chapter 1 at the paper profile: {op}, seed {s}, 200k steps (snapshots every 100, inline defect)",
                 )
             )
-    items.append(
-        Item(
-            "05-add-wd0",
-            (5,),
-            0.3,
-            lambda dry: [book.op_member(ch1(dry), "add", s, weight_decay=0.0) for s in SEEDS[: 1 if dry else 3]],
-            per_run_5_6,
-            "Chapter 1 at the paper profile: add at weight decay 0 × 3 seeds, 50k steps",
+    for s in SEEDS:
+        items.append(
+            Item(
+                f"05-add-wd0-{s}",
+                (5,),
+                0.1,
+                lambda dry, s=s: [book.op_member(ch1(dry), "add", s, weight_decay=0.0)],
+                per_run_5_6,
+                f"Chapter 1 at the paper profile: add at weight decay 0, seed {s}, 50k steps",
+            )
         )
-    )
     for op in book.GROKKING_OPS:
         items.append(
             Item(
@@ -150,14 +153,15 @@ def _plan() -> tuple:
                 build=lambda dry, needed, op=op: projection_members(op)(dry, needed),
             )
         )
-    for wd in TRI_CAPS:
-        blocks = [(s,) for s in SEEDS] if wd <= 0.3 else [SEEDS]  # the long runs one seed per item
-        for seeds in blocks:
-            name = f"19-tri-kstar-{wd:g}" + (f"-{seeds[0]}" if len(seeds) == 1 else "")
-            scale = (
-                f"the papers' tri-task model, wd {wd:g}, seeds {list(seeds)}, cap {TRI_CAPS[wd]:,}, 100 θ checkpoints"
-            )
-            items.append(Item(name, (19,), 0.2 * len(seeds), tri_kstar_members(wd, seeds), per_run_19, scale))
+    for wd in TRI_CAPS:  # one seed per item: a solo run is faster per member-step than a 3-run stack
+        lead = wd in NUMBERS[22]["lead_fractions"]  # these runs also carry M6's inline defect (target 22)
+        for s in SEEDS:
+            name = f"19{'-22' if lead else ''}-tri-kstar-{wd:g}-{s}"
+            scale = f"the papers' tri-task model, wd {wd:g}, seed {s}, cap {TRI_CAPS[wd]:,}, 100 θ checkpoints"
+            scale += ", inline defect (M6)" if lead else ""
+            targets = (19, 22) if lead else (19,)
+            value = 0.2 + 0.15 * lead
+            items.append(Item(name, targets, value, tri_kstar_members(wd, (s,)), per_run_19_22, scale))
     for lr in LEAD_LRS:  # one item per rate; per operation at 1e-4; per operation and seed at 3e-5
         ops_blocks = [(op,) for op in book.GROKKING_OPS] if lr <= 1e-4 else [book.GROKKING_OPS]
         for ops in ops_blocks:

@@ -55,9 +55,11 @@ def target(
     measure: Callable[[str], dict] | None,
     cpu_full: Callable[[str], dict] | None = None,
     note: Callable[[dict], str | None] | None = None,
+    profiles: tuple | None = None,
 ):
     """Register the decorated checks function as target `id`. `cpu_full`: the target's re-run at the
-    cpu-full profile (`grokkit.repro.cpu_full`); `measure` answers every other profile (None: cpu-full only)."""
+    cpu-full profile (`grokkit.repro.cpu_full`); `measure` answers every other profile (None: cpu-full only);
+    `profiles`: the profiles it answers where fewer (e.g. ("paper",): measured only by the GPU lease)."""
 
     def register(checks):
         add(
@@ -70,7 +72,7 @@ def target(
                 chapter,
                 _dispatch(cpu_full, measure) if cpu_full else measure,
                 checks,
-                (PROFILES if measure else ("cpu-full",)) if cpu_full else LIVE,
+                profiles or ((PROFILES if measure else ("cpu-full",)) if cpu_full else LIVE),
                 note,
             )
         )

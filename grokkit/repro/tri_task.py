@@ -9,7 +9,7 @@ from __future__ import annotations
 from grokkit import book, stats
 from grokkit.papers import NUMBERS, X2, grid, k1, margin, pct
 from grokkit.repro import cpu_full_mt, gpu_runs, lease
-from grokkit.repro.helpers import CH3, CH4, TWO_RUNS, chapter, grok_check, not_run, ratio_check
+from grokkit.repro.helpers import CH3, CH4, TWO_RUNS, chapter, count_check, grok_check, ratio_check
 from grokkit.repro.targets import target
 from grokkit.repro.verdict import cov, equivalence, num, order, undecided
 
@@ -159,17 +159,55 @@ def _c_tri_deletion(m):
 
 
 _N22 = NUMBERS[22]
-target(
+_LF = _N22["lead_fractions"]
+_FRACS = " / ".join(f"{a:.2f}" if a == b else f"{a:.2f}–{b:.2f}" for a, b in _LF.values())
+
+
+def _m_tri_lead(profile):
+    raise LookupError(
+        "measured only at the paper profile, by the GPU lease's tri-task runs with the inline defect "
+        "(items 19-22-tri-*); none stored yet"
+    )
+
+
+@target(
     22,
     "tri-task-lead",
     "Tri-task defect lead across weight decay",
-    paper=f"{_N22['leads']}/{_N22['leads']} positive; lead fraction ≈ {'/'.join(map(str, _N22['lead_fractions']))}",
+    paper=f"{_N22['leads'][0]}/{_N22['leads'][1]} positive; lead fraction ≈ {_FRACS} at λ = {grid(list(_LF))}",
     source=f"{X2} §3",
     chapter=None,
-    measure=None,
-)(
-    not_run(
-        f"{_N22['leads']}/{_N22['leads']} leads positive",
-        f"lead fractions ≈ {' / '.join(map(str, _N22['lead_fractions']))}",
-    )
+    measure=lease.paper_measure(22, _m_tri_lead),
+    profiles=("paper",),
 )
+def _c_tri_lead(m):
+    recs = m.get("leads") or []
+    timed = [r for r in recs if r["t90"] is not None]
+    positive = sum(1 for r in timed if r["lead"] is not None and r["lead"] > 0)
+    out = [
+        count_check(
+            "the defect onset (M6: 10 × the median of the first 3, and > 20) precedes t90 for every task of every "
+            "run (fails if our share lies outside the paper's interval)",
+            positive,
+            len(timed),
+            margin(22, "leads"),
+        )
+        if timed
+        else num("the defect onset precedes t90 for every task of every run", None)
+    ]
+    for lam, (lo, hi) in _LF.items():
+        at = [r for r in recs if r["wd"] == lam]
+        paper = f"{lo:.2f}" if lo == hi else f"{lo:.2f}–{hi:.2f}"
+        q = f"λ = {lam:g}: the mean lead fraction is the paper's {paper} (fails if our interval is outside the margin)"
+        if any(r["t90"] is None for r in at):
+            n = sum(r["t90"] is None for r in at)
+            out.append(undecided(q, f"{n} task(s) did not reach 90% by the cap: their lead is unknown"))
+        else:
+            fr = [r["fraction"] for r in at if r["fraction"] is not None]
+            iv = stats.mean_interval(fr) if fr else None
+            out.append(equivalence(q, iv, margin(22, "lead_fractions", lam), fmt=lambda x: f"{x:.2f}"))
+    seeds = min((len({r["seed"] for r in recs if r["wd"] == lam}) for lam in _LF), default=0)
+    return out + [
+        cov(f"λ ∈ {grid(list(_LF))} (paper)", {r["wd"] for r in recs} >= set(_LF)),
+        cov(f"{_N22['seeds']} seeds per λ (paper)", seeds >= _N22["seeds"]),
+    ]
