@@ -5,8 +5,9 @@ Entries live in `root/<key>` (default `default_root()`: $GROKKIT_RUNS as set at 
 used only if it loads (grokkit.runs: checksums, and a run of its own config, grokkit.run_check) and its
 key, recomputed from its stored config, is the key asked for; any other entry is reported as corrupt
 and retrained. An interrupted training resumes from `root/<key>.partial`; a missing run can come from
-a run bundle (grokkit.bundle) made on another machine. Code that wants to know which runs it used (a
-chapter citing its runs) registers a listener with `on_lookup`.
+a run bundle (grokkit.bundle) made on another machine, or from the book's published runs
+(grokkit.published: a chapter registers its bundle, and a missing run it lists is imported from it).
+Code that wants to know which runs it used (a chapter citing its runs) registers a listener with `on_lookup`.
 
 Processes share a root safely: "look up, else train and store" holds a per-key file lock
 (`root/.locks/<key>.lock`, filelock), so two processes asking for one run train it once; the second
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from grokkit import published
 from grokkit.bundle import import_bundle
 from grokkit.config import Config
 from grokkit.hooks import hooks_key
@@ -55,7 +57,7 @@ def load_cached(path, verbose: bool = True) -> Run | None:
     """The run stored at the cache entry `path` (root/<key>), or None: missing, or corrupt (said if verbose).
     Corrupt: it does not load (grokkit.runs), or it is the run of another key than the entry's name."""
     path = Path(path)
-    if not path.exists():
+    if not path.exists() and not published.fetch(path.name, path.parent):  # a registered published bundle?
         return None
     try:
         run = Run.load(path)

@@ -12,6 +12,9 @@ sys.path.insert(0, str(ROOT / "tools"))
 # Notebook kernels started by papermill inherit this; do NOT set MPLBACKEND here (figures vanish).
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 # The grader's records of the chapters' checks: one per test session, never the user's own cache.
+os.environ["GROKKIT_SITE"] = (
+    "off"  # chapters never fetch the published site's runs here (test_published serves its own)
+)
 os.environ["GROKKIT_GRADING_CACHE"] = tempfile.mkdtemp(prefix="grokkit-grading-record-")
 
 

@@ -19,6 +19,8 @@ import nbformat
 import pytest
 from conftest import ROOT
 
+from grokkit.book.execute import publish_runs
+
 pytestmark = pytest.mark.colab
 
 # What the fresh environment starts with: Colab's torch (here the CPU wheel on disk) and the
@@ -87,3 +89,22 @@ def test_chapter_runs_from_the_colab_install(colab, name):
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 4
     assert json.loads(metrics.read_text())
     print(f"{name}: {colab['times'][name]} s (install {colab['install_s']:.0f} s)")
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_chapter_loads_its_published_runs_in_a_fresh_cache(colab, name, tmp_path):
+    """The chapter's runs (the keys its first execution above looked up) published as the build does, then
+    the chapter executed again from the Colab install with an empty run cache: every run imports from the
+    bundle (none trains) and the chapter records the same numbers."""
+    first = json.loads((colab["work"] / f"{name}.json").read_text())
+    stem, site = name.removesuffix(".ipynb"), tmp_path / "site"
+    entry = publish_runs(site / "runs", "smoke", {stem: first["run_keys"]}, colab["env"]["GROKKIT_RUNS"], 500)
+    assert not entry[f"{stem}-smoke"]["dropped"]
+    env = colab["env"] | {"GROKKIT_RUNS": str(tmp_path / "fresh"), "GROKKIT_SITE": str(site)}
+    out, metrics = tmp_path / name, tmp_path / f"{name}.json"
+    cmd = [colab["py"], "-m", "papermill", str(colab["clone"] / "notebooks" / name), str(out)]
+    _run([*cmd, "-p", "profile", "smoke", "-p", "metrics_path", str(metrics)], env=env, cwd=colab["work"])
+    text = "".join(o.get("text", "") for c in nbformat.read(out, as_version=4).cells for o in c.get("outputs", []))
+    assert f"published run(s) of {stem}-smoke imported" in text
+    again = json.loads(metrics.read_text())  # the same keys, all in the bundle: none was trained
+    assert again == first and set(again["run_keys"]) <= {p.name for p in (tmp_path / "fresh").iterdir()}

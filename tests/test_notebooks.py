@@ -42,7 +42,8 @@ def test_stored_notebooks_follow_the_chapter_contract(nb_path):
     params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1 and "profile" in params[0].source and "metrics_path" in params[0].source
     assert 'profile = "auto"' in params[0].source and "drive = False" in params[0].source
-    assert f'gk.book.start("{nb_path.stem}", profile, drive=drive)' in code[2].source  # device → profile
+    assert "retrain = False" in params[0].source  # True: train instead of loading the published runs
+    assert f'gk.book.start("{nb_path.stem}", profile, drive=drive, retrain=retrain)' in code[2].source
     for src in (c.source for c in code):  # notebooks call grokkit; they define no models or loops
         assert not re.search(r"class \w+\(.*nn\.Module|\.backward\(\)|optim\.\w+\(", src), src[:80]
     for c in code:  # prose cells fold on Colab (# @title) and hide their source on the site

@@ -23,7 +23,7 @@ from pathlib import Path
 import mathjax
 import yaml
 
-from grokkit.book.execute import execute, results_dir, store_metrics
+from grokkit.book.execute import PUBLISH_BUDGET_MB, chapter_run_keys, execute, publish_runs, results_dir, store_metrics
 from grokkit.repro.scorecard import page_path, write_page
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,6 +41,12 @@ def main(argv=None) -> int:
         "--no-record",
         action="store_true",
         help="do not store the chapters' numbers in results/chapters/<profile>/ (tests)",
+    )
+    ap.add_argument(
+        "--runs-budget-mb",
+        type=float,
+        default=PUBLISH_BUDGET_MB,
+        help="size budget of each chapter's published run bundle (html/runs/<chapter>-<profile>.tar); 0: none",
     )
     args = ap.parse_args(argv)
     out = Path(args.out)
@@ -91,6 +97,24 @@ def main(argv=None) -> int:
     if html.exists():
         shutil.rmtree(html)
     shutil.move(str(out / "jb" / "_build" / "html"), html)
+    if args.runs_budget_mb > 0:  # the runs each chapter read, beside the site (grokkit.published)
+        stems = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+        keys = {
+            s: chapter_run_keys(s, args.profile, out / "metrics" / f"{s}.json" if s in timings else None) for s in stems
+        }
+        made = publish_runs(
+            html / "runs", args.profile, {s: k for s, k in keys.items() if k}, budget_mb=args.runs_budget_mb
+        )
+        for name, e in made.items():
+            gone = sum(d["bytes"] for d in e["dropped"])
+            print(
+                f"  runs/{e['file']}: {len(e['keys'])} runs, {e['size'] / 1e6:.1f} MB"
+                + (
+                    f"; {len(e['dropped'])} left out ({gone / 1e6:.0f} MB: over the budget or not cached)"
+                    if e["dropped"]
+                    else ""
+                )
+            )
     print(f"site built in {time.perf_counter() - t:.0f} s: {html / 'index.html'}")
     return 0
 

@@ -45,6 +45,12 @@ class Repository:
     def badge(self, notebook: str) -> str:
         return f"[![Open In Colab]({COLAB}/assets/colab-badge.svg)]({self.colab(notebook)})"
 
+    @property
+    def site(self) -> str:
+        """The GitHub Pages address of the repository's book (where its published runs are, grokkit.published)."""
+        owner, name = self.slug.split("/")
+        return f"https://{owner.lower()}.github.io/{name}/"
+
     def install(self) -> str:
         """The Colab install cell's command: grokkit from the repository, Colab's own torch kept."""
         return f"%pip install -q git+{self.url}@{self.branch}"
@@ -86,6 +92,9 @@ def problems(root: Path = ROOT) -> list[str]:
         for m in _LINKS.finditer(page.read_text()):
             if not m.group(0).startswith(wanted):
                 found.append(f"{page.relative_to(root)}: {m.group(0)} is not the configured repository {repo.url}")
+    published = (root / "grokkit" / "published.py").read_text()
+    if f'SITE_URL = "{repo.site}"' not in published:
+        found.append(f"grokkit/published.py: SITE_URL is not {repo.site} (the Pages site of {repo.url})")
     return found
 
 

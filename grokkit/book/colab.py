@@ -19,6 +19,7 @@ from pathlib import Path
 
 import torch
 
+from grokkit import published
 from grokkit.book.profiles import PROFILES, check_profile
 
 TIMES = Path(__file__).with_name("chapter_times.json")
@@ -63,9 +64,14 @@ def _minutes(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
-def start(chapter: str, profile: str = "auto", *, drive: bool = False, cuda: bool | None = None) -> str:
+def start(
+    chapter: str, profile: str = "auto", *, drive: bool = False, cuda: bool | None = None, retrain: bool = False
+) -> str:
     """Resolve `profile`, print it with this chapter's measured time, and return it. `drive=True` on
-    Colab keeps the run cache on Google Drive; off Colab it is ignored with a note."""
+    Colab keeps the run cache on Google Drive; off Colab it is ignored with a note. Unless `retrain`, the
+    chapter's published runs (grokkit.published: the bundle `make book` wrote beside the site) are
+    registered, so a run they hold loads from them instead of training; `retrain=True` trains every run
+    that is not already in this machine's cache."""
     cuda = torch.cuda.is_available() if cuda is None else cuda
     chosen = resolve_profile(profile, cuda)
     kind = "GPU" if cuda else "CPU"
@@ -83,6 +89,14 @@ def start(chapter: str, profile: str = "auto", *, drive: bool = False, cuda: boo
         lines.append(f"runs are kept on Google Drive: {keep_runs_on_drive()}")
     elif drive:
         lines.append("drive=True is for Colab; here runs stay in GROKKIT_RUNS or ~/.cache/grokkit/runs")
+    published.forget()
+    if retrain:
+        lines.append("retrain=True: runs not in this machine's cache train here (the published runs are not used)")
+    elif (src := published.register(chapter, chosen, log=lines.append)) is not None:
+        lines.append(
+            f"published runs: {len(src.keys)} of this chapter's runs load from {src.url} "
+            f"({src.size / 1e6:.0f} MB, downloaded once when first needed; retrain=True trains them instead)"
+        )
     if on_colab() and not cuda:
         lines.append("tip: Runtime > Change runtime type > a GPU runs the 'paper' profile in this notebook")
     print("\n".join(lines))

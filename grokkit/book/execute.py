@@ -14,8 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from grokkit import published
 from grokkit.provenance import stamp
 from grokkit.repo import repo_root
+from grokkit.rootdir import default_root
 
 
 def notebooks_dir(root=None) -> Path:
@@ -32,12 +34,15 @@ def chapter_stems(root=None) -> list[str]:
 
 def execute(nb: Path, out: Path, profile: str, metrics: Path, timeout: int | None = None) -> float:
     """Execute notebook `nb` with papermill at `profile` into `out` (the source is never modified);
-    its recorded numbers go to `metrics`. Returns the wall time in seconds."""
+    its recorded numbers go to `metrics`. Returns the wall time in seconds. The chapter trains or loads
+    from the local run cache only, unless $GROKKIT_SITE names a site whose published runs it should use
+    (a build makes the published runs; it never reads an earlier build's)."""
     import nbformat  # optional heavy dependencies: only a book build or a grader needs them
     import papermill as pm
 
     env_path = os.pathsep.join(filter(None, [str(repo_root()), os.environ.get("PYTHONPATH")]))
     os.environ["PYTHONPATH"] = env_path
+    os.environ.setdefault("GROKKIT_SITE", "off")
     t = time.perf_counter()
     pm.execute_notebook(
         str(nb),
@@ -115,3 +120,29 @@ def chapter_metrics(stem: str, profile: str, *, results: Path | None = None, rer
             wall = execute(notebooks_dir() / f"{stem}.ipynb", Path(tmp) / f"{stem}.ipynb", profile, metrics)
             store_metrics(stem, profile, metrics, wall, results)
     return json.loads(path.read_text())
+
+
+PUBLISH_BUDGET_MB = 150  # per chapter and profile (README: "Published runs")
+
+
+def chapter_run_keys(stem: str, profile: str, metrics: Path | None = None) -> list[str]:
+    """The run-cache keys a chapter looked up, in order: from this build's `metrics` file where given,
+    else from its stored numbers (results/chapters/<profile>/<stem>.json); [] if neither exists."""
+    for path in (metrics, results_dir() / "chapters" / profile / f"{stem}.json"):
+        if path is not None and Path(path).exists():
+            return list(json.loads(Path(path).read_text()).get("run_keys") or [])
+    return []
+
+
+def publish_runs(out_dir: Path, profile: str, keys_by_chapter: dict, root=None, budget_mb: float = PUBLISH_BUDGET_MB):
+    """Write one run bundle per chapter (`out_dir/<chapter>-<profile>.tar`, grokkit.published) and
+    `out_dir/index.json` (earlier profiles' entries kept); returns the index's entries of this call."""
+    out_dir = Path(out_dir)
+    old = out_dir / "index.json"
+    bundles = json.loads(old.read_text())["bundles"] if old.exists() else {}
+    made = {}
+    for stem, keys in keys_by_chapter.items():
+        name = f"{stem}-{profile}"
+        made[name] = published.publish(name, keys, root or default_root(), out_dir, int(budget_mb * 1e6))
+    published.write_index(out_dir, bundles | made)
+    return made

@@ -1,0 +1,203 @@
+"""The book's published runs: one run bundle per chapter and profile, served beside the site, so that a
+reader's chapter loads the runs the book was built from instead of training them.
+
+    <site>/runs/index.json                 {"format": "grokkit-published-runs", "version": 1,
+                                            "bundles": {"<chapter>-<profile>": {"file", "sha256", "size",
+                                                        "keys", "dropped", "budget_bytes"}}}
+    <site>/runs/<chapter>-<profile>.tar    a run bundle (grokkit.bundle) of the runs that chapter reads
+
+`publish(...)` writes a chapter's bundle and its index entry (`make book`, tools/build_book.py): the runs
+the chapter looked up, in the order it did, while they fit `budget_bytes`; the rest are listed as
+`dropped` (the chapter trains them). `register(chapter, profile)` (a chapter's start) reads the index
+from the site (SITE_URL, or $GROKKIT_SITE: another URL, a local folder, or "off") and remembers the
+bundle; `fetch(key, root)` (grokkit.cache, when a run is missing) downloads it once, with a progress bar,
+refuses it unless its size and sha256 are the index's and it stays under MAX_DOWNLOAD_BYTES, and imports
+it with grokkit.bundle.import_bundle (which recomputes every run's key from its config and checks every
+file). Whatever goes wrong (offline, no such bundle, tampered, truncated, oversized) is said in one line
+and the chapter trains as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grokkit.bundle import BundleError, export_bundle, import_bundle
+from grokkit.progress import _tqdm
+
+__all__ = ["SITE_URL", "site_url", "publish", "write_index", "register", "fetch", "registered", "forget"]
+
+SITE_URL = "https://grokkit-book.github.io/grokkit/"  # the Pages site of _config.yml's repository (sync_links)
+FORMAT, VERSION = "grokkit-published-runs", 1
+MAX_DOWNLOAD_BYTES = 1 << 30  # a published bundle larger than this is refused unread
+INDEX_MAX_BYTES = 1 << 22
+TIMEOUT_S = 10
+
+
+def site_url() -> str | None:
+    """Where the published runs are: $GROKKIT_SITE (a URL or a folder; "off": nowhere), else SITE_URL."""
+    return _base(os.environ.get("GROKKIT_SITE", SITE_URL))
+
+
+def _base(s: str) -> str | None:
+    s = str(s).strip()
+    if s.lower() in ("", "off", "none", "0"):
+        return None
+    if "://" not in s:
+        s = Path(s).resolve().as_uri()
+    return s if s.endswith("/") else s + "/"
+
+
+def _dir_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in Path(path).iterdir() if p.is_file())
+
+
+def publish(name: str, keys, root, out_dir, budget_bytes: int) -> dict:
+    """Write `out_dir/<name>.tar`: the runs `keys` of the cache `root` (in order, each once, while their
+    files fit `budget_bytes`) and return its index entry; runs over the budget or not in `root` are
+    `dropped` with their size and why."""
+    root, out_dir = Path(root), Path(out_dir)
+    kept, dropped, total = [], [], 0
+    for key in dict.fromkeys(keys):
+        d = root / key
+        if not d.is_dir():
+            dropped.append({"key": key, "bytes": 0, "why": "not in the run cache"})
+            continue
+        n = _dir_bytes(d)
+        if total + n > budget_bytes:
+            dropped.append({"key": key, "bytes": n, "why": "over the size budget"})
+            continue
+        kept.append(d)
+        total += n
+    entry = {"file": f"{name}.tar", "sha256": None, "size": 0, "keys": [d.name for d in kept], "dropped": dropped}
+    entry["budget_bytes"] = int(budget_bytes)
+    if kept:
+        path = export_bundle(kept, out_dir / entry["file"])
+        h = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        entry |= {"sha256": h.hexdigest(), "size": path.stat().st_size}
+    return entry
+
+
+def write_index(out_dir, bundles: dict) -> Path:
+    """`out_dir/index.json` of the published bundles ({name: entry}), written atomically."""
+    out = Path(out_dir) / "index.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"format": FORMAT, "version": VERSION, "bundles": bundles}, indent=1) + "\n")
+    os.replace(tmp, out)
+    return out
+
+
+@dataclass
+class Source:
+    """A registered published bundle: where it is, what the index says of it, and whether it was used."""
+
+    name: str
+    url: str
+    sha256: str
+    size: int
+    keys: frozenset
+    state: str = "registered"  # "imported" | "refused" after the first fetch
+    imported: list = field(default_factory=list)
+
+
+_SOURCES: dict[str, Source] = {}
+
+
+def registered() -> list[Source]:
+    return list(_SOURCES.values())
+
+
+def forget() -> None:
+    """Drop every registration (a chapter run with retrain=True; tests)."""
+    _SOURCES.clear()
+
+
+def _read(url: str, limit: int) -> bytes:
+    with urllib.request.urlopen(url, timeout=TIMEOUT_S) as resp:
+        blob = resp.read(limit + 1)
+    if len(blob) > limit:
+        raise ValueError(f"larger than {limit:,} bytes")
+    return blob
+
+
+def register(chapter: str, profile: str, site: str | None = None, log=print) -> Source | None:
+    """Remember `chapter`'s published bundle at `profile` (from the site's runs/index.json) so that a run it
+    holds loads from it instead of training; None (said in one line) where there is none or it is unreachable."""
+    base = _base(site) if site else site_url()
+    if base is None:
+        return None
+    name, index_url = f"{chapter}-{profile}", urllib.parse.urljoin(base, "runs/index.json")
+    try:
+        index = json.loads(_read(index_url, INDEX_MAX_BYTES))
+        if index.get("format") != FORMAT:
+            raise ValueError("not an index of published runs")
+        entry = index["bundles"].get(name)
+        if not entry or not entry.get("keys"):
+            log(f"grokkit: no published runs for {name} at {base}; the chapter trains its runs")
+            return None
+        url = urllib.parse.urljoin(index_url, entry["file"])
+        src = Source(name, url, str(entry["sha256"]), int(entry["size"]), frozenset(entry["keys"]))
+    except (OSError, ValueError, KeyError, TypeError) as e:  # offline (URLError is an OSError), a bad index
+        log(f"grokkit: published runs not available ({index_url}: {e}); the chapter trains its runs")
+        return None
+    _SOURCES[name] = src
+    return src
+
+
+def _download(src: Source) -> Path:
+    if src.size > MAX_DOWNLOAD_BYTES:
+        raise BundleError(f"the index says {src.size:,} bytes, over the {MAX_DOWNLOAD_BYTES:,}-byte limit")
+    fd, tmp = tempfile.mkstemp(prefix="grokkit-published-", suffix=".tar")
+    h, n = hashlib.sha256(), 0
+    try:
+        with os.fdopen(fd, "wb") as dst, urllib.request.urlopen(src.url, timeout=TIMEOUT_S) as resp:
+            bar = _tqdm(total=src.size, unit="B", unit_scale=True, desc=f"published runs {src.name}")
+            try:
+                for chunk in iter(lambda: resp.read(1 << 20), b""):
+                    n += len(chunk)
+                    if n > src.size:
+                        raise BundleError(f"longer than the {src.size:,} bytes its index states")
+                    h.update(chunk)
+                    dst.write(chunk)
+                    bar.update(len(chunk))
+            finally:
+                bar.close()
+        if n != src.size:
+            raise BundleError(f"{n:,} bytes, not the {src.size:,} its index states (truncated)")
+        if h.hexdigest() != src.sha256:
+            raise BundleError("its sha256 is not the index's (altered)")
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
+def fetch(key: str, root) -> bool:
+    """Import the registered bundle that lists run `key` into the cache `root` (once per bundle); True if
+    the run came from it. A refusal is said in one line, and the bundle is not tried again."""
+    src = next((s for s in _SOURCES.values() if key in s.keys and s.state == "registered"), None)
+    if src is None:
+        return False
+    try:
+        path = _download(src)
+        try:
+            src.imported = import_bundle(path, root=root, max_bytes=MAX_DOWNLOAD_BYTES)
+        finally:
+            path.unlink(missing_ok=True)
+        src.state = "imported"
+        print(f"grokkit: {len(src.imported)} published run(s) of {src.name} imported into {root}")
+        return True
+    except (BundleError, OSError) as e:
+        src.state = "refused"
+        print(f"grokkit: published runs {src.name} refused ({e}); training instead")
+        return False

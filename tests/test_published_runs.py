@@ -1,0 +1,138 @@
+"""The book's published runs (grokkit.published): a chapter's bundle and index written by the build, a
+chapter's start registering it, and a missing run imported from it (checked), or refused in one line."""
+
+import json
+
+import pytest
+
+import grokkit as gk
+import grokkit.cache as cache
+from grokkit import published
+from grokkit.book import colab
+from grokkit.book.execute import publish_runs
+
+TINY = gk.presets.FAST.replace(max_steps=40, stop_threshold=None)
+OTHER = TINY.replace(seed=1)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """A site folder with runs/index.json and the 01_x-smoke bundle of two tiny runs (one more is looked up
+    by the chapter but over the budget), and the cache they came from."""
+    root = tmp_path_factory.mktemp("built") / "runs"
+    for c in (TINY, OTHER):
+        gk.load_or_train(c, root=root, progress=False)
+    keys = [cache.run_key(TINY), cache.run_key(OTHER)]
+    one = sum(p.stat().st_size for p in (root / keys[0]).iterdir())
+    out = tmp_path_factory.mktemp("site")
+    made = publish_runs(out / "runs", "smoke", {"01_x": keys + ["missing-key"]}, root, 1.5 * one / 1e6)
+    return out, root, keys, made["01_x-smoke"]
+
+
+@pytest.fixture(autouse=True)
+def clean(monkeypatch):
+    published.forget()
+    monkeypatch.delenv("GROKKIT_SITE", raising=False)
+    yield
+    published.forget()
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    def boom(*a, **k):
+        raise AssertionError("should have come from the published runs")
+
+    monkeypatch.setattr(cache, "train", boom)
+
+
+def test_the_index_states_each_bundle_and_what_was_left_out(site):
+    out, root, keys, entry = site
+    index = json.loads((out / "runs" / "index.json").read_text())
+    assert index["format"] == published.FORMAT and index["bundles"]["01_x-smoke"] == entry
+    assert entry["keys"] == keys[:1] and entry["size"] == (out / "runs" / entry["file"]).stat().st_size
+    assert [(d["key"], d["why"]) for d in entry["dropped"]] == [
+        (keys[1], "over the size budget"),
+        ("missing-key", "not in the run cache"),
+    ]
+    assert len(entry["sha256"]) == 64
+
+
+def test_a_registered_chapter_loads_its_runs_instead_of_training(site, tmp_path, no_training, capsys):
+    out, _, keys, _ = site
+    src = published.register("01_x", "smoke", site=out.as_uri())
+    assert src is not None and src.keys == {keys[0]}
+    run = gk.load_or_train(TINY, root=tmp_path, progress=False)
+    assert run.info["key"] == keys[0] and src.state == "imported" and src.imported == [keys[0]]
+    assert "1 published run(s) of 01_x-smoke imported" in capsys.readouterr().out
+    with pytest.raises(AssertionError, match="published"):  # a run the bundle does not hold trains
+        gk.load_or_train(OTHER, root=tmp_path, progress=False)
+
+
+def test_start_registers_unless_retrain_and_says_so(site, monkeypatch, capsys):
+    out = site[0]
+    monkeypatch.setenv("GROKKIT_SITE", str(out))  # a folder works too
+    colab.start("01_x", "smoke", cuda=False)
+    assert "published runs: 1 of this chapter's runs load from" in capsys.readouterr().out
+    assert [s.name for s in published.registered()] == ["01_x-smoke"]
+    colab.start("01_x", "smoke", cuda=False, retrain=True)
+    assert "retrain=True" in capsys.readouterr().out and published.registered() == []
+    colab.start("02_y", "smoke", cuda=False)
+    assert "no published runs for 02_y-smoke" in capsys.readouterr().out
+    monkeypatch.setenv("GROKKIT_SITE", "off")
+    colab.start("01_x", "smoke", cuda=False)
+    assert "published" not in capsys.readouterr().out
+
+
+def _served(site, tmp_path, change):
+    """A copy of the site whose bundle `change(path, entry)` altered."""
+    out = tmp_path / "site"
+    (out / "runs").mkdir(parents=True)
+    index = json.loads((site[0] / "runs" / "index.json").read_text())
+    entry = index["bundles"]["01_x-smoke"]
+    data = (site[0] / "runs" / entry["file"]).read_bytes()
+    (out / "runs" / entry["file"]).write_bytes(data)
+    change(out / "runs" / entry["file"], entry)
+    (out / "runs" / "index.json").write_text(json.dumps(index))
+    return out
+
+
+def _flip(path, entry):
+    b = bytearray(path.read_bytes())
+    b[len(b) // 2] ^= 1
+    path.write_bytes(bytes(b))
+
+
+def _truncate(path, entry):
+    path.write_bytes(path.read_bytes()[:-1000])
+
+
+def _longer(path, entry):
+    path.write_bytes(path.read_bytes() + b"\0" * 512)
+
+
+def _huge(path, entry):
+    entry["size"] = published.MAX_DOWNLOAD_BYTES + 1
+
+
+@pytest.mark.parametrize(
+    "change,said",
+    [(_flip, "sha256"), (_truncate, "truncated"), (_longer, "longer than"), (_huge, "over the")],
+    ids=["tampered", "truncated", "longer", "oversized"],
+)
+def test_a_bad_bundle_is_refused_in_one_line_and_the_run_trains(site, tmp_path, change, said, capsys):
+    out = _served(site, tmp_path, change)
+    src = published.register("01_x", "smoke", site=out.as_uri())
+    run = gk.load_or_train(TINY, root=tmp_path / "cache", progress=False)  # trained, not imported
+    assert run.info["key"] == site[2][0] and src.state == "refused"
+    lines = [x for x in capsys.readouterr().out.splitlines() if "published" in x]
+    assert len(lines) == 1 and said in lines[0] and "training instead" in lines[0]
+    assert not list((tmp_path / "cache").glob("*.tmp-*"))  # nothing staged is left behind
+
+
+def test_offline_or_a_bad_index_is_one_line(tmp_path, capsys):
+    assert published.register("01_x", "smoke", site="http://127.0.0.1:9/") is None  # nothing listens on port 9
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "index.json").write_text('{"format": "something else"}')
+    assert published.register("01_x", "smoke", site=tmp_path.as_uri()) is None
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 and all("published runs not available" in x for x in lines)
