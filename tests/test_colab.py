@@ -107,4 +107,7 @@ def test_chapter_loads_its_published_runs_in_a_fresh_cache(colab, name, tmp_path
     text = "".join(o.get("text", "") for c in nbformat.read(out, as_version=4).cells for o in c.get("outputs", []))
     assert f"published run(s) of {stem}-smoke imported" in text
     again = json.loads(metrics.read_text())  # the same keys, all in the bundle: none was trained
-    assert again == first and set(again["run_keys"]) <= {p.name for p in (tmp_path / "fresh").iterdir()}
+    assert set(again["run_keys"]) <= {p.name for p in (tmp_path / "fresh").iterdir()}
+    took = {"trained": first.pop("elapsed_s"), "published": again.pop("elapsed_s")}
+    assert again == first, "the chapter's numbers from the published runs are the trained ones"
+    print(f"{name}: elapsed {took['trained']} s trained, {took['published']} s from its published runs")
