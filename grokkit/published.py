@@ -3,18 +3,19 @@ reader's chapter loads the runs the book was built from instead of training them
 
     <site>/runs/index.json                 {"format": "grokkit-published-runs", "version": 1,
                                             "bundles": {"<chapter>-<profile>": {"file", "sha256", "size",
-                                                        "keys", "dropped", "budget_bytes"}}}
+                                                        "keys", "train_s", "dropped", "budget_bytes"}}}
     <site>/runs/<chapter>-<profile>.tar    a run bundle (grokkit.bundle) of the runs that chapter reads
 
-`publish(...)` writes a chapter's bundle and its index entry (`make book`, tools/build_book.py): the runs
-the chapter looked up, in the order it did, while they fit `budget_bytes`; the rest are listed as
-`dropped` (the chapter trains them). `register(chapter, profile)` (a chapter's start) reads the index
-from the site (SITE_URL, or $GROKKIT_SITE: another URL, a local folder, or "off") and remembers the
-bundle; `fetch(key, root)` (grokkit.cache, when a run is missing) downloads it once, with a progress bar,
-refuses it unless its size and sha256 are the index's and it stays under MAX_DOWNLOAD_BYTES, and imports
-it with grokkit.bundle.import_bundle (which recomputes every run's key from its config and checks every
-file). Whatever goes wrong (offline, no such bundle, tampered, truncated, oversized) is said in one line
-and the chapter trains as before.
+`publish(...)` writes a chapter's bundle and its index entry (`make book`, tools/build_book.py): of the
+runs the chapter looked up, those that save the most training time per byte while they fit
+`budget_bytes`; the rest are listed as `dropped` with their size and training time (the chapter trains
+them). `register(chapter, profile)` (a chapter's start) reads the index from the site (SITE_URL, or
+$GROKKIT_SITE: another URL, a local folder, or "off") and remembers the bundle. `fetch(key, root)`
+(grokkit.cache, when a run is missing) downloads it once, with a progress bar; refuses it unless its
+size and sha256 are the index's and it stays under MAX_DOWNLOAD_BYTES; and imports it with
+grokkit.bundle.import_bundle (which recomputes every run's key from its config and checks every file).
+Whatever goes wrong (offline, no such bundle, tampered, truncated, oversized) is said in one line and
+the chapter trains as before.
 """
 
 from __future__ import annotations
@@ -58,27 +59,37 @@ def _dir_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in Path(path).iterdir() if p.is_file())
 
 
+def _train_s(run_dir: Path) -> float:
+    """The training time a run's config.json states (0 where it states none)."""
+    try:
+        return float(json.loads((run_dir / "config.json").read_text()).get("wall_time_s") or 0)
+    except (OSError, ValueError, TypeError):
+        return 0.0
+
+
 def publish(name: str, keys, root, out_dir, budget_bytes: int) -> dict:
-    """Write `out_dir/<name>.tar`: the runs `keys` of the cache `root` (in order, each once, while their
-    files fit `budget_bytes`) and return its index entry; runs over the budget or not in `root` are
-    `dropped` with their size and why."""
+    """Write `out_dir/<name>.tar`: the runs `keys` of the cache `root` that fit `budget_bytes`, chosen by the
+    training time they save per byte (a run's stated wall time over its size; read order breaks ties), and
+    return its index entry: the keys in read order, the training seconds they save (`train_s`), and the runs
+    left out (`dropped`: over the budget, or not in `root`) with their size and training time."""
     root, out_dir = Path(root), Path(out_dir)
-    kept, dropped, total = [], [], 0
-    for key in dict.fromkeys(keys):
-        d = root / key
-        if not d.is_dir():
-            dropped.append({"key": key, "bytes": 0, "why": "not in the run cache"})
-            continue
-        n = _dir_bytes(d)
-        if total + n > budget_bytes:
-            dropped.append({"key": key, "bytes": n, "why": "over the size budget"})
-            continue
-        kept.append(d)
-        total += n
-    entry = {"file": f"{name}.tar", "sha256": None, "size": 0, "keys": [d.name for d in kept], "dropped": dropped}
-    entry["budget_bytes"] = int(budget_bytes)
-    if kept:
-        path = export_bundle(kept, out_dir / entry["file"])
+    order = list(dict.fromkeys(keys))
+    dropped = [
+        {"key": k, "bytes": 0, "train_s": 0.0, "why": "not in the run cache"} for k in order if not (root / k).is_dir()
+    ]
+    found = [(k, _dir_bytes(root / k), _train_s(root / k)) for k in order if (root / k).is_dir()]
+    kept, total = set(), 0
+    for key, n, t in sorted(found, key=lambda r: -r[2] / max(r[1], 1)):  # stable: read order within ties
+        if total + n <= budget_bytes:
+            kept.add(key)
+            total += n
+        else:
+            dropped.append({"key": key, "bytes": n, "train_s": round(t, 1), "why": "over the size budget"})
+    chosen = [k for k, _, _ in found if k in kept]
+    entry = {"file": f"{name}.tar", "sha256": None, "size": 0, "keys": chosen, "dropped": dropped}
+    entry |= {"train_s": round(sum(t for k, _, t in found if k in kept), 1), "budget_bytes": int(budget_bytes)}
+    if chosen:
+        path = export_bundle([root / k for k in chosen], out_dir / entry["file"])
         h = hashlib.sha256()
         with open(path, "rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):

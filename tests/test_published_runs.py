@@ -17,8 +17,9 @@ OTHER = TINY.replace(seed=1)
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """A site folder with runs/index.json and the 01_x-smoke bundle of two tiny runs (one more is looked up
-    by the chapter but over the budget), and the cache they came from."""
+    """(site folder with runs/index.json and the 01_x-smoke bundle, the cache it came from, [the config the
+    bundle holds, the one left out over the budget], the index entry): the chapter looked up two tiny runs
+    and a missing key; the budget holds one run."""
     root = tmp_path_factory.mktemp("built") / "runs"
     for c in (TINY, OTHER):
         gk.load_or_train(c, root=root, progress=False)
@@ -26,7 +27,9 @@ def site(tmp_path_factory):
     one = sum(p.stat().st_size for p in (root / keys[0]).iterdir())
     out = tmp_path_factory.mktemp("site")
     made = publish_runs(out / "runs", "smoke", {"01_x": keys + ["missing-key"]}, root, 1.5 * one / 1e6)
-    return out, root, keys, made["01_x-smoke"]
+    entry = made["01_x-smoke"]
+    configs = [TINY, OTHER] if entry["keys"] == keys[:1] else [OTHER, TINY]
+    return out, root, configs, entry
 
 
 @pytest.fixture(autouse=True)
@@ -46,26 +49,28 @@ def no_training(monkeypatch):
 
 
 def test_the_index_states_each_bundle_and_what_was_left_out(site):
-    out, root, keys, entry = site
+    out, root, (kept, left), entry = site
     index = json.loads((out / "runs" / "index.json").read_text())
     assert index["format"] == published.FORMAT and index["bundles"]["01_x-smoke"] == entry
-    assert entry["keys"] == keys[:1] and entry["size"] == (out / "runs" / entry["file"]).stat().st_size
-    assert [(d["key"], d["why"]) for d in entry["dropped"]] == [
-        (keys[1], "over the size budget"),
-        ("missing-key", "not in the run cache"),
-    ]
-    assert len(entry["sha256"]) == 64
+    assert entry["keys"] == [cache.run_key(kept)] and entry["size"] == (out / "runs" / entry["file"]).stat().st_size
+    assert sorted((d["key"], d["why"]) for d in entry["dropped"]) == sorted(
+        [(cache.run_key(left), "over the size budget"), ("missing-key", "not in the run cache")]
+    )
+    saved = {c: json.loads((root / cache.run_key(c) / "config.json").read_text())["wall_time_s"] for c in (kept, left)}
+    assert entry["train_s"] == round(saved[kept], 1) and len(entry["sha256"]) == 64
+    assert any(d.get("train_s") == round(saved[left], 1) for d in entry["dropped"])
 
 
 def test_a_registered_chapter_loads_its_runs_instead_of_training(site, tmp_path, no_training, capsys):
-    out, _, keys, _ = site
+    out, _, (kept, left), _ = site
+    key = cache.run_key(kept)
     src = published.register("01_x", "smoke", site=out.as_uri())
-    assert src is not None and src.keys == {keys[0]}
-    run = gk.load_or_train(TINY, root=tmp_path, progress=False)
-    assert run.info["key"] == keys[0] and src.state == "imported" and src.imported == [keys[0]]
+    assert src is not None and src.keys == {key}
+    run = gk.load_or_train(kept, root=tmp_path, progress=False)
+    assert run.info["key"] == key and src.state == "imported" and src.imported == [key]
     assert "1 published run(s) of 01_x-smoke imported" in capsys.readouterr().out
     with pytest.raises(AssertionError, match="published"):  # a run the bundle does not hold trains
-        gk.load_or_train(OTHER, root=tmp_path, progress=False)
+        gk.load_or_train(left, root=tmp_path, progress=False)
 
 
 def test_start_registers_unless_retrain_and_says_so(site, monkeypatch, capsys):
@@ -122,8 +127,9 @@ def _huge(path, entry):
 def test_a_bad_bundle_is_refused_in_one_line_and_the_run_trains(site, tmp_path, change, said, capsys):
     out = _served(site, tmp_path, change)
     src = published.register("01_x", "smoke", site=out.as_uri())
-    run = gk.load_or_train(TINY, root=tmp_path / "cache", progress=False)  # trained, not imported
-    assert run.info["key"] == site[2][0] and src.state == "refused"
+    kept = site[2][0]
+    run = gk.load_or_train(kept, root=tmp_path / "cache", progress=False)  # trained, not imported
+    assert run.info["key"] == cache.run_key(kept) and src.state == "refused"
     lines = [x for x in capsys.readouterr().out.splitlines() if "published" in x]
     assert len(lines) == 1 and said in lines[0] and "training instead" in lines[0]
     assert not list((tmp_path / "cache").glob("*.tmp-*"))  # nothing staged is left behind

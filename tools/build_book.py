@@ -107,14 +107,9 @@ def main(argv=None) -> int:
         )
         for name, e in made.items():
             gone = sum(d["bytes"] for d in e["dropped"])
-            print(
-                f"  runs/{e['file']}: {len(e['keys'])} runs, {e['size'] / 1e6:.1f} MB"
-                + (
-                    f"; {len(e['dropped'])} left out ({gone / 1e6:.0f} MB: over the budget or not cached)"
-                    if e["dropped"]
-                    else ""
-                )
-            )
+            left = f"; {len(e['dropped'])} left out ({gone / 1e6:.0f} MB, trained on first use)" * bool(e["dropped"])
+            size = f"{len(e['keys'])} runs, {e['size'] / 1e6:.1f} MB, {e['train_s']:.0f} s of training"
+            print(f"  runs/{e['file']}: {size}{left}")
     print(f"site built in {time.perf_counter() - t:.0f} s: {html / 'index.html'}")
     return 0
 
