@@ -32,7 +32,7 @@ from pathlib import Path
 from grokkit.bundle import BundleError, export_bundle, import_bundle
 from grokkit.progress import _tqdm
 
-__all__ = ["SITE_URL", "site_url", "publish", "write_index", "register", "fetch", "registered", "forget"]
+__all__ = ["SITE_URL", "site_url", "publish", "write_index", "bundles", "register", "fetch", "registered", "forget"]
 
 SITE_URL = "https://grokkit-book.github.io/grokkit/"  # the Pages site of _config.yml's repository (sync_links)
 FORMAT, VERSION = "grokkit-published-runs", 1
@@ -129,8 +129,12 @@ def registered() -> list[Source]:
 
 
 def forget() -> None:
-    """Drop every registration (a chapter run with retrain=True; tests)."""
+    """Drop every registration and the indexes read (a chapter's start; tests)."""
     _SOURCES.clear()
+    _INDEXES.clear()
+
+
+_INDEXES: dict[str, dict | None] = {}
 
 
 def _read(url: str, limit: int) -> bytes:
@@ -141,25 +145,45 @@ def _read(url: str, limit: int) -> bytes:
     return blob
 
 
+def _index_url(site: str | None) -> str | None:
+    base = _base(site) if site else site_url()
+    return None if base is None else urllib.parse.urljoin(base, "runs/index.json")
+
+
+def bundles(site: str | None = None, log=print) -> dict | None:
+    """{"<chapter>-<profile>": index entry} of the site's published runs (read once per site until `forget`);
+    None, said in one line, where the site is off, unreachable or serves no index."""
+    url = _index_url(site)
+    if url is None:
+        return None
+    if url not in _INDEXES:
+        try:
+            index = json.loads(_read(url, INDEX_MAX_BYTES))
+            if not isinstance(index, dict) or index.get("format") != FORMAT or not isinstance(index["bundles"], dict):
+                raise ValueError("not an index of published runs")
+            _INDEXES[url] = index["bundles"]
+        except (OSError, ValueError, KeyError) as e:  # offline (URLError is an OSError), a bad index
+            log(f"grokkit: published runs not available ({url}: {e}); the chapter trains its runs")
+            _INDEXES[url] = None
+    return _INDEXES[url]
+
+
 def register(chapter: str, profile: str, site: str | None = None, log=print) -> Source | None:
     """Remember `chapter`'s published bundle at `profile` (from the site's runs/index.json) so that a run it
     holds loads from it instead of training; None (said in one line) where there is none or it is unreachable."""
-    base = _base(site) if site else site_url()
-    if base is None:
+    found = bundles(site, log)
+    if found is None:
         return None
-    name, index_url = f"{chapter}-{profile}", urllib.parse.urljoin(base, "runs/index.json")
+    name, url = f"{chapter}-{profile}", _index_url(site)
+    entry = found.get(name)
     try:
-        index = json.loads(_read(index_url, INDEX_MAX_BYTES))
-        if index.get("format") != FORMAT:
-            raise ValueError("not an index of published runs")
-        entry = index["bundles"].get(name)
         if not entry or not entry.get("keys"):
-            log(f"grokkit: no published runs for {name} at {base}; the chapter trains its runs")
+            log(f"grokkit: no published runs for {name} at {url}; the chapter trains its runs")
             return None
-        url = urllib.parse.urljoin(index_url, entry["file"])
-        src = Source(name, url, str(entry["sha256"]), int(entry["size"]), frozenset(entry["keys"]))
-    except (OSError, ValueError, KeyError, TypeError) as e:  # offline (URLError is an OSError), a bad index
-        log(f"grokkit: published runs not available ({index_url}: {e}); the chapter trains its runs")
+        file_url = urllib.parse.urljoin(url, entry["file"])
+        src = Source(name, file_url, str(entry["sha256"]), int(entry["size"]), frozenset(entry["keys"]))
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        log(f"grokkit: published runs for {name} not usable (its index entry: {e}); the chapter trains its runs")
         return None
     _SOURCES[name] = src
     return src
