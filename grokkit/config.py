@@ -156,7 +156,7 @@ FAST = Config(
 # The Low-Rank Decay paper's mechanism setting (2606.04405; its original experiment, papers-spec §5.3 A):
 # tokens [a, b, "="], p = 113, pre-RMSNorm, RMSNorm QK-norm with gain, SiLU MLP 512, no biases, read-out
 # from "=", AdamW betas (0.9, 0.999), no clipping, evaluation every 200 steps. The regulariser (L2 or
-# Low-Rank Decay) is chosen by hooks: see grokkit.book.lrd_members.
+# Low-Rank Decay) is chosen by hooks: see grokkit.book.lrd_member.
 LRD = Config(
     p=113,
     equals_token=True,

@@ -171,6 +171,24 @@ def test_chapter3_records_its_measurements(book):
     assert set(m["deletion"]) == {"0.0", "0.1"} and 0 <= m["head_cos_max"] <= 1
 
 
+def test_chapter4_records_its_measurements(book):
+    m = _metrics(book, "04_holographic")
+    variants = {"uncentred", "centred_with_init", "centred_without_init"}
+    for name, ops in (("compression_dual", ["add", "mul"]), ("compression_tri", ["add", "mul", "x2_y2"])):
+        c = m[name]
+        assert c["ops"] == ops and all(0 <= a <= 1 for a in c["final_acc"]) and set(c["k_star"]) == variants
+        assert set(c["pca_acc"]) == variants and all(
+            len(accs) == len(ops) and all(0 <= a <= 1 for a in accs)
+            for v in c["pca_acc"].values()
+            for accs in v.values()
+        )
+        energy = [c["svd_energy"][r] for r in sorted(c["svd_energy"], key=int)]  # cumulative: rises to at most 1
+        assert energy == sorted(energy) and 0 < energy[0] and energy[-1] <= 1 + 1e-9
+    for counts in m["pcs_for_variance"].values():  # more variance needs at least as many components
+        assert counts["0.9"] <= counts["0.95"] <= counts["0.99"]
+    assert set(m["pcs_for_variance"]) == variants and all(r > 0 for r in m["stable_ranks"].values())
+
+
 def test_chapter5_records_its_measurements(book):
     m = _metrics(book, "05_low_rank_decay")
     assert abs(m["grad_weight_cosine"]) < 1e-4 and m["scale_invariance_max_change"] < 1e-4  # scale invariance

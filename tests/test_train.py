@@ -22,10 +22,13 @@ def test_trajectory_is_captured_at_the_configured_cadence(fast_run):
     assert mats[(1, "W_V")].shape == (len(steps), 64, 64)
     tsteps, theta = fast_run.trajectory("theta")
     assert tsteps[0] == 0 and (tsteps.diff() == 40).all() and theta.shape[1] == gk.n_params(fast_run.model())
-    assert (
-        torch.equal(theta[-1], torch.cat([p.reshape(-1) for p in fast_run.weights.values()]))
-        or tsteps[-1] != fast_run.info["final_step"]
-    )
+    ce, final = fast_run.config.checkpoint_every, fast_run.info["final_step"]
+    assert tsteps.tolist() == list(range(0, final + 1, ce))  # every checkpoint step up to the last step trained
+    # a run whose last step is a checkpoint step: its last θ is exactly the final weights
+    run = gk.train(gk.presets.FAST.replace(max_steps=3 * ce, stop_threshold=None), progress=False)
+    tsteps, theta = run.trajectory("theta")
+    assert tsteps[-1] == run.info["final_step"] == 3 * ce
+    assert torch.equal(theta[-1], torch.cat([p.reshape(-1) for p in run.weights.values()]))
 
 
 def test_grok_step_thresholds_and_patience():

@@ -51,6 +51,17 @@ def test_figure_functions_return_figures(fast_run):
         gk.plots.fourier_spectrum(np.ones(5), np.arange(5.0) + 1),
     ]
     assert all(isinstance(f, matplotlib.figure.Figure) for f in figs)
+    # the numbers behind them: the curves are the run's, the heatmap's cells the values (NaN masked), the
+    # spectrum's bars the shares of power with the top frequencies labelled, misses drawn above the budget
+    acc = figs[0].axes[0].lines
+    assert list(acc[1].get_ydata()) == fast_run.curve("test_acc", 0)[1]
+    assert list(acc[0].get_ydata()) == fast_run.curve("train_acc", 0)[1]
+    cells = figs[3].axes[0].images[0].get_array()
+    assert cells[0, 0] == 1.0 and bool(np.ma.getmaskarray(cells)[0, 1])
+    bars = [p.get_height() for p in figs[4].axes[1].patches]
+    assert np.allclose(bars, (np.arange(5.0) + 1) / 15) and "5" in [t.get_text() for t in figs[4].axes[1].texts]
+    misses = [c for c in figs[2].axes[0].collections if len(c.get_offsets()) and c.get_offsets()[0][1] > 300]
+    assert len(misses) == 1 and misses[0].get_offsets()[0][1] == pytest.approx(315)
     plt.close("all")
 
 

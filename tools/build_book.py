@@ -23,7 +23,15 @@ from pathlib import Path
 import mathjax
 import yaml
 
-from grokkit.book.execute import PUBLISH_BUDGET_MB, chapter_run_keys, execute, publish_runs, results_dir, store_metrics
+from grokkit.book.execute import (
+    PUBLISH_BUDGET_MB,
+    chapter_run_keys,
+    chapter_stems,
+    execute,
+    publish_runs,
+    results_dir,
+    store_metrics,
+)
 from grokkit.repro.scorecard import page_path, write_page
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,7 +106,7 @@ def main(argv=None) -> int:
         shutil.rmtree(html)
     shutil.move(str(out / "jb" / "_build" / "html"), html)
     if args.runs_budget_mb > 0:  # the runs each chapter read, beside the site (grokkit.published)
-        stems = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+        stems = chapter_stems(ROOT)
         keys = {
             s: chapter_run_keys(s, args.profile, out / "metrics" / f"{s}.json" if s in timings else None) for s in stems
         }

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from grokkit.model import MATRIX_NAMES, matrix_offsets
+from grokkit.model import MATRIX_NAMES
 
 
 @dataclass
@@ -156,11 +156,6 @@ def projected_fraction(delta: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
     return (d @ B).norm(dim=-1) / d.norm(dim=-1)
 
 
-def attention_offsets(model) -> dict:
-    """{(layer, W_*): (offset in theta, shape)}; re-exported from grokkit.model for convenience."""
-    return matrix_offsets(model)
-
-
 __all__ = [
     "PCA",
     "pca",
@@ -174,7 +169,6 @@ __all__ = [
     "random_basis",
     "projected_fraction",
     "orthonormal",
-    "attention_offsets",
     "MATRIX_NAMES",
 ]
 

@@ -121,11 +121,12 @@ def list_targets(results: Path | None = None) -> str:
     for t in TARGETS:
         e = best_entry(t, results)
         if e is None:
-            why = (
-                "not implemented: too costly here"
-                if t.measure is None
-                else f"command: python -m grokkit reproduce {t.name}"
-            )
+            if t.measure is None:
+                why = "not implemented: too costly here"
+            elif t.profiles == ("paper",):
+                why = "measured by the GPU lease (make lease, then make lease-merge)"
+            else:
+                why = f"command: python -m grokkit reproduce {t.name}"
             lines.append(f"{t.name:32s} {'not yet run':28s} {'—':9s} {why}")
             continue
         lines.append(f"{t.name:32s} {e['verdict']:28s} {e['profile']:9s} {'; '.join(e['reasons'])[:150]}")

@@ -163,8 +163,13 @@ def render(results: Path | None = None) -> str:
         if t.chapter:
             out.append(f"*Discussed in* {{doc}}`../notebooks/{t.chapter}`.  ")
         if e is None:
-            why = "not implemented at a scale this CPU affords" if t.measure is None else "no stored result yet"
-            out += [f"*Verdict:* **not yet run** ({why}; command: `python -m grokkit reproduce {t.name}`).", ""]
+            if t.measure is None:
+                why = "not implemented at a scale this CPU affords"
+            elif t.profiles == ("paper",):  # measured only by the GPU lease (`make lease`, then `make lease-merge`)
+                why = f"measured by the GPU lease; then: `python -m grokkit reproduce {t.name} --profile paper`"
+            else:
+                why = f"no stored result yet; command: `python -m grokkit reproduce {t.name}`"
+            out += [f"*Verdict:* **not yet run** ({why}).", ""]
             if t.checks is not None and t.measure is None:
                 out += [f"* – {q.question}" for q in t.checks({})]
             out.append("")
