@@ -16,13 +16,14 @@ from grokkit.bundle import BundleError, export_bundle, import_bundle
 from grokkit.cache import default_root, load_or_train, run_dir
 from grokkit.config import Config
 from grokkit.data import OPERATIONS, Dataset, make_dataset
+from grokkit.device import resolve_device
 from grokkit.ensemble import train_ensemble
 from grokkit.hooks import GradientProjection, Hook
 from grokkit.model import Transformer, attention_weights, build_model, n_params
 from grokkit.objective import evaluate, task_loss
 from grokkit.runs import CorruptRun, Run, grok_step
 from grokkit.sweep import SweepResult, run_many, sweep
-from grokkit.train import resolve_device, train
+from grokkit.train import train
 
 _LAZY = ("plots", "widgets", "exercises", "book", "repro", "course", "reference", "papers", "stats")
 

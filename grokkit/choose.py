@@ -9,12 +9,13 @@ import torch
 
 from grokkit.config import Config
 from grokkit.data import dataset_for
+from grokkit.device import resolve_device
 from grokkit.ensemble import Ensemble
 from grokkit.hooks import Hook
 from grokkit.model import build_model, n_params
 from grokkit.objective import evaluate
 from grokkit.stacked import stack_signature
-from grokkit.train import resolve_device, train
+from grokkit.train import train
 
 __all__ = ["choose_engine", "ensemble_chunk"]
 

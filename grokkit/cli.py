@@ -15,10 +15,11 @@ from grokkit.cli_args import field_parser, positive
 from grokkit.config import Config
 from grokkit.course import grader
 from grokkit.course.assignments import build
+from grokkit.device import resolve_device
 from grokkit.repo import NotACheckout
 from grokkit.repro import command, reproduce, scorecard
 from grokkit.rootdir import RunsDirError, writable_root
-from grokkit.train import resolve_device, train
+from grokkit.train import train
 
 _SKIP = {"ops"}  # set through --op / --ops
 _OPS_HELP = {"--op": "one operation, e.g. add", "--ops": "comma-separated operations, e.g. add,mul"}

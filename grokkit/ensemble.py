@@ -27,6 +27,7 @@ from torch.func import functional_call, stack_module_state
 from grokkit.config import Config
 from grokkit.context import Context
 from grokkit.data import block_length, dataset_for
+from grokkit.device import resolve_device, seed_everything
 from grokkit.ensemble_resume import ResumeDir
 from grokkit.hooks import Hook, hooks_key
 from grokkit.model import build_model
@@ -45,7 +46,6 @@ from grokkit.stacked import (
 )
 from grokkit.steps import capture_graphs, decays
 from grokkit.stopping import StopRule
-from grokkit.train import resolve_device, seed_everything
 
 
 class Ensemble:

@@ -14,15 +14,14 @@ Each step, in this fixed order (papers-spec §1.3):
 
 from __future__ import annotations
 
-import random
 import time
 
-import numpy as np
 import torch
 
 from grokkit.config import Config
 from grokkit.context import Context
 from grokkit.data import block_length, dataset_for
+from grokkit.device import resolve_device, seed_everything
 from grokkit.hooks import Hook, builtin_hooks, hooks_key
 from grokkit.model import build_model
 from grokkit.objective import METRICS, evaluate
@@ -33,29 +32,7 @@ from grokkit.runs import Run
 from grokkit.steps import graphed, make_optimizer, make_step
 from grokkit.stopping import StopRule
 
-__all__ = ["train", "resolve_device", "seed_everything"]
-
-
-def resolve_device(name: str = "auto") -> torch.device:
-    """The device `name` names; "auto" = cuda > mps > cpu. One this machine lacks raises ValueError."""
-    if name != "auto":
-        device = torch.device(name)
-        if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
-            raise ValueError(f"device={name!r}, but this machine has no such CUDA device; use 'auto' or 'cpu'")
-        if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-            raise ValueError(f"device={name!r}, but MPS is not available on this machine; use 'auto' or 'cpu'")
-        return device
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+__all__ = ["train", "resolve_device", "seed_everything"]  # the device helpers live in grokkit.device
 
 
 def train(config: Config, hooks=(), *, progress: bool = True, resume_dir=None, resume_every_s: float = 60.0) -> Run:

@@ -2,6 +2,7 @@
 no function-local grokkit imports, and repository-bound code that fails clearly outside a checkout."""
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -98,3 +99,18 @@ def test_repository_bound_code_fails_clearly_outside_a_checkout(tmp_path, monkey
         results_dir()
     monkeypatch.setenv("GROKKIT_REPO", str(Path(__file__).resolve().parents[1]))
     assert (repo_root() / "_toc.yml").exists()
+
+
+def test_both_maps_list_every_core_module():
+    """README's layout table and CONTRIBUTING's tree name every module of grokkit/ (a new one is added to both)."""
+    mods = sorted(p.stem for p in PKG.glob("*.py") if not p.stem.startswith("_"))
+    readme, contrib = (PKG.parent / "README.md").read_text(), (PKG.parent / "CONTRIBUTING.md").read_text()
+    tree = contrib[contrib.index("```text\ngrokkit/") :]
+    tree = tree[: tree.index("```", 8)]
+    listed = {
+        n.strip().removesuffix(".py")
+        for x in re.findall(r"[├└]── ([\w, ./]+?)(?:\s{2,}|$)", tree, re.M)
+        for n in x.split(",")
+    }
+    assert [m for m in mods if f"`{m}.py`" not in readme] == [], "README's layout table"
+    assert [m for m in mods if m not in listed] == [], "CONTRIBUTING's package tree"

@@ -17,9 +17,9 @@ from pathlib import Path
 from grokkit.book.profiles import PAPER_GRID, PAPER_GRID_BUNDLE, PAPER_GRID_SEEDS
 from grokkit.bundle import import_bundle
 from grokkit.cache import run_dir
+from grokkit.device import resolve_device
 from grokkit.repo import NotACheckout, repo_root
 from grokkit.sweep import sweep
-from grokkit.train import resolve_device
 
 
 def paper_bundle() -> Path | None:

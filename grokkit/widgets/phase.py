@@ -26,8 +26,8 @@ from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
 from grokkit.geometry.grid import cell_medians, grok_cells, outcome
+from grokkit.widgets.axes import step_ticks, symlog
 from grokkit.widgets.explorer import inline_js
-from grokkit.widgets.scrubber import _symlog
 
 MAX_STATE_BYTES = 1_000_000
 _JS = inline_js("phase.js")
@@ -79,7 +79,7 @@ class PhaseExplorer:
             curves.setdefault(key, []).append(
                 {
                     "seed": run.config.seed,
-                    "x": [round(_symlog(run.steps[i], top), 4) for i in idx],
+                    "x": [round(symlog(run.steps[i], top), 4) for i in idx],
                     "train": [round(run.curve("train_acc")[1][i], 3) for i in idx],
                     "test": [round(run.curve("test_acc")[1][i], 3) for i in idx],
                 }
@@ -102,7 +102,7 @@ class PhaseExplorer:
                 + ("" if len(done) in (0, len(ts)) else f" {len(done)}/{len(ts)}"),
                 "spread": f"{min(done):,}–{max(done):,}" if len(done) > 1 else "",
             }
-        ticks = [[_symlog(t, top), f"{t:,}"] for t in (0, 100, 1000, 10_000, 100_000) if t <= top / 1.05]
+        ticks = step_ticks(top)
         return {"wds": wds, "fracs": fracs, "curves": curves, "phase": phase, "ticks": ticks, "budget": budget}
 
     def html(self) -> str:

@@ -20,25 +20,19 @@ from __future__ import annotations
 import base64
 import html
 import json
-import math
 import uuid
 
 import numpy as np
 
 from grokkit.geometry.circuit import circuit_frames
 from grokkit.plots.progress import ANSWER_COLORS, ANSWER_LABELS, circuit_frame
+from grokkit.widgets.axes import step_ticks, symlog
 from grokkit.widgets.explorer import both_renderings, figure_png, inline_js
 
 PANELS = ("curves", "spectrum", "clock", "answers")
 MAX_STATE_BYTES = 2_000_000
 _BOX = "flex:1 1 300px;max-width:420px;height:auto"  # two panels a row in the book's text column
 _JS = inline_js("scrubber.js")
-
-
-def _symlog(x, top: float, linthresh: float = 100.0) -> float:
-    """The curves' x axis (matplotlib's symlog, linear below `linthresh`) mapped to 0..1."""
-    f = lambda v: v / linthresh if v <= linthresh else 1 + math.log10(v / linthresh)
-    return f(x) / f(top)
 
 
 def _bits(table) -> str:
@@ -70,12 +64,12 @@ class StepScrubber:
         return {
             "p": f.p,
             "steps": f.steps,
-            "x": r([_symlog(s, top) for s in run.steps]),
+            "x": r([symlog(s, top) for s in run.steps]),
             "train": r(acc["train_acc"], 3),
             "test": r(acc["test_acc"], 3),
-            "cursor": r([_symlog(s, top) for s in f.steps]),
+            "cursor": r([symlog(s, top) for s in f.steps]),
             "acc": [[acc["train_acc"][at[s]], acc["test_acc"][at[s]]] if s in at else None for s in f.steps],
-            "ticks": [[_symlog(t, top), f"{t:,}"] for t in (0, 100, 1000, 10_000, 100_000) if t <= top / 1.05],
+            "ticks": step_ticks(top),
             "spectrum": [r(row) for row in f.spectrum.tolist()],
             "spec_max": round(float(f.spectrum.max()), 4),
             "keys": list(f.key_freqs),
