@@ -9,6 +9,7 @@ from pathlib import Path
 
 import grimp
 import pytest
+import tomllib
 
 import grokkit
 from grokkit.repo import NotACheckout, repo_root
@@ -114,3 +115,24 @@ def test_both_maps_list_every_core_module():
     }
     assert [m for m in mods if f"`{m}.py`" not in readme] == [], "README's layout table"
     assert [m for m in mods if m not in listed] == [], "CONTRIBUTING's package tree"
+
+
+NOT_CORE = {"plots", "widgets", "exercises", "book", "repro", "course", "papers", "cli", "cli_args", "__main__"}
+
+
+def test_the_core_contract_covers_every_core_module():
+    """Every module outside the upper floors is core, and a new one is covered without editing a list by
+    hand: none imports an upper floor (directly or through another), and pyproject's contract names them all."""
+    graph = grimp.build_graph("grokkit")
+    core = sorted(
+        m for m in graph.modules if m.count(".") >= 1 and m.split(".")[1] not in NOT_CORE and m != "grokkit.__init__"
+    )
+    upper = [f"grokkit.{n}" for n in NOT_CORE if f"grokkit.{n}" in graph.modules]
+    leaks = [(m, u) for m in core for u in upper if graph.chain_exists(importer=m, imported=u, as_packages=True)]
+    assert leaks == []
+    listed = set(
+        tomllib.loads((PKG.parent / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"][1][
+            "source_modules"
+        ]
+    )
+    assert {m for m in core if m.count(".") == 1} - listed == set(), "add it to pyproject's core contract"
