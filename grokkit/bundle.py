@@ -89,7 +89,7 @@ def export_bundle(run_dirs, out) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=out.name + ".tmp-", dir=out.parent)
     try:
-        with os.fdopen(fd, "wb") as fh, tarfile.open(fileobj=fh, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        with os.fdopen(fd, "wb") as dst, tarfile.open(fileobj=dst, mode="w", format=tarfile.PAX_FORMAT) as tar:
             for name, (path, _, size) in [("bundle.json", (None, "", len(blob))), *members.items()]:
                 info = tarfile.TarInfo(name)  # mtime 0, owner root: the same runs give the same bytes
                 info.size, info.mode = size, 0o644
@@ -135,12 +135,15 @@ def _index(tar: tarfile.TarFile, found: dict) -> dict:
     """bundle.json's listing (it leaves `found`), once it is an index that lists exactly the run files found."""
     index = found.pop("bundle.json", None)
     try:
-        meta = json.loads(tar.extractfile(index).read()) if index else {}
+        src = tar.extractfile(index) if index else None  # a file: _scan admits regular files only
+        meta = json.loads(src.read()) if src is not None else {}
         listed = meta["members"] if (meta["format"], meta["version"]) == (FORMAT, VERSION) else None
-        ok = all(isinstance(v["sha256"], str) and type(v["size"]) is int for v in listed.values())
+        ok = listed is not None and all(
+            isinstance(v["sha256"], str) and type(v["size"]) is int for v in listed.values()
+        )
     except (ValueError, TypeError, KeyError, AttributeError):
         ok = False
-    if not ok:
+    if not ok or listed is None:
         raise BundleError(f"no bundle.json that is a {FORMAT} version {VERSION} index (members' sha256 and size)")
     whole = {f"{_member_key(n)}/{f}" for n in found for f in RUN_FILES}  # every file of every run
     for name in sorted((found.keys() ^ listed.keys()) | (whole - found.keys())):
@@ -158,7 +161,9 @@ def _stage(tar: tarfile.TarFile, key: str, listed: dict, found: dict, root: Path
     try:
         for f in RUN_FILES:
             name = f"{key}/{f}"
-            with tar.extractfile(found[name]) as src, open(tmp / f, "wb") as dst:
+            src = tar.extractfile(found[name])
+            assert src is not None  # _scan admits regular files only
+            with src, open(tmp / f, "wb") as dst:
                 if _copy(src, dst)[0] != listed[name]["sha256"]:
                     raise BundleError(f"member {name!r}: sha256 does not match bundle.json")
         try:  # the files match bundle.json: a checksum failure here is the run's own manifest disagreeing
@@ -205,7 +210,8 @@ def import_bundle(src, root=None, max_bytes: int | None = None) -> list[str]:
     bundle may unpack to (default MAX_UNPACKED_BYTES, read at the call; checked on the member headers, before
     anything is written). Raises BundleError."""
     max_bytes = MAX_UNPACKED_BYTES if max_bytes is None else max_bytes
-    root, (path, downloaded), staged = Path(root or default_root()), _local(src), {}
+    root, (path, downloaded) = Path(root or default_root()), _local(src)
+    staged: dict[str, Path] = {}
     try:
         try:
             tar = tarfile.open(path, mode="r:*")
@@ -215,7 +221,8 @@ def import_bundle(src, root=None, max_bytes: int | None = None) -> list[str]:
             with tar:
                 found = _scan(tar, max_bytes)
                 listed = _index(tar, found)
-                todo = sorted(k for k in {_member_key(n) for n in found} if not _valid(root / k))
+                keys = {k for n in found if (k := _member_key(n)) is not None}  # all of them: _scan checked
+                todo = sorted(k for k in keys if not _valid(root / k))
                 need = sum(found[f"{k}/{f}"].size for k in todo for f in RUN_FILES)
                 if todo and need > shutil.disk_usage(writable_root(root)).free:
                     raise BundleError(f"its runs need {need:,} bytes, more than {root} has free")

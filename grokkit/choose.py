@@ -77,7 +77,7 @@ def choose_engine(members) -> tuple[str, dict]:
         ms["processes"] = one / min(cores, n)  # one single-thread worker per core
     steps = sum(c.max_steps for c, _ in members)
     total = {e: v * steps / 1000 + (WORKER_START_S if e == "processes" else 0.0) for e, v in ms.items()}
-    best = min(total, key=total.get)
+    best = min(total, key=total.__getitem__)
     if total[best] > 0.9 * total["sequential"]:
         best = "sequential"  # not worth the machinery for under 10%
     _CHOICES[key] = (best, {k: round(v, 3) for k, v in ms.items()})

@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from grokkit.config_rules import check  # the fields' types and ranges (data owns the operation registry)
 
@@ -25,7 +26,11 @@ def _plain(value):
 
 
 def _default(f: dataclasses.Field):
-    return _plain(f.default if f.default is not dataclasses.MISSING else f.default_factory())
+    if f.default is not dataclasses.MISSING:
+        return _plain(f.default)
+    if f.default_factory is not dataclasses.MISSING:
+        return _plain(f.default_factory())
+    raise TypeError(f"config field {f.name!r} has no default")
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,8 @@ class Config:
         unknown = set(d) - known
         if unknown:
             raise ValueError(f"unknown config fields {sorted(unknown)}")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+        kwargs: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}  # JSON values
+        return cls(**kwargs)
 
     def key(self, extra: str = "") -> str:
         """Short hash of the fields that differ from the defaults (runtime fields excluded) + `extra`.

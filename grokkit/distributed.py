@@ -23,6 +23,7 @@ import socket
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from contextlib import ExitStack, contextmanager, nullcontext
 from pathlib import Path
 
@@ -118,7 +119,7 @@ def train_on(executor, members, blocks, runs, root: Path, bar, resume_every_s: f
     A failed task cancels those not started, waits for the rest, and raises TaskFailed with the
     worker's traceback. A run missing from the cache after its task finished raises RuntimeError
     naming its config (workers that do not see `root`)."""
-    tasks = []
+    tasks: list[tuple[Callable[..., object], tuple, str]] = []  # (fn, args, label)
     for idx, partial in blocks:
         if partial is None:
             (j,) = idx
@@ -149,7 +150,9 @@ def _run_tasks(executor, tasks, sizes, bar) -> list:
         with executor.batch() if batch else nullcontext():
             for fn, args, _ in tasks:
                 futures.append(executor.submit(fn, *args))
-        results, failed, pending = [None] * len(tasks), [], set(range(len(tasks)))
+        results: list = [None] * len(tasks)
+        failed: list[tuple[int, Exception]] = []
+        pending = set(range(len(tasks)))
         while pending:
             for i in _wait_some(futures, pending):
                 pending.discard(i)
@@ -168,12 +171,12 @@ def _run_tasks(executor, tasks, sizes, bar) -> list:
         _cancel(futures)
         raise
     if failed:
-        i, e = failed[0]
+        i, err = failed[0]
         more = f" ({len(failed)} of {len(tasks)} tasks failed)" if len(failed) > 1 else ""
-        if isinstance(e, TaskFailed):  # raised by the task: it names its runs and holds the worker's traceback
-            raise TaskFailed(f"a sweep task failed{more}: {e}") from e
-        text = "".join(traceback.format_exception(type(e), e, e.__traceback__))  # the executor's (a lost worker)
-        raise TaskFailed(f"a sweep task failed{more}: {tasks[i][2]}\n{text}") from e
+        if isinstance(err, TaskFailed):  # raised by the task: it names its runs and holds the worker's traceback
+            raise TaskFailed(f"a sweep task failed{more}: {err}") from err
+        text = "".join(traceback.format_exception(type(err), err, err.__traceback__))  # the executor's (a lost worker)
+        raise TaskFailed(f"a sweep task failed{more}: {tasks[i][2]}\n{text}") from err
     return results
 
 
@@ -183,9 +186,9 @@ def _wait_some(futures, pending) -> list[int]:
         done = cf.wait([futures[i] for i in pending], return_when=cf.FIRST_COMPLETED).done
         return [i for i in pending if futures[i] in done]
     while True:  # e.g. submitit's Job: done() asks the scheduler
-        done = [i for i in pending if futures[i].done()]
-        if done:
-            return done
+        ready = [i for i in pending if futures[i].done()]
+        if ready:
+            return ready
         time.sleep(POLL_S)
 
 

@@ -123,7 +123,7 @@ class Ensemble:
 
     def run(
         self, progress=True, on_progress=None, resume_dir=None, resume_every_s=60.0, on_finished=None, deadline=None
-    ) -> list[Run]:
+    ) -> list[Run | None]:
         """Train every member to its end; one Run per member, in member order. on_finished(i, run): called as
         member i finishes. resume_dir: keep resume state there and resume from it (every `resume_every_s`, at an
         evaluation; grokkit.ensemble_resume): a resumed ensemble gives the same Runs, bit for bit. deadline (a
@@ -132,7 +132,7 @@ class Ensemble:
         E, B = cfg0.eval_every, cfg0.batch_size
         self.hooks = self.user_hooks
         has_grad_hooks = any(type(h).on_grad is not Hook.on_grad for hs in self.hooks for h in hs)
-        histories = [{"step": [], **{m: [] for m in METRICS}} for _ in self.configs]
+        histories: list[dict[str, list]] = [{"step": [], **{m: [] for m in METRICS}} for _ in self.configs]
         self.stops = [StopRule(c) for c in self.configs]  # the solo run's rule, per member (grokkit.stopping)
         finished: dict[int, Run] = {}
         report = on_finished or (lambda i, run: None)
@@ -153,16 +153,16 @@ class Ensemble:
         no_stop_rule = all(c.stop_threshold is None for c in self.configs)
         total = sum(c.max_steps for c in self.configs) if no_stop_rule else None  # member-steps
         bar = RunBar(cfg0, f"ensemble of {len(self.configs)}", enabled=progress, status=False, total=total)
-        blocks = None
-        any_hooks = any(self.hooks)
+        blocks: torch.Tensor | None = None
+        block_len, any_hooks = block_length(E), any(self.hooks)
         grad_hooks = (lambda: self._grad_hooks(step, idx)) if has_grad_hooks else None
-        block_len = block_length(E)
         next_end = min((self.stops[i].end for i in self.active), default=step)  # earliest end of a member
         while self.active:
             k = step % block_len
             if k == 0:  # 1. sample: each member draws from its own generator and split
                 blocks = torch.stack([self.datasets[i].sample_block(block_len, B, self.gens[i]) for i in self.active])
-            idx = blocks[:, k]  # (N, B)
+            assert blocks is not None  # only ever None at a block start (k == 0): after a retirement or a resume
+            idx: torch.Tensor = blocks[:, k]  # (N, B)
             self.step(idx, grad_hooks)  # 2–7 for every member at once
             step += 1
             self._capture(step)  # 8. trajectory capture (batched), then step hooks
@@ -296,5 +296,5 @@ class Ensemble:
 
 def train_ensemble(members, *, device=None, progress=True) -> list[Run]:
     """Train [(config, hooks), ...] (or plain configs) as one stacked ensemble; one Run per member."""
-    members = [(m, ()) if isinstance(m, Config) else m for m in members]
-    return Ensemble(members, device).run(progress)
+    runs = Ensemble([(m, ()) if isinstance(m, Config) else m for m in members], device).run(progress)
+    return [r for r in runs if r is not None]  # all of them: without a deadline every member finishes

@@ -54,7 +54,8 @@ class ResumeDir:
     def __init__(self, path, keys, every_s: float):
         self.path, self.every_s = Path(path), every_s
         self.keys, self.ids = list(keys), list(range(len(keys)))
-        self.n_chunks, self.weights_saved = 0, set()  # members whose final weights are in a chunk
+        self.n_chunks = 0
+        self.weights_saved: set[int] = set()  # members whose final weights are in a chunk
         self.last, self.cost = time.perf_counter(), 0.0
 
     def due(self) -> bool:
@@ -183,7 +184,8 @@ def _match(keys, saved_keys, present) -> list[int]:
 
 def _read_chunks(path: Path, n_chunks: int, wanted: set) -> tuple[dict, dict]:
     """The committed chunks' tensor series {id: {name: {"step", "value"}}} and weights {id: {name: tensor}}."""
-    tensors, weights = {}, {}
+    tensors: dict[int, dict[str, dict[str, list]]] = {}
+    weights: dict[int, dict[str, torch.Tensor]] = {}
     for c in range(n_chunks):
         with safe_open(path / f"chunk-{c:05d}.safetensors", "pt") as f:
             for k in f.keys():

@@ -57,7 +57,7 @@ def check(
 ) -> bool:
     """Run fn(*case) and reference(*case) for each case (a tuple of arguments); raise on a mismatch.
     figure: first show `expected(reference, cases)` (a figure that fails to draw only warns)."""
-    name = name or getattr(fn, "__name__", "exercise")
+    name = name or str(getattr(fn, "__name__", "exercise"))
     cases = list(cases)
     if observer is not None:
         observer(name=name, reference=reference, cases=[_args(c) for c in cases], atol=atol, hint=hint)

@@ -72,7 +72,7 @@ class ParameterCheckpoints(Every):
 
 def builtin_hooks(config) -> list[Hook]:
     """Trajectory capture every run gets from its config (not part of the cache key: the config is)."""
-    hooks = []
+    hooks: list[Hook] = []
     if config.snapshot_every:
         hooks.append(AttentionSnapshots(config.snapshot_every))
     if config.checkpoint_every:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import math
+from typing import cast
 
 import torch
 import torch.nn as nn
@@ -217,7 +218,7 @@ class Transformer(nn.Module):
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         B, T = tokens.shape
         positions = torch.arange(T, device=tokens.device)
-        first = self.blocks[0]
+        first = cast(Block, self.blocks[0])  # nn.ModuleList yields plain Modules to the type checker
         if B > self.embed.num_embeddings:
             # Block 0 sees only (token, position) pairs: normalise and project that table, gather rows.
             V, d = self.embed.weight.shape
@@ -247,10 +248,10 @@ def attention_weights(model: Transformer) -> dict[tuple[int, str], torch.Tensor]
     """{(layer, "W_Q" | "W_K" | "W_V" | "W_O"): (d, d) view}, in PyTorch's (out, in) convention."""
     out = {}
     for i, block in enumerate(model.blocks):
-        d = block.attn.d_model
-        w = block.attn.in_proj_weight
+        attn = cast(Block, block).attn
+        d, w = attn.d_model, attn.in_proj_weight
         out[(i, "W_Q")], out[(i, "W_K")], out[(i, "W_V")] = w[:d], w[d : 2 * d], w[2 * d :]
-        out[(i, "W_O")] = block.attn.out_proj.weight
+        out[(i, "W_O")] = attn.out_proj.weight
     return out
 
 
@@ -277,9 +278,9 @@ def param_layout(model: nn.Module) -> dict[str, tuple[int, tuple[int, ...]]]:
 def matrix_offsets(model: Transformer) -> dict[tuple[int, str], tuple[int, tuple[int, int]]]:
     """{(layer, W_*): (offset in theta, shape)}: where each attention matrix lives in theta."""
     layout = param_layout(model)
-    out = {}
+    out: dict[tuple[int, str], tuple[int, tuple[int, int]]] = {}
     for i, block in enumerate(model.blocks):
-        d = block.attn.d_model
+        d = cast(Block, block).attn.d_model
         base, _ = layout[f"blocks.{i}.attn.in_proj_weight"]
         for j, name in enumerate(("W_Q", "W_K", "W_V")):
             out[(i, name)] = (base + j * d * d, (d, d))

@@ -65,14 +65,15 @@ def evaluate(model, data: Dataset, config: Config | None = None, chunk: int = 16
     """
     was_training = model.training
     model.eval()
-    correct, losses = [], []
+    correct_chunks: list[torch.Tensor] = []
+    loss_chunks: list[torch.Tensor] = []
     with autocast(config, data.inputs.device), tf32(config, data.inputs.device):
         for i in range(0, len(data.inputs), chunk):
             logits = model(data.inputs[i : i + chunk]).float()  # (T, n, C)
             y = data.labels[i : i + chunk].T  # (T, n)
-            correct.append((logits.argmax(-1) == y).float())
-            losses.append(F.cross_entropy(logits.permute(1, 2, 0), y.T, reduction="none").T)
-    correct, losses = torch.cat(correct, 1), torch.cat(losses, 1)  # (T, N)
+            correct_chunks.append((logits.argmax(-1) == y).float())
+            loss_chunks.append(F.cross_entropy(logits.permute(1, 2, 0), y.T, reduction="none").T)
+    correct, losses = torch.cat(correct_chunks, 1), torch.cat(loss_chunks, 1)  # (T, N)
     model.train(was_training)
     tr, te = data.train_idx, data.test_idx
     return torch.stack([correct[:, tr].mean(1), correct[:, te].mean(1), losses[:, tr].mean(1), losses[:, te].mean(1)])

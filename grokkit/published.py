@@ -28,6 +28,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from grokkit.bundle import BundleError, export_bundle, import_bundle
 from grokkit.progress import _tqdm
@@ -86,7 +87,7 @@ def publish(name: str, keys, root, out_dir, budget_bytes: int) -> dict:
         else:
             dropped.append({"key": key, "bytes": n, "train_s": round(t, 1), "why": "over the size budget"})
     chosen = [k for k, _, _ in found if k in kept]
-    entry = {"file": f"{name}.tar", "sha256": None, "size": 0, "keys": chosen, "dropped": dropped}
+    entry: dict[str, Any] = {"file": f"{name}.tar", "sha256": None, "size": 0, "keys": chosen, "dropped": dropped}
     entry |= {"train_s": round(sum(t for k, _, t in found if k in kept), 1), "budget_bytes": int(budget_bytes)}
     if chosen:
         path = export_bundle([root / k for k in chosen], out_dir / entry["file"])

@@ -196,7 +196,7 @@ class Run:
             split = load_file(path / "split.safetensors")
             weights = load_file(path / "weights.safetensors")
             flat = load_file(path / "trajectory.safetensors")
-            tensors = {}
+            tensors: dict[str, dict[str, torch.Tensor]] = {}
             for k, v in flat.items():
                 name, part = k.rsplit("#", 1)
                 tensors.setdefault(name, {})[part] = v

@@ -165,7 +165,8 @@ def clip_fused_(grads: dict, max_norm: torch.Tensor) -> torch.Tensor:
 
 def _decayed_columns(params: dict, no_decay) -> list[list[int]]:
     """[start, end) column ranges of the packed buffer that weight decay applies to, merged."""
-    spans, at = [], 0
+    spans: list[list[int]] = []
+    at = 0
     for name, t in params.items():
         n = t.numel() // t.shape[0]
         if name not in no_decay:

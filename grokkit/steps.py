@@ -103,7 +103,8 @@ class CompiledStep(EagerStep):
             _clip(model, config)
             return loss.detach()
 
-        self.backward = torch.compile(backward)
+        # the compiled function replaces the eager method on this instance (mypy forbids assigning to a method)
+        self.backward = torch.compile(backward)  # type: ignore[method-assign]
 
 
 def make_step(model, opt, config: Config, data, device: torch.device, split: bool):

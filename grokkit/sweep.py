@@ -138,7 +138,7 @@ def run_many(
         runs[j] = load_cached(run_dir(c, h, root))  # None: missing, or corrupt (said; retrained)
         if runs[j] is None:
             todo.append(j)
-    timing = {"cached": len(members) - len(todo), "trained": len(todo)}
+    timing: dict[str, object] = {"cached": len(members) - len(todo), "trained": len(todo)}
     if not todo:
         return runs, "cache", timing
     writable_root(root)  # a root that cannot take the runs: RunsDirError now, not after training them
@@ -191,7 +191,8 @@ def _run_on_executor(executor, members, todo, runs, root, engine, progress, timi
 
 def _chunks(members, todo, root) -> list[tuple[list, Path]]:
     """(chunk, resume directory) pairs: stacked chunks of up to `ensemble_chunk` members of one signature."""
-    base, groups = Path(root or default_root()), {}
+    base = Path(root or default_root())
+    groups: dict[tuple, list[int]] = {}
     for j in todo:
         groups.setdefault(stack_signature(members[j][0]), []).append(j)
     return [pair for g in groups.values() for pair in _ensemble_chunks(members, g, base, _chunk_size(members[g[0]][0]))]

@@ -47,7 +47,7 @@ def train(config: Config, hooks=(), *, progress: bool = True, resume_dir=None, r
     gen = torch.Generator(device).manual_seed(config.seed)  # the batch stream's own generator
     hooks = builtin_hooks(config) + list(hooks)
     ctx = Context(config, model, opt, data, device)
-    history = {"step": [], **{m: [] for m in METRICS}}
+    history: dict[str, list] = {"step": [], **{m: [] for m in METRICS}}
     stop, wall = StopRule(config), 0.0
 
     key = config.key(hooks_key(hooks))

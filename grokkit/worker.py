@@ -51,7 +51,7 @@ def drive_workers(members, todo, runs, root, bar, workers: int | None = None):
     """
     queue = deque(todo)
     lock = threading.Lock()
-    errors = []
+    errors: list[str] = []
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
     def drive():

@@ -80,6 +80,8 @@ def test_link_check_catches_a_fork_that_forgot_to_regenerate(tmp_path):
     for name in ("notebooks", "book"):
         shutil.copytree(ROOT / name, tmp_path / name)
     shutil.copy(ROOT / "README.md", tmp_path)
+    (tmp_path / "grokkit").mkdir()
+    shutil.copy(ROOT / "grokkit" / "published.py", tmp_path / "grokkit")
     cfg = (
         (ROOT / "_config.yml")
         .read_text()
@@ -88,9 +90,11 @@ def test_link_check_catches_a_fork_that_forgot_to_regenerate(tmp_path):
     (tmp_path / "_config.yml").write_text(cfg)
     found = sync_links.problems(tmp_path)
     assert sum("lacks the badge" in f for f in found) == len(NOTEBOOKS)
-    assert sync_links.write(tmp_path) and not any(
-        f.endswith(".ipynb") or "ipynb:" in f for f in sync_links.problems(tmp_path)
+    assert any(f.startswith("grokkit/published.py: SITE_URL") for f in found)
+    assert "grokkit/published.py" in sync_links.write(tmp_path) and not any(
+        f.endswith(".ipynb") or "ipynb:" in f or "published.py" in f for f in sync_links.problems(tmp_path)
     )
+    assert 'SITE_URL = "https://me.github.io/fork/"' in (tmp_path / "grokkit" / "published.py").read_text()
 
 
 @pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -99,7 +99,8 @@ def problems(root: Path = ROOT) -> list[str]:
 
 
 def write(root: Path = ROOT) -> list[str]:
-    """Regenerate the badges and install cells; returns the notebooks changed."""
+    """Regenerate the badges, install cells and the published runs' site (grokkit/published.py SITE_URL);
+    returns the files changed."""
     repo, changed = repository(root), []
     for nb_path in sorted((Path(root) / "notebooks").glob("*.ipynb")):
         nb, cells = _notebook_cells(nb_path, repo)
@@ -109,6 +110,12 @@ def write(root: Path = ROOT) -> list[str]:
             nb["cells"][i]["source"] = new.splitlines(keepends=True)
         nb_path.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
         changed.append(nb_path.name)
+    published = Path(root) / "grokkit" / "published.py"
+    text = published.read_text()
+    new_text = re.sub(r'^SITE_URL = "[^"]*"', f'SITE_URL = "{repo.site}"', text, count=1, flags=re.M)
+    if new_text != text:
+        published.write_text(new_text)
+        changed.append("grokkit/published.py")
     return changed
 
 

@@ -23,6 +23,7 @@ Every function takes finished runs (or one run and its bases) and returns plain 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import torch
@@ -84,16 +85,12 @@ def defect_cohort(runs) -> dict:
             "cap": run_cap(r),
             "grokked": t is not None,
         }
-        summ = {f: defect_summary(*r.series(s), t) for f, s in SERIES.items()}
-        for key, attr in (
-            ("onset", "onset"),
-            ("lead", "lead"),
-            ("growth", "growth"),
-            ("growth_pre_grok", "growth_pre_grok"),
-            ("d0", "d0"),
-            ("peak", "peak"),
-        ):
-            row[key] = {f: _num(getattr(s, attr)) for f, s in summ.items()}
+        summ = {}
+        for f, s in SERIES.items():
+            steps, d = r.series(s)
+            summ[f] = defect_summary(steps, d, t)
+        for key in ("onset", "lead", "growth", "growth_pre_grok", "d0", "peak"):  # DefectSummary's fields
+            row[key] = {f: _num(getattr(s, key)) for f, s in summ.items()}
         row["peak_roundoff"] = {"authors": _peak_roundoff(r)}
         out[name] = row
     return out
@@ -124,7 +121,7 @@ def defect_cohort_stats(cohort: dict) -> dict:
     out = {}
     for f in SERIES:
         leads = [r["lead"][f] for r in pos if r["lead"][f] is not None]
-        st = {
+        st: dict[str, Any] = {
             "leads": leads,
             "sign_test": sign_test(leads),
             "d0": [r["d0"][f] for r in cohort.values()],
@@ -157,7 +154,7 @@ def pc1_layer0_by_run(runs, grok_ops) -> dict:
     trajectory PCA (M1, snapshots up to the stop criterion) of each layer-0 attention matrix. "grokking":
     the runs of `grok_ops` that met their stop criterion (`run.grokked`; the others are left out);
     "nongrokking": every run of the other operations."""
-    out = {"grokking": {}, "nongrokking": {}}
+    out: dict[str, dict[str, list[float]]] = {"grokking": {}, "nongrokking": {}}
     for name, r in _labelled(runs).items():
         grok_op = r.ops[0] in grok_ops
         if grok_op and not r.grokked:
@@ -212,6 +209,7 @@ def subspace_fractions(run, B: torch.Tensor, randoms: dict, K: int, generator: t
     for theta in thetas:
         params = unflatten(theta, model)
         d = commutator_defect(model, data, params, K=K, generator=generator)
+        assert d.exact_deltas is not None and d.authors_deltas is not None  # commutator_defect fills both
         delta = d.exact_deltas.double()
         for f, first in (("exact", delta[:1]), ("authors", d.authors_deltas[:1].double())):
             out["rho"][f].append(float(torch.sqrt((1 - projected_fraction(first, B) ** 2).clamp(min=0))[0]))
@@ -233,7 +231,7 @@ def exec_random_summary(runs_by_op: dict, randoms: list, K: int, generator: torc
     "n": {op: checkpoints in the window}}; None where the window has no checkpoint (se: fewer than two)."""
     from scipy.stats import sem  # scipy loads on first use, as in grokkit.stats
 
-    out = {"mean": {f: {} for f in FORMULAS}, "se": {f: {} for f in FORMULAS}, "n": {}}
+    out: dict[str, dict[str, Any]] = {"mean": {f: {} for f in FORMULAS}, "se": {f: {} for f in FORMULAS}, "n": {}}
     for op, run in runs_by_op.items():
         r = exec_random_by_checkpoint(run, randoms, K=K, generator=generator)
         out["n"][op] = len(r["steps"])
@@ -248,7 +246,8 @@ def lead_points(runs) -> dict:
     """{"exact": [[t90, lead, lr], ...], "authors": [...]}: every run with a positive lead (t90 − onset,
     `defect_summary` of its inline defect, per formula), for the lead-time power law. A run passed twice
     (the same cache key) counts once."""
-    seen, out = set(), {f: [] for f in SERIES}
+    seen: set[str] = set()
+    out: dict[str, list[list[float]]] = {f: [] for f in SERIES}
     for r in runs:
         key = r.info.get("key") or r.config.key()
         if key in seen:
@@ -256,8 +255,9 @@ def lead_points(runs) -> dict:
         seen.add(key)
         t = t90_step(r)
         for f, s in SERIES.items():
-            lead = defect_summary(*r.series(s), t).lead
-            if lead is not None and lead > 0:
+            steps, d = r.series(s)
+            lead = defect_summary(steps, d, t).lead
+            if t is not None and lead is not None and lead > 0:  # (a lead implies a t90)
                 out[f].append([int(t), int(lead), float(r.config.lr)])
     return out
 

@@ -55,15 +55,21 @@ class Defect:
 
     @property
     def median_exact(self) -> float:
-        return float(self.exact.median())
+        return _median(self.exact, "exact")
 
     @property
     def median_authors(self) -> float:
-        return float(self.authors.median())
+        return _median(self.authors, "authors")
 
     @property
     def median_roundoff(self) -> float:
-        return float(self.roundoff.median())
+        return _median(self.roundoff, "roundoff")
+
+
+def _median(values: torch.Tensor | None, field: str) -> float:
+    if values is None:  # a Defect built without it (commutator_defect fills every field)
+        raise ValueError(f"this Defect has no {field!r} values")
+    return float(values.median())
 
 
 def params_of(model) -> dict:
@@ -136,12 +142,12 @@ def commutator_defect(
     theta_norm = torch.cat([v.reshape(-1) for v in params.values()]).norm()
     roundoff = ROUNDOFF_FACTOR * torch.finfo(delta.dtype).eps * theta_norm / scale
     error = (delta_authors - delta).norm(dim=1) / scale
-    pick = (exact, delta) if formula == "exact" else (authors, delta_authors)
+    chosen = (exact, delta) if formula == "exact" else (authors, delta_authors)
     cpu = lambda t: t.detach().cpu()
     return Defect(
-        float(pick[0].median()),
-        cpu(pick[0]),
-        cpu(pick[1]),
+        float(chosen[0].median()),
+        cpu(chosen[0]),
+        cpu(chosen[1]),
         cpu(na),
         formula,
         cpu(exact),

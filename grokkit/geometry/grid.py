@@ -62,7 +62,9 @@ def cell_medians(grid) -> dict:
     cells, caps = grok_cells(grid), cell_caps(grid)
     out = {}
     for key, steps in cells.items():
-        est = stats.km_median(steps, caps[key]).estimate
+        iv = stats.km_median(steps, caps[key])
+        assert iv is not None  # a cell holds at least one run
+        est = iv.estimate
         out[key] = None if est is None else int(round(est))
     return out
 

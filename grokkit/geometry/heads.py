@@ -10,7 +10,7 @@ def head_cosines(run) -> tuple[list[int], dict]:
     model = run.model()
     steps, thetas = run.trajectory("theta")
     pairs = [(i, j) for i in range(len(run.ops)) for j in range(i + 1, len(run.ops))]
-    out = {f"{run.ops[i]}–{run.ops[j]}": [] for i, j in pairs}
+    out: dict[str, list[float]] = {f"{run.ops[i]}–{run.ops[j]}": [] for i, j in pairs}
     for theta in thetas:
         p = unflatten(theta, model)
         for i, j in pairs:

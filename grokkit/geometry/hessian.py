@@ -45,7 +45,8 @@ def lanczos_lowest(
     g = torch.Generator(device).manual_seed(seed)
     q = torch.randn(P, generator=g, dtype=dtype, device=device)
     q /= q.norm()
-    Q, alphas, betas = [q], [], []
+    Q, alphas = [q], []
+    betas: list[torch.Tensor] = []
     for j in range(min(iters, P)):
         w = hvp(Q[-1]).to(dtype)
         a = torch.dot(w, Q[-1])

@@ -40,11 +40,12 @@ def rho_by_checkpoint(
 ) -> dict:
     """{"steps": [...], "exact": [ρ], "authors": [ρ]}: one commutator sample per checkpoint."""
     model, data = run.model().train(), run.dataset()
-    out = {"steps": []} | {f: [] for f in FORMULAS}
+    out: dict[str, list] = {"steps": []} | {f: [] for f in FORMULAS}
     for s, theta in _checkpoints(run, window):
         d = commutator_defect(
             model, data, unflatten(theta, model), K=1, generator=generator, task_a=task_a, task_b=task_b
         )
+        assert d.exact_deltas is not None and d.authors_deltas is not None  # commutator_defect fills both
         out["steps"].append(s)
         for f, delta in (("exact", d.exact_deltas), ("authors", d.authors_deltas)):
             out[f].append(float(torch.sqrt((1 - projected_fraction(delta.double(), B) ** 2).clamp(min=0))[0]))
@@ -63,10 +64,11 @@ def exec_random_by_checkpoint(
     """{"steps": [...], "exact": [ratio], "authors": [ratio]} at every checkpoint of `window`."""
     model, data = run.model().train(), run.dataset()
     offsets, P = matrix_offsets(model), n_params(model)
-    out = {"steps": []} | {f: [] for f in FORMULAS}
+    out: dict[str, list] = {"steps": []} | {f: [] for f in FORMULAS}
     for s, theta in _checkpoints(run, window):
         params = unflatten(theta, model)
         d = commutator_defect(model, data, params, K=K, generator=generator)
+        assert d.exact_deltas is not None and d.authors_deltas is not None  # commutator_defect fills both
         B = local_svd_basis(attention_from_params(params), offsets, P, k=k)
         out["steps"].append(s)
         for f, delta in (("exact", d.exact_deltas.double()), ("authors", d.authors_deltas.double())):

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -145,7 +146,7 @@ def progress_over(run, key_freqs=None, task: int = 0) -> dict:
     data, model = run.dataset(), run.model()
     keys = tuple(key_freqs) if key_freqs is not None else model_key_frequencies(model, p=data.p)
     steps, thetas = run.trajectory("theta")
-    out = {"step": [int(s) for s in steps], "key_freqs": keys}
+    out: dict[str, Any] = {"step": [int(s) for s in steps], "key_freqs": keys}
     for theta in thetas:
         model.load_state_dict(unflatten(theta, model))
         m = progress_measures(model, data, keys, task)

@@ -61,7 +61,9 @@ def margin_from_values(
 def margin_from_proportion(k: int, n: int, source: str, level: float = LEVEL) -> Margin:
     """The margin of a paper's "k of n": its Clopper–Pearson interval."""
     ci = proportion_interval(k, n, level)
-    return Margin(ci.lo, ci.hi, k / n, source)
+    if ci is None:
+        raise ValueError("a margin needs the paper's n > 0")
+    return Margin(ci.low, ci.high, k / n, source)  # an exact interval: low, high are its lo, hi
 
 
 def compare(ours: Interval | None, margin: Margin) -> str | None:
@@ -106,11 +108,16 @@ def seeds_to_decide(ours: Interval | None, margin: Margin, level: float = LEVEL,
 def km_min_runs(level: float = LEVEL) -> int:
     """The fewest runs (all grokked) whose median has a bounded interval (6 at 95%: the order statistics
     [x(1), x(6)] cover the median with probability 1 - 2/64 ≈ 96.9%)."""
-    return next(n for n in range(2, 100) if km_median(list(range(1, n + 1)), level=level).hi is not None)
+    return next(
+        n
+        for n in range(2, 100)
+        if (iv := km_median(list(range(1, n + 1)), level=level)) is not None and iv.hi is not None
+    )
 
 
 def _proportion_n(ours: Interval, margin: Margin, level: float, most: int) -> int | None:
     p = ours.estimate
+    assert p is not None  # seeds_to_decide returns None first where there is no estimate
     for n in range(ours.n + 1, most + 1):
         iv = proportion_interval(round(p * n), n, level)
         if compare(iv, margin) != "straddles":
