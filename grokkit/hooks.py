@@ -124,7 +124,7 @@ class GradientProjection(Hook):
             offset += x.numel()
 
 
-class _OwnGenerator:
+class OwnGenerator:
     """A hook's private random stream on the run's device, saved and restored with the run."""
 
     seed = 0
@@ -145,63 +145,7 @@ class _OwnGenerator:
         self._pending = state.get("gen")
 
 
-class DefectTracker(_OwnGenerator, Hook):
-    """Inline commutator defect (M2, the papers' lead-time protocol M6: every 100 steps, K = 5): the
-    median of K samples every `every` steps and at step 0. Both formulas come from one set of gradients
-    and are recorded: 'defect' (exact), 'defect_authors' (the authors' float32 formula),
-    'defect_roundoff' (median estimated round-off of the authors' value, units of D) and
-    'defect_grad_norm' (median raw ‖g_A‖). Batches come from the hook's own generator, so training is
-    unchanged."""
-
-    def __init__(
-        self,
-        every: int = 100,
-        K: int = 5,
-        eta: float = 1e-3,
-        seed: int = 0,
-        task_a: int | None = None,
-        task_b: int | None = None,
-        name: str = "defect",
-    ):
-        self.every, self.K, self.eta, self.seed, self.task_a, self.task_b, self.name = (
-            every,
-            K,
-            eta,
-            seed,
-            task_a,
-            task_b,
-            name,
-        )
-        self.key = f"defect(every={every},K={K},eta={eta},seed={seed},tasks={task_a},{task_b},formulas=both)"
-
-    def _measure(self, ctx):
-        was = ctx.model.training
-        ctx.model.train()
-        d = commutator_defect(
-            ctx.model,
-            ctx.data,
-            K=self.K,
-            eta=self.eta,
-            generator=self.generator(ctx.device),
-            task_a=self.task_a,
-            task_b=self.task_b,
-        )
-        ctx.model.train(was)
-        ctx.record(self.name, d.median_exact)
-        ctx.record(f"{self.name}_authors", d.median_authors)
-        ctx.record(f"{self.name}_roundoff", d.median_roundoff)
-        ctx.record(f"{self.name}_grad_norm", float(d.grad_norm.median()))
-        return d
-
-    def on_start(self, ctx):
-        self._measure(ctx)
-
-    def on_step(self, ctx):
-        if ctx.step % self.every == 0:
-            self._measure(ctx)
-
-
-class Kick(_OwnGenerator, Hook):
+class Kick(OwnGenerator, Hook):
     """Sustained kicks (2602.16746 §2.2): from `start`, every `every` steps, add
     alpha * scale * u to theta, u a unit vector orthogonal to span(B):
       direction="commutator": u ∝ the median-sample commutator δ (K samples) with its span(B) part

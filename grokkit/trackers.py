@@ -4,15 +4,18 @@ Each sets `key` (a recorded series is part of what a cached run holds) and recor
     RankTracker       stable / effective rank and norms of W_Q, W_K; the gradient norm
     LeakFreeTest      test accuracy on the pairs whose swap is not a training pair
     ProgressTracker   Nanda et al.'s progress measures (grokkit.geometry.progress_measures)
+    DefectTracker     the inline commutator defect of the lead-time protocol (M6), both formulas, every
+                      `every` steps (its own batch stream: training is unchanged)
 """
 
 from __future__ import annotations
 
 import torch
 
+from grokkit.geometry.commutator import commutator_defect
 from grokkit.geometry.progress_measures import progress_measures
 from grokkit.geometry.spectra import effective_rank, stable_rank
-from grokkit.hooks import Hook
+from grokkit.hooks import Hook, OwnGenerator
 from grokkit.model import attention_weights
 
 
@@ -90,3 +93,59 @@ class ProgressTracker(Hook):
 
     def load_state_dict(self, state: dict) -> None:
         self._n = int(state.get("n", 0))
+
+
+class DefectTracker(OwnGenerator, Hook):
+    """Inline commutator defect (M2, the papers' lead-time protocol M6: every 100 steps, K = 5): the
+    median of K samples every `every` steps and at step 0. Both formulas come from one set of gradients
+    and are recorded: 'defect' (exact), 'defect_authors' (the authors' float32 formula),
+    'defect_roundoff' (median estimated round-off of the authors' value, units of D) and
+    'defect_grad_norm' (median raw ‖g_A‖). Batches come from the hook's own generator, so training is
+    unchanged."""
+
+    def __init__(
+        self,
+        every: int = 100,
+        K: int = 5,
+        eta: float = 1e-3,
+        seed: int = 0,
+        task_a: int | None = None,
+        task_b: int | None = None,
+        name: str = "defect",
+    ):
+        self.every, self.K, self.eta, self.seed, self.task_a, self.task_b, self.name = (
+            every,
+            K,
+            eta,
+            seed,
+            task_a,
+            task_b,
+            name,
+        )
+        self.key = f"defect(every={every},K={K},eta={eta},seed={seed},tasks={task_a},{task_b},formulas=both)"
+
+    def _measure(self, ctx):
+        was = ctx.model.training
+        ctx.model.train()
+        d = commutator_defect(
+            ctx.model,
+            ctx.data,
+            K=self.K,
+            eta=self.eta,
+            generator=self.generator(ctx.device),
+            task_a=self.task_a,
+            task_b=self.task_b,
+        )
+        ctx.model.train(was)
+        ctx.record(self.name, d.median_exact)
+        ctx.record(f"{self.name}_authors", d.median_authors)
+        ctx.record(f"{self.name}_roundoff", d.median_roundoff)
+        ctx.record(f"{self.name}_grad_norm", float(d.grad_norm.median()))
+        return d
+
+    def on_start(self, ctx):
+        self._measure(ctx)
+
+    def on_step(self, ctx):
+        if ctx.step % self.every == 0:
+            self._measure(ctx)

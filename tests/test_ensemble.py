@@ -116,7 +116,7 @@ def _resumable_members(interrupt_at=None):
     gradient hook, C step hooks that move its weights and record with their own generator."""
     P = gk.n_params(gk.build_model(SHORT))
     basis = torch.linalg.qr(torch.randn(P, 2, generator=torch.Generator().manual_seed(0)))[0]
-    c_hooks = [gk.hooks.Kick(basis, 1.0, "random", every=10, start=20), gk.hooks.DefectTracker(every=20, K=2)]
+    c_hooks = [gk.hooks.Kick(basis, 1.0, "random", every=10, start=20), gk.trackers.DefectTracker(every=20, K=2)]
     return [
         (EARLY.replace(steps_after_stop=70), []),
         (EARLY.replace(steps_after_stop=110, seed=3), [gk.GradientProjection(basis, 0.5, start=30)]),

@@ -229,7 +229,7 @@ def test_onset_rules_sign_test_and_power_law():
 def test_defect_tracker_observes_without_changing_training():
     cfg = gk.presets.FAST.replace(max_steps=60, stop_threshold=None)
     plain = gk.train(cfg, progress=False)
-    tracked = gk.train(cfg, [gk.hooks.DefectTracker(every=20, K=3)], progress=False)
+    tracked = gk.train(cfg, [gk.trackers.DefectTracker(every=20, K=3)], progress=False)
     assert tracked.history == plain.history
     steps, values = tracked.series("defect")
     assert steps == [0, 20, 40, 60] and all(v > 0 for v in values)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from grokkit import config as presets
 from grokkit.config import Config
-from grokkit.hooks import DefectTracker
+from grokkit.trackers import DefectTracker
 
 PROFILES = ("smoke", "default", "paper")
 

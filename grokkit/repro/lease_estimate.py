@@ -22,7 +22,7 @@ from pathlib import Path
 from grokkit import config as presets
 from grokkit.book.execute import results_dir
 from grokkit.ensemble import train_ensemble
-from grokkit.hooks import DefectTracker
+from grokkit.trackers import DefectTracker
 
 SAFETY = 1.3
 SCAN = "results/gpu/h200-session1.json"  # the ensemble throughput scan (member-steps/s by N, fp32)

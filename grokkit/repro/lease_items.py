@@ -10,8 +10,9 @@ import re
 from grokkit import book
 from grokkit import config as presets
 from grokkit import geometry as G
-from grokkit.hooks import DefectTracker, GradientProjection
+from grokkit.hooks import GradientProjection
 from grokkit.papers import NUMBERS
+from grokkit.trackers import DefectTracker
 
 SEEDS = (42, 137, 2024)
 TRI_SEEDS = (42, 137, 2024, 1, 2, 3, 4, 5, 6, 7)
