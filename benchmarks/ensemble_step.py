@@ -36,8 +36,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import grokkit as gk  # noqa: E402
-from grokkit.ensemble import Ensemble, train_ensemble  # noqa: E402
-from grokkit.stacked import step_functions  # noqa: E402
+from grokkit.engines.ensemble import Ensemble, train_ensemble  # noqa: E402
+from grokkit.engines.stacked import step_functions  # noqa: E402
 
 MODES = {  # the baseline is the step every earlier lease trained with: the loop's clip and AdamW, not fused
     "eager-fp32": {"precision": "fp32", "cuda_graph": False, "fused_step": False},

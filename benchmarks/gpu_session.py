@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ensemble_step  # noqa: E402  (benchmarks/, on the path above)
 
 import grokkit as gk  # noqa: E402
-from grokkit.ensemble import Ensemble, train_ensemble  # noqa: E402
+from grokkit.engines.ensemble import Ensemble, train_ensemble  # noqa: E402
 from grokkit.repro import lease, reproduce, scorecard  # noqa: E402
 
 OUT: Path

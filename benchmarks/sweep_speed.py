@@ -3,15 +3,15 @@
     python benchmarks/sweep_speed.py                      # CPU, 200 steps per run
     python benchmarks/sweep_speed.py --device cuda --steps 1000 --scan --to-grok
 
-(1) the papers' plain loop, one run after another; (2) grokkit.train, one after another;
-(3) grokkit.sweep (engine chosen by measurement). Each run trains a fixed budget of --steps
+(1) the papers' plain loop, one run after another; (2) grokkit.training.train, one after another;
+(3) grokkit.engines.sweep (engine chosen by measurement). Each run trains a fixed budget of --steps
 (no early stop), evaluations and trajectory capture included. Throughput is model-steps/s.
 FLOP/s counts the plain computation's matmuls, 6 * MACs per step (forward 1x, backward 2x):
 MACs = batch * seq * n_layers * (4 d^2 + 2 d d_ff) + batch * d * p  (1.65 GFLOP/step at the
 default scale); grokkit's exact shortcuts do fewer, so its FLOP/s is "useful work" per second.
 Peak = a large fp32 (CPU) or bf16 (GPU) matmul timed here.
 --scan: ensemble throughput for N = 16 ... 1024 members, fp32 and bf16 (GPU).
---to-grok: the 15-run grid trained to grokking with grokkit.sweep (wall time and grok steps).
+--to-grok: the 15-run grid trained to grokking with grokkit.engines.sweep (wall time and grok steps).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from plain import plain_train  # noqa: E402
 
 import grokkit as gk  # noqa: E402
-from grokkit.ensemble import Ensemble  # noqa: E402
+from grokkit.engines.ensemble import Ensemble  # noqa: E402
 
 # Denormal floats slow the plain loop's AdamW by ~1.5x after a few thousand steps on this CPU;
 # flushing them to zero keeps the baseline fair (grokkit's train does the same on a CPU).
@@ -112,7 +112,7 @@ def main(argv=None):
     for c in grid:
         gk.train(c, progress=False)
     sync(args.device)
-    rows.append(("grokkit.train, sequential", time.perf_counter() - t))
+    rows.append(("grokkit.training.train, sequential", time.perf_counter() - t))
     with tempfile.TemporaryDirectory() as root:
         t = time.perf_counter()
         res = gk.sweep(
@@ -123,7 +123,7 @@ def main(argv=None):
             progress=False,
         )
         sync(args.device)
-        rows.append((f"grokkit.sweep ({res.engine})", time.perf_counter() - t))
+        rows.append((f"grokkit.engines.sweep ({res.engine})", time.perf_counter() - t))
         print(f"engine measurements (ms per model-step): {res.timing.get('measured_ms_per_model_step')}")
     print(f"{'':28s} {'seconds':>8s} {'model-steps/s':>14s} {'vs plain':>9s} {'GFLOP/s':>8s} {'% peak':>7s}")
     for name, secs in rows:

@@ -10,20 +10,21 @@ book, reproduction and course layers (`gk.book`, `gk.repro`, `gk.course`) load o
 """
 
 from grokkit import config as presets
-from grokkit import geometry, hooks, regularizers, trackers
+from grokkit import geometry, hooks
 from grokkit._version import __version__
-from grokkit.bundle import BundleError, export_bundle, import_bundle
-from grokkit.cache import default_root, load_or_train, run_dir
 from grokkit.config import Config
 from grokkit.data import OPERATIONS, Dataset, make_dataset
-from grokkit.device import resolve_device
-from grokkit.ensemble import train_ensemble
-from grokkit.hooks import GradientProjection, Hook
+from grokkit.engines.ensemble import train_ensemble
+from grokkit.engines.sweep import SweepResult, run_many, sweep
+from grokkit.geometry.onset import grok_step
+from grokkit.hooks import GradientProjection, Hook, regularizers, trackers
 from grokkit.model import Transformer, attention_weights, build_model, n_params
 from grokkit.objective import evaluate, task_loss
-from grokkit.runs import CorruptRun, Run, grok_step
-from grokkit.sweep import SweepResult, run_many, sweep
-from grokkit.train import train
+from grokkit.store.bundle import BundleError, export_bundle, import_bundle
+from grokkit.store.runs import CorruptRun, Run
+from grokkit.training.cache import default_root, load_or_train, run_dir
+from grokkit.training.device import resolve_device
+from grokkit.training.train import train
 
 _LAZY = ("plots", "widgets", "exercises", "book", "repro", "course", "reference", "papers", "stats")
 

@@ -9,17 +9,17 @@ import sys
 from pathlib import Path
 
 from grokkit import config as presets
-from grokkit.bundle import BundleError, default_root, export_bundle, import_bundle
-from grokkit.cache import load_or_train, run_dir
 from grokkit.cli_args import field_parser, positive
 from grokkit.config import Config
 from grokkit.course import grader
 from grokkit.course.assignments import build
-from grokkit.device import resolve_device
-from grokkit.repo import NotACheckout
 from grokkit.repro import command, reproduce, scorecard
-from grokkit.rootdir import RunsDirError, writable_root
-from grokkit.train import train
+from grokkit.store.bundle import BundleError, default_root, export_bundle, import_bundle
+from grokkit.store.repo import NotACheckout
+from grokkit.store.rootdir import RunsDirError, writable_root
+from grokkit.training.cache import load_or_train, run_dir
+from grokkit.training.device import resolve_device
+from grokkit.training.train import train
 
 _SKIP = {"ops"}  # set through --op / --ops
 _OPS_HELP = {"--op": "one operation, e.g. add", "--ops": "comma-separated operations, e.g. add,mul"}

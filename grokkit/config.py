@@ -75,8 +75,8 @@ class Config:
     seed: int = 42  # model initialisation and batch stream (and the split unless data_seed is set)
     device: str = "auto"  # "auto" (cuda > mps > cpu), "cpu", "cuda", "mps"
     compile: bool = False  # torch.compile forward+backward (measured slower on a 2-core CPU; see benchmarks/)
-    cuda_graph: bool = True  # on CUDA, replay each step as CUDA graph(s) (grokkit.steps)
-    fused_step: bool = False  # ensembles: clip and AdamW over packed (N, P) stacks (grokkit.stacked; opt-in)
+    cuda_graph: bool = True  # on CUDA, replay each step as CUDA graph(s) (grokkit.training.steps)
+    fused_step: bool = False  # ensembles: clip and AdamW over packed (N, P) stacks (grokkit.engines.stacked; opt-in)
 
     def __post_init__(self):
         check(self)  # every field's type and range (grokkit.config_rules); lists become tuples

@@ -5,8 +5,10 @@
 For every page: the title (h1) is there, every figure is a loaded image, internal links resolve
 (page and #anchor), and no math is left as raw TeX (a `.math` element MathJax did not typeset, or a
 TeX delimiter in text outside code). For chapter pages: the "Open in Colab" link points at this
-notebook in the repository set in _config.yml, and every slider (the Explorer's static HTML) really
-changes its figure when moved.
+notebook in the repository set in _config.yml, every slider (the Explorer's static HTML) really
+changes its figure when moved, and every in-page trainer trains. For the scorecard
+(`check_scorecard`): at 1,000 px and at 400 px every row's verdict is in view without scrolling
+sideways, its filters show the rows they name, and every evidence link resolves.
 Nothing outside 127.0.0.1 is fetched.
 """
 
@@ -110,6 +112,10 @@ def check_site(root, shots: Path | None = None) -> dict:
                     info["sliders"] = _move_sliders(page, rel, problems)
                     info["scrubbers"] = _scrub(page, rel, problems)
                     info["phases"] = _phase(page, rel, problems)
+                    info["trainers"] = _train(page, rel, problems)
+                if rel == SCORECARD:
+                    info["scorecard"] = check_scorecard(page, url, problems, shots)
+                    page.set_viewport_size({"width": 1280, "height": 900})
                 if shots is not None:
                     shots.mkdir(parents=True, exist_ok=True)
                     page.screenshot(path=str(shots / (rel.replace("/", "_") + ".png")), full_page=False)
@@ -149,6 +155,26 @@ _MATH = r"""async () => {
   }
   return [typeset, raw];
 }"""
+
+
+def _train(page, rel, problems, timeout_ms: int = 90_000) -> int:
+    """Every in-page trainer (gk.widgets.BrowserTrainer) starts, its worker reports training steps (the
+    site's own TensorFlow.js loaded, a backend chosen), and it stops."""
+    roots = page.locator(".gk-train")
+    for i in range(roots.count()):
+        root = roots.nth(i)
+        status = root.locator(".gk-train-status")
+        root.locator(".gk-train-start").click()
+        try:
+            page.wait_for_function(
+                "el => /step [1-9]/.test(el.textContent)", arg=status.element_handle(), timeout=timeout_ms
+            )
+        except Exception:  # Playwright's TimeoutError
+            problems.append(f"{rel}: trainer {i} reported no training step: {status.text_content()!r}")
+        stop = root.locator(".gk-train-stop")
+        if stop.is_enabled():
+            stop.click()
+    return roots.count()
 
 
 def _move_sliders(page, rel, problems) -> int:
@@ -208,6 +234,91 @@ def _phase(page, rel, problems) -> int:
                 what = "curves" if before[0] == after[0] else "outlined cell"
                 problems.append(f"{rel}: phase explorer {i}: the {axis} slider did not change the {what}")
     return explorers.count()
+
+
+SCORECARD = "book/scorecard.html"
+WIDTHS = (1000, 400)  # a laptop's content column and a phone
+
+# every row of the scorecard's main table: its verdict cell's box, whether it is shown, and the widths that
+# would scroll sideways (the page's, and any ancestor that clips or scrolls)
+_ROWS = """() => {
+  const out = [];
+  for (const tr of document.querySelectorAll('table.gk-scorecard tbody tr[data-verdict]')) {
+    const b = tr.querySelector('.gk-sc-verdict .gk-badge').getBoundingClientRect();
+    out.push({id: tr.id, verdict: tr.dataset.verdict, paper: tr.dataset.paper, shown: !tr.hidden && b.height > 0,
+              text: tr.querySelector('.gk-sc-verdict .gk-badge').textContent, left: b.left, right: b.right});
+  }
+  const clipped = [];
+  let e = document.querySelector('table.gk-scorecard');
+  for (; e && e !== document.documentElement; e = e.parentElement) {
+    if (e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'visible')
+      clipped.push(e.tagName + '.' + e.className);
+  }
+  return {rows: out, clipped, page: document.documentElement.scrollWidth, view: window.innerWidth};
+}"""
+
+
+def check_scorecard(page, url: str, problems: list, shots: Path | None = None) -> dict:
+    """The scorecard page at each of `WIDTHS`: every row's verdict lies inside the viewport with nothing
+    scrolling sideways; the verdict and paper filters show exactly the rows they name and grouping adds a header
+    per group; every link of the table and of the targets' evidence (sections, bundles) resolves. Screenshots
+    to `shots`/scorecard-<width>.png."""
+    from playwright.sync_api import Error as BrowserError
+
+    rel, info = SCORECARD, {}
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(url, wait_until="load")
+        try:
+            page.wait_for_function(
+                "document.querySelector('table.gk-scorecard')?.dataset.controls === 'ready'", timeout=15_000
+            )
+        except BrowserError:
+            problems.append(f"{rel}: no scorecard table, or its filters did not start")
+            return info
+        got = page.evaluate(_ROWS)
+        if not got["rows"]:
+            problems.append(f"{rel}: no scorecard rows")
+        if got["page"] > got["view"] or got["clipped"]:
+            problems.append(f"{rel} at {width} px: scrolls sideways (page {got['page']} px, {got['clipped']})")
+        for r in got["rows"]:
+            if not r["shown"] or r["left"] < 0 or r["right"] > got["view"] or r["text"] != r["verdict"]:
+                problems.append(f"{rel} at {width} px: the verdict of {r['id']} is not in view ({r})")
+        info[width] = len(got["rows"])
+        if shots is not None:  # the filters and the first rows
+            shots.mkdir(parents=True, exist_ok=True)
+            page.evaluate("document.querySelector('.gk-sc-controls').scrollIntoView()")
+            page.screenshot(path=str(shots / f"scorecard-{width}.png"), full_page=False)
+    rows = got["rows"]
+    for key, value in (("verdict", rows[0]["verdict"]), ("paper", rows[-1]["paper"])) if rows else ():
+        page.click(f".gk-sc-filter[data-key={key}] button[data-value='{value}']")
+        shown = [r for r in page.evaluate(_ROWS)["rows"] if r["shown"]]
+        if not shown or any(r[key] != value for r in shown) or len(shown) != sum(r[key] == value for r in rows):
+            problems.append(f"{rel}: the {key} filter {value!r} shows {[r['id'] for r in shown]}")
+        page.click(f".gk-sc-filter[data-key={key}] button[data-value='']")
+    page.click(".gk-sc-filter[data-key=group] button[data-value='paper']")
+    heads = page.locator("table.gk-scorecard tr.gk-sc-group").count()
+    if heads != len({r["paper"] for r in rows}):
+        problems.append(f"{rel}: grouping by paper shows {heads} group headers")
+    info["groups"] = heads
+    try:
+        page.wait_for_function(
+            "Array.from(document.querySelectorAll('.gk-published')).every(s => s.dataset.state)", timeout=15_000
+        )
+    except BrowserError:
+        problems.append(f"{rel}: the published-runs lookup did not finish")
+    links = page.eval_on_selector_all(
+        "table.gk-scorecard a[href], ul.gk-evidence a[href]", "els => els.map(e => e.href)"
+    )
+    info["evidence_links"], info["bundle_links"] = len(links), sum(h.endswith(".tar") for h in links)
+    for href in sorted(set(links)):
+        target, frag = urldefrag(href)
+        resp = page.request.get(target) if target.endswith(".html") else page.request.head(target)  # a bundle: HEAD
+        if resp.status != 200:
+            problems.append(f"{rel}: evidence link {href} is broken ({resp.status})")
+        elif frag and not re.search(rf'id="{re.escape(frag)}"', resp.text()):
+            problems.append(f"{rel}: evidence link to a missing anchor {href}")
+    return info
 
 
 if __name__ == "__main__":

@@ -21,13 +21,14 @@ import torch
 from safetensors.torch import save_file
 
 import grokkit as gk
-import grokkit.cache as cache
-from grokkit import bundle, cli
-from grokkit.bundle import BundleError, export_bundle, import_bundle
-from grokkit.hooks import Hook
-from grokkit.rootdir import RunsDirError
-from grokkit.runs import FILES, CorruptRun, Run
-from grokkit.stopping import StopRule
+import grokkit.training.cache as cache
+from grokkit import cli
+from grokkit.hooks.base import Hook
+from grokkit.store import bundle
+from grokkit.store.bundle import BundleError, export_bundle, import_bundle
+from grokkit.store.rootdir import RunsDirError
+from grokkit.store.runs import FILES, CorruptRun, Run
+from grokkit.training.stopping import StopRule
 
 TINY = gk.presets.FAST.replace(
     p=11, max_steps=40, stop_threshold=None, snapshot_every=0, checkpoint_every=0, device="cpu"
@@ -47,7 +48,7 @@ def stored(tmp_path_factory):
 
 @pytest.fixture
 def trains(monkeypatch):
-    """The calls of grokkit.cache.train, which still trains."""
+    """The calls of grokkit.training.cache.train, which still trains."""
     calls, real = [], cache.train
     monkeypatch.setattr(cache, "train", lambda c, *a, **k: calls.append(c) or real(c, *a, **k))
     return calls

@@ -56,7 +56,7 @@ KEYS_BEFORE = {
     "chapter1(smoke).base": "eca643dbf0e1918b",
     "chapter1(smoke).grid_base": "bc5459b60b7f97ca",
     "chapter1(default).base": "e07af6a655d21b3c",
-    "chapter1(default).grid_base": "302734d116b87bad",
+    "chapter1(default).grid_base": "2b3688bfda7f08dc",  # issue 35: lr 1e-2, 3,000 steps (phase_scan)
     "chapter1(paper).base": "df87a324748f025f",
     "chapter1(paper).grid_base": "cfa08500d23c408c",
     "chapter3(smoke).tri": "18c134381e794627",
@@ -74,11 +74,11 @@ def test_every_preset_and_profile_config_is_valid_and_replace_keeps_it():
     for name, c in found.items():
         assert c.replace() == c and Config.from_dict(c.to_dict()) == c, name
     for profile in ("smoke", "default", "paper"):  # the per-operation runs of Chapters 1 and 2
-        S = book.chapter1(profile)
-        for op in S.ops:
-            for seed in book.seeds_for(S, op):
-                book.op_member(S, op, seed)
-                book.op_member(S, op, seed, weight_decay=0.0)
+        settings = book.chapter1(profile)
+        for op in settings.ops:
+            for seed in book.seeds_for(settings, op):
+                book.op_member(settings, op, seed)
+                book.op_member(settings, op, seed, weight_decay=0.0)
 
 
 def test_cache_keys_of_valid_configs_are_unchanged():

@@ -10,11 +10,11 @@ import pytest
 import torch
 
 import grokkit as gk
-import grokkit.cache as cache
-from grokkit import bundle
-from grokkit.bundle import BundleError, export_bundle, import_bundle
+import grokkit.training.cache as cache
 from grokkit.cli import main
-from grokkit.runs import Run
+from grokkit.store import bundle
+from grokkit.store.bundle import BundleError, export_bundle, import_bundle
+from grokkit.store.runs import Run
 
 TINY = gk.presets.FAST.replace(max_steps=40, stop_threshold=None)
 
@@ -194,20 +194,22 @@ def test_chapter1_phase_grid_loads_a_bundle_and_falls_back_without_one(tmp_path,
     from types import SimpleNamespace
 
     base = gk.presets.FAST.replace(max_steps=40, snapshot_every=0, checkpoint_every=0)
-    S = SimpleNamespace(
+    settings = SimpleNamespace(
         weight_decays=[0.0, 1.0], train_fracs=[0.5], grid_base=base.replace(max_steps=20), grid_note="t"
     )
     made = tmp_path / "made"
-    grid = gk.sweep(base, weight_decay=S.weight_decays, train_frac=S.train_fracs, seed=[42], root=made, progress=False)
+    grid = gk.sweep(
+        base, weight_decay=settings.weight_decays, train_frac=settings.train_fracs, seed=[42], root=made, progress=False
+    )
     dirs = [gk.run_dir(c, (), made) for c in grid.configs]
     full, partial = gk.export_bundle(dirs, tmp_path / "phase.tar"), gk.export_bundle(dirs[:1], tmp_path / "part.tar")
     monkeypatch.setenv("GROKKIT_RUNS", str(tmp_path / "fresh"))
-    loaded, source = gk.book.phase_grid(S, "default", bundle=full, base=base, seeds=(42,), progress=False)
+    loaded, source = gk.book.phase_grid(settings, "default", bundle=full, base=base, seeds=(42,), progress=False)
     assert "from the run bundle phase.tar" in source and loaded.values["seed"] == [42]
     for a, b in zip(loaded.runs, grid.runs):  # loaded, not retrained
         assert a.info["key"] == b.info["key"] and a.info["wall_time_s"] == b.info["wall_time_s"]
     monkeypatch.setenv("GROKKIT_RUNS", str(tmp_path / "fresh2"))  # a machine that has only the partial bundle
-    own, source = gk.book.phase_grid(S, "default", bundle=partial, base=base, seeds=(42,), progress=False)
+    own, source = gk.book.phase_grid(settings, "default", bundle=partial, base=base, seeds=(42,), progress=False)
     assert "trained on this machine" in source and own.runs[0].config.max_steps == 20  # a cell missing
-    smoke, source = gk.book.phase_grid(S, "smoke", bundle=full, base=base, seeds=(42,), progress=False)
+    smoke, source = gk.book.phase_grid(settings, "smoke", bundle=full, base=base, seeds=(42,), progress=False)
     assert "trained on this machine" in source

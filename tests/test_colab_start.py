@@ -2,16 +2,19 @@
 
 import json
 import os
+import shutil
+import subprocess
 import sys
 import types
+import zipfile
 
 import pytest
 from conftest import ROOT
 
-from grokkit.book import colab
-from grokkit.book.execute import chapter_times
-from grokkit.cache import run_dir
+from grokkit.book import colab, times
 from grokkit.config import FAST
+from grokkit.store.repo import NotACheckout
+from grokkit.training.cache import run_dir
 
 
 def test_auto_profile_follows_the_device():
@@ -22,9 +25,25 @@ def test_auto_profile_follows_the_device():
         colab.resolve_profile("fast")
 
 
-def test_packaged_chapter_times_are_the_recorded_ones():
-    """chapter_times.json (shipped in the package for Colab) is what results/chapters/ records."""
-    assert json.loads(colab.TIMES.read_text()) == chapter_times(ROOT / "results")
+def test_a_built_wheel_ships_the_recorded_chapter_times(tmp_path, monkeypatch):
+    """A wheel (what Colab's `pip install git+...` builds) carries chapter_times.json, equal to what
+    results/chapters/ records; the checkout itself holds no copy, and outside a checkout the packaged
+    times are the ones quoted."""
+    assert not (ROOT / "grokkit" / "book" / times.PACKAGED).exists()
+    src = tmp_path / "src"  # a copy, so that the build leaves nothing in the checkout
+    for name in ("pyproject.toml", "setup.py", "README.md", "grokkit", "results/chapters"):
+        (src / name).parent.mkdir(parents=True, exist_ok=True)
+        (shutil.copytree if (ROOT / name).is_dir() else shutil.copy)(ROOT / name, src / name)
+    pip = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(tmp_path)]
+    subprocess.run([*pip, str(src)], check=True, capture_output=True)
+    (wheel,) = tmp_path.glob("grokkit-*.whl")
+    with zipfile.ZipFile(wheel) as z:
+        shipped = json.loads(z.read("grokkit/book/chapter_times.json"))
+    recorded = times.chapter_times(ROOT / "results")
+    assert shipped == recorded and recorded["default"]["01_grokking"]["wall_time_s"] > 0
+    monkeypatch.setattr(colab, "results_dir", lambda: (_ for _ in ()).throw(NotACheckout("no checkout")))
+    monkeypatch.setattr(colab, "packaged_times", lambda: shipped)
+    assert colab.chapter_time("01_grokking", "default") == recorded["default"]["01_grokking"]
 
 
 def test_start_prints_the_measured_time_only_for_this_kind_of_device(capsys):

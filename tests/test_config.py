@@ -68,7 +68,7 @@ def test_an_intervention_keys_the_cache_by_its_basis_bytes():
     it must get another cache key (it once shared one and would have loaded the wrong run)."""
     import torch
 
-    from grokkit.hooks import GradientProjection, Kick, hooks_key
+    from grokkit.hooks.base import GradientProjection, Kick, hooks_key
 
     B = torch.linalg.qr(torch.randn(40, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64))[0]
     variants = [B, -B, B[torch.randperm(40, generator=torch.Generator().manual_seed(1))], B.clone()]

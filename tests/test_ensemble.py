@@ -5,8 +5,8 @@ import torch
 from test_train import Interrupt, Residual
 
 import grokkit as gk
-from grokkit.ensemble import Ensemble, train_ensemble
-from grokkit.sweep import run_many
+from grokkit.engines.ensemble import Ensemble, train_ensemble
+from grokkit.engines.sweep import run_many
 
 SHORT = gk.presets.FAST.replace(max_steps=40, stop_threshold=None)
 
@@ -95,7 +95,7 @@ def test_cuda_graph_and_ensemble_match_eager_on_the_gpu():
 
 def test_ensemble_and_solo_stop_at_the_same_step_between_evaluations():
     """steps_after_stop not a multiple of eval_every: both engines stop exactly at the stop step
-    (grokkit.stopping), not at the next evaluation."""
+    (grokkit.training.stopping), not at the next evaluation."""
     c = gk.presets.FAST.replace(eval_every=20, steps_after_stop=30, checkpoint_every=0, snapshot_every=0)
     solo = gk.train(c, progress=False)
     (ens,) = train_ensemble([c], progress=False)
@@ -172,7 +172,7 @@ def test_stale_ensemble_resume_state_is_discarded(tmp_path, capsys):
 
 
 def test_an_interrupted_ensemble_sweep_caches_finished_members_and_resumes_the_rest(runs_root, monkeypatch):
-    monkeypatch.setattr(sys.modules["grokkit.sweep"], "ENSEMBLE_RESUME_EVERY_S", 0)
+    monkeypatch.setattr(sys.modules["grokkit.engines.sweep"], "ENSEMBLE_RESUME_EVERY_S", 0)
     a, c = EARLY.replace(steps_after_stop=70), SHORT.replace(max_steps=120, seed=5)
     with pytest.raises(KeyboardInterrupt):
         run_many([(a, ()), (c, (Interrupt(90),))], root=runs_root, engine="ensemble", progress=False)

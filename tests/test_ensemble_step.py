@@ -1,4 +1,4 @@
-"""The ensemble step's precisions and fused clip/AdamW (grokkit.stacked), and benchmarks/ensemble_step.py."""
+"""The ensemble step's precisions and fused clip/AdamW (grokkit.engines.stacked), and benchmarks/ensemble_step.py."""
 
 import json
 
@@ -8,10 +8,10 @@ import torch
 from test_ensemble import _assert_same_runs, _rel_diff, _resumable_members
 
 import grokkit as gk
-from grokkit import stacked
-from grokkit.ensemble import Ensemble, train_ensemble
+from grokkit.engines import stacked
+from grokkit.engines.ensemble import Ensemble, train_ensemble
+from grokkit.engines.stacked import adamw_, adamw_fused_, clip_, clip_fused_, flat_of, pack_
 from grokkit.objective import tf32
-from grokkit.stacked import adamw_, adamw_fused_, clip_, clip_fused_, flat_of, pack_
 
 TINY = gk.presets.FAST.replace(max_steps=30, stop_threshold=None, device="cpu")
 

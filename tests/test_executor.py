@@ -1,4 +1,4 @@
-"""Sweeps on a concurrent.futures.Executor (grokkit.distributed): a Dask cluster trains into a shared
+"""Sweeps on a concurrent.futures.Executor (grokkit.engines.distributed): a Dask cluster trains into a shared
 cache once; a failed task, a run that never reached the cache and a stacked block on a thread pool."""
 
 import concurrent.futures as cf
@@ -9,8 +9,8 @@ import pytest
 import torch
 
 import grokkit as gk
-from grokkit.distributed import TaskFailed
-from grokkit.sweep import run_many, sweep
+from grokkit.engines.distributed import TaskFailed
+from grokkit.engines.sweep import run_many, sweep
 
 BASE = gk.presets.FAST.replace(max_steps=40, stop_threshold=None, snapshot_every=0, checkpoint_every=0)
 
@@ -26,7 +26,7 @@ def test_a_dask_cluster_trains_a_sweep_into_the_shared_cache_once(runs_root, mon
     def not_here(*a, **k):
         raise AssertionError("the workers train, not the caller")
 
-    monkeypatch.setattr(sys.modules["grokkit.cache"], "train", not_here)  # this process only
+    monkeypatch.setattr(sys.modules["grokkit.training.cache"], "train", not_here)  # this process only
     grid = dict(weight_decay=[1.0, 0.3], seed=[1, 2])
     with (
         distributed.LocalCluster(

@@ -1,8 +1,10 @@
+import json
 import math
 
 import numpy as np
 import pytest
 import torch
+from conftest import ROOT
 
 import grokkit as gk
 from grokkit import geometry as G
@@ -249,7 +251,7 @@ def test_kicks_move_theta_orthogonally_to_the_basis():
     assert kicked.history["train_loss"][0] == base.history["train_loss"][0]
     assert kicked.history["train_loss"][1] != base.history["train_loss"][1]  # evaluated after the kick
     # one kick, by hand: a jump of alpha * 1.5e-3 (random direction), orthogonal to span(B)
-    from grokkit.context import Context
+    from grokkit.hooks.context import Context
     from grokkit.model import flatten
 
     model = gk.build_model(cfg)
@@ -331,8 +333,9 @@ def test_test_accuracy_of_a_parameter_vector(fast_run):
     assert G.test_accuracy(model, data, theta * 0)[0] < 0.2  # a zeroed model is at chance
 
 
-def _fake_run(grok, *, cap=1000, train_end=1.0, test=(0.0, 1.0), ops=("add",)):
-    """A stand-in for a Run: per-task grok steps, where it stopped, its final train and test accuracy."""
+def _fake_run(grok, *, cap=1000, train_end=1.0, test=(0.0, 1.0), ops=("add",), diverged_at=None):
+    """A stand-in for a Run: per-task grok steps, where it stopped, its final train and test accuracy
+    (`test`: the test-accuracy curve, one value per evaluation), where it diverged."""
     from types import SimpleNamespace
 
     steps = list(grok) if isinstance(grok, (list, tuple)) else [grok] * len(ops)
@@ -340,9 +343,10 @@ def _fake_run(grok, *, cap=1000, train_end=1.0, test=(0.0, 1.0), ops=("add",)):
         ops=ops,
         grok_step=lambda: steps,
         final=lambda m: [train_end] * len(ops),
-        curve=lambda m, t=0: ([0, 1], list(test)),
+        curve=lambda m, t=0: (list(range(len(test))), list(test)),
         info={"final_step": cap},
         config=SimpleNamespace(max_steps=cap),
+        diverged_at=diverged_at,
     )
 
 
@@ -365,6 +369,42 @@ def test_outcomes_of_a_run():
     assert G.outcome(_fake_run(None, train_end=0.99, test=(0.0, 0.7))) == "late"
     assert G.outcome(_fake_run(None, train_end=0.6, test=(0.0, 0.9))) == "unstable"
     assert G.outcome(_fake_run([900, None], ops=("add", "mul"), test=(0.0, 0.7))) == "late"  # one task short
+    assert G.outcome(_fake_run(None, train_end=float("nan"), diverged_at=300)) == "diverged"
+
+
+def test_a_run_stopped_while_still_rising_is_undecided():
+    rising = (0.0, 0.1, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)  # last quarter 0.55, the one before 0.35
+    flat = (0.0, 0.3, 0.4, 0.4, 0.41, 0.40, 0.41, 0.41)  # 0.41 vs 0.405: within RISING
+    assert G.still_rising(_fake_run(None, test=rising)) and not G.still_rising(_fake_run(None, test=flat))
+    assert not G.still_rising(_fake_run(900, test=rising))  # it grokked: nothing is undecided
+    assert not G.still_rising(_fake_run(None, test=rising, diverged_at=500))
+    assert not G.still_rising(_fake_run(None, test=(0.0, 0.5, 0.9)))  # too few evaluations for two quarters
+
+
+def test_boundary_counts_say_whether_a_grid_shows_its_boundary():
+    rising, flat = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7), (0.0,) * 8
+    grid = _FakeGrid(
+        {
+            (0.1, 0.3): [_fake_run(None, test=flat)],  # no grok
+            (1.0, 0.3): [_fake_run(None, test=rising)],  # undecided
+            (0.1, 0.5): [_fake_run(None, test=flat)],  # no grok
+            (1.0, 0.5): [_fake_run(400)],  # grok: this row shows the boundary
+            (0.1, 0.7): [_fake_run(900)],
+            (1.0, 0.7): [_fake_run(300), _fake_run(None, test=rising), _fake_run(500)],  # median reached
+        }
+    )
+    states = G.cell_states(grid)
+    assert states[(1.0, 0.3)] == "undecided" and states[(0.1, 0.3)] == "no grok" and states[(1.0, 0.7)] == "grok"
+    counts = G.boundary_counts(grid)
+    assert counts == {
+        "rows": 3,
+        "rows_with_both": 1,
+        "cells": 6,
+        "grok": 3,
+        "no_grok": 2,
+        "undecided": 1,
+        "undecided_share": 1 / 6,
+    }
 
 
 def test_grok_table_is_the_kaplan_meier_median_with_censoring():
@@ -565,3 +605,26 @@ def test_peak_roundoff_is_the_estimate_over_the_authors_peak():
     series["defect_roundoff"] = ([0, 100, 200], [3.0, 500.0, 9.0])
     assert _peak_roundoff(Stub(series)) == 10.0  # rounding ten times the value: the peak is round-off
     assert _peak_roundoff(Stub({"defect_authors": series["defect_authors"]})) is None  # not recorded
+
+
+def test_a_run_at_a_shorter_budget(fast_run):
+    """at_budget: the run as a shorter budget would have left it (scans train once, at their longest budget)."""
+    t = fast_run.grok_step()[0]
+    assert G.at_budget(fast_run, 10**9).grok_step() == fast_run.grok_step()
+    short = G.at_budget(fast_run, t - 1)
+    assert short.grok_step() == [None] and G.run_cap(short) == t - 1 and max(short.steps) <= t - 1
+    assert G.outcome(short) != "grok" and G.outcome(G.at_budget(fast_run, t)) == "grok"
+    assert short.final("test_acc") == fast_run.history["test_acc"][len(short.steps) - 1]
+
+
+def test_chapter1_default_grid_is_the_measured_choice():
+    """Chapter 1's default phase grid is the setting benchmarks/phase_scan.py chose
+    (results/benchmarks/phase_scan.json), and that choice meets the bar it was chosen by."""
+    scan = json.loads((ROOT / "results" / "benchmarks" / "phase_scan.json").read_text())
+    chosen, S = scan["chosen"], gk.book.chapter1("default")
+    assert chosen["rows_with_both"] >= 3 and chosen["undecided_share"] <= 0.25
+    assert S.grid_base == gk.Config.from_dict(scan["base"]).replace(lr=chosen["lr"], max_steps=chosen["budget"])
+    assert (S.weight_decays, S.train_fracs) == (scan["weight_decays"], scan["train_fracs"])
+    said = gk.book.grid_choice(S)
+    assert f"budget ({chosen['budget']:,} steps)" in said and f"{chosen['undecided']} undecided cells" in said
+    assert gk.book.grid_choice(gk.book.chapter1("smoke")) == ""  # not the scan's grid: nothing to say

@@ -123,7 +123,7 @@ def test_tracker_records_what_the_checkpoints_give():
     cfg = gk.presets.FAST.replace(max_steps=200, stop_threshold=None)
     data = gk.make_dataset(cfg.ops, cfg.p, cfg.train_frac, cfg.split_seed)
     keys = (4, 9, 13)
-    run = gk.train(cfg, [gk.trackers.ProgressTracker(keys, every=2)], progress=False)
+    run = gk.train(cfg, [gk.trackers.ProgressMeasureTracker(keys, every=2)], progress=False)
     steps, restricted = run.series("progress/restricted_loss")
     assert steps == list(range(0, 201, 40))  # every 2nd evaluation (eval_every = 20), step 0 included
     assert run.series("progress/key_freqs")[1][0] == list(keys)
@@ -132,7 +132,7 @@ def test_tracker_records_what_the_checkpoints_give():
     for name in ("restricted_loss", "excluded_loss", "train_loss", "fourier_concentration", "weight_norm"):
         assert run.series(f"progress/{name}")[1] == pytest.approx(post[name], rel=1e-5, abs=1e-6), name
     assert data.p == cfg.p
-    own = gk.train(cfg.replace(max_steps=40), [gk.trackers.ProgressTracker()], progress=False)
+    own = gk.train(cfg.replace(max_steps=40), [gk.trackers.ProgressMeasureTracker()], progress=False)
     assert all(1 <= len(k) <= cfg.p // 2 for k in own.series("progress/key_freqs")[1])
     with pytest.raises(ValueError, match="every"):
-        gk.trackers.ProgressTracker(every=0)
+        gk.trackers.ProgressMeasureTracker(every=0)

@@ -1,15 +1,19 @@
-"""The book's published runs (grokkit.published): a chapter's bundle and index written by the build, a
+"""The book's published runs (grokkit.store.published): a chapter's bundle and index written by the build, a
 chapter's start registering it, and a missing run imported from it (checked), or refused in one line."""
 
+import hashlib
 import json
 
 import pytest
+import torch
 
 import grokkit as gk
-import grokkit.cache as cache
-from grokkit import published
-from grokkit.book import colab
+import grokkit.training.cache as cache
+from grokkit.book import colab, prose
 from grokkit.book.execute import publish_runs
+from grokkit.store import published
+from grokkit.store.bundle import import_bundle
+from grokkit.store.runs import CorruptRun, Run, TrimmedRecord
 
 TINY = gk.presets.FAST.replace(max_steps=40, stop_threshold=None)
 OTHER = TINY.replace(seed=1)
@@ -142,3 +146,76 @@ def test_offline_or_a_bad_index_is_one_line(tmp_path, capsys):
     assert published.register("01_x", "smoke", site=tmp_path.as_uri()) is None
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2 and all("published runs not available" in x for x in lines)
+
+
+# --- runs published trimmed to what the chapter read ------------------------------------------------
+
+
+def test_a_chapter_records_which_tensor_series_it_reads(tmp_path):
+    run = gk.load_or_train(TINY, root=tmp_path / "runs", progress=False)
+    key = run.info["key"]
+    prose.READ_TENSORS.pop(key, None)
+    run.save(tmp_path / "copy")  # writing a run is not reading it
+    assert key not in prose.READ_TENSORS
+    run.trajectory("theta")
+    run.attention_trajectory()
+    read = prose.READ_TENSORS[key]
+    assert "theta" in read and any(n.startswith("attn/") for n in read) and read <= set(run.tensors)
+    saved = prose.save_records(str(tmp_path / "metrics.json"))
+    assert sorted(read) == saved["run_tensors"][key]
+    assert json.loads((tmp_path / "metrics.json").read_text())["run_tensors"][key] == sorted(read)
+
+
+def test_runs_publish_trimmed_and_a_fuller_copy_replaces_a_trimmed_one(tmp_path, monkeypatch):
+    root, reader, out = tmp_path / "built", tmp_path / "reader", tmp_path / "site"
+    run = gk.load_or_train(TINY, root=root, progress=False)
+    key, others = run.info["key"], sorted(n for n in run.tensors if n != "theta")
+    made = publish_runs(out / "runs", "smoke", {"01_x": [key], "02_y": [key]}, root, 100, {"01_x": {key: ["theta"]}})
+    small, whole = made["01_x-smoke"], made["02_y-smoke"]
+    assert small["trimmed"] == {key: others} and whole["trimmed"] == {} and small["size"] < whole["size"]
+    assert Run.load(root / key).trimmed == []  # the build's own cache keeps the whole run
+    monkeypatch.setattr(cache, "train", lambda *a, **k: pytest.fail("should have come from the published runs"))
+
+    published.register("01_x", "smoke", site=out.as_uri())  # Chapter 1 first: the trimmed copy
+    first = gk.load_or_train(TINY, root=reader, progress=False)
+    assert first.trimmed == others and torch.equal(first.trajectory("theta")[1], run.trajectory("theta")[1])
+    with pytest.raises(TrimmedRecord, match="published without its 'attn/"):
+        first.attention_trajectory()
+    published.register("02_y", "smoke", site=out.as_uri())  # a chapter whose bundle holds more of it
+    second = gk.load_or_train(TINY, root=reader, progress=False)
+    assert second.trimmed == [] and set(second.tensors) == set(run.tensors)
+    published.forget()
+    published.register("01_x", "smoke", site=out.as_uri())  # a trimmed copy never replaces a fuller one
+    assert gk.load_or_train(TINY, root=reader, progress=False).trimmed == []
+    assert import_bundle(out / "runs" / small["file"], root=reader) == [] and Run.load(reader / key).trimmed == []
+
+
+def test_a_trimmed_list_naming_a_series_the_run_holds_is_corrupt(tmp_path):
+    path = gk.load_or_train(TINY, root=tmp_path, progress=False) and cache.run_dir(TINY, root=tmp_path)
+    info = json.loads((path / "config.json").read_text())
+    (path / "config.json").write_text(json.dumps({**info, "trimmed": ["theta"]}))
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["config.json"] = hashlib.sha256((path / "config.json").read_bytes()).hexdigest()
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(CorruptRun, match="'trimmed' must list"):
+        Run.load(path)
+
+
+def test_a_prose_template_reads_as_a_paragraph_with_named_numbers():
+    text = prose.fill(
+        """
+        **Reading.** {n} of {cells} cells grokked
+        (fastest {fast:,} steps).
+
+        A second paragraph: {{literal braces}}, {share:.0%}.
+        """,
+        n=3,
+        cells=40,
+        fast=1200,
+        share=0.125,
+    )
+    assert text == (
+        "**Reading.** 3 of 40 cells grokked (fastest 1,200 steps).\n\nA second paragraph: {literal braces}, 12%."
+    )
+    with pytest.raises(KeyError, match="cells"):
+        prose.fill("{n} of {cells}", n=3)

@@ -3,7 +3,7 @@ import torch
 
 import grokkit as gk
 from grokkit.geometry import effective_rank, stable_rank
-from grokkit.regularizers import DecoupledDecay, LowRankDecay, newton_schulz, polar_exact, target_matrices
+from grokkit.hooks.regularizers import DecoupledDecay, LowRankDecay, newton_schulz, polar_exact, target_matrices
 
 SI = gk.presets.FAST.replace(
     norm="rmsnorm",

@@ -169,9 +169,10 @@ def test_results_and_the_page_follow_the_checkout(tmp_path, monkeypatch):
     assert reproduce.best_entry(get("1"), tmp_path) is None
     assert "not yet run" in reproduce.list_targets(tmp_path).splitlines()[1]
     page = scorecard.render(tmp_path)
-    assert "| not yet run | 25 |" in page and "`grokkit/repro/verdict.py`" in page
+    assert "not yet run 25." in page and "`grokkit/repro/verdict.py`" in page
     out = scorecard.write_page(tmp_path / "scorecard.md", tmp_path)
     assert out.read_text() == page
+    assert (tmp_path / scorecard.SUMMARY_FILE).read_text() == scorecard.summary_svg(tmp_path)  # the figure beside it
     (tmp_path / "_toc.yml").write_text("")
     (tmp_path / "notebooks").mkdir()
     monkeypatch.setenv("GROKKIT_REPO", str(tmp_path))  # the checkout, where the working directory is not one
@@ -506,15 +507,17 @@ def test_scorecard_page_is_generated_from_results():
     committed = scorecard.page_path().read_text()
     assert page == committed, "book/scorecard.md is stale: run `make scorecard`"
     assert len(re.findall(r"^\(scorecard-\d\d\)=$", page, re.M)) == 25 and "def judge" in page
+    assert (scorecard.page_path().parent / scorecard.SUMMARY_FILE).read_text() == scorecard.summary_svg(), (
+        "book/scorecard-summary.svg is stale: run `make scorecard`"
+    )
     verdicts = [(reproduce.best_entry(t) or {}).get("verdict", "not yet run") for t in TARGETS]
     tally = {v: verdicts.count(v) for v in VERDICTS}
-    for v, n in tally.items():
-        assert f"| {v} | {n} |" in page
+    assert "**Tally by class:** " + "; ".join(f"{v} {n}" for v, n in tally.items()) + "." in page
     for t in TARGETS:
         e = reproduce.best_entry(t)
-        row = next(line for line in page.splitlines() if line.startswith(f"| {{ref}}`{t.id} <"))
+        row = next(line for line in page.splitlines() if line.startswith(f'<tr id="row-{t.id:02d}"'))
         verdict = e["verdict"] if e else "not yet run"
-        assert re.search(rf"\*\*{verdict}\*\*( \(\d+ coverage gaps?\))?( \(see its note\))? \|$", row), row
+        assert f'data-verdict="{verdict}"' in row and f'">{verdict}</span>' in row, row
         if e and e["checks"]:  # the page shows the two groups of checks
             section = page.split(f"(scorecard-{t.id:02d})=")[1].split("(scorecard-")[0]
             assert "The claim (numbers):" in section

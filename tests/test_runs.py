@@ -6,9 +6,9 @@ import pytest
 import torch
 
 import grokkit as gk
-from grokkit import runs
-from grokkit.cache import run_dir
-from grokkit.runs import CorruptRun, Run
+from grokkit.store import runs
+from grokkit.store.runs import CorruptRun, Run
+from grokkit.training.cache import run_dir
 
 SMALL = gk.presets.FAST.replace(max_steps=120, stop_threshold=None)
 
@@ -61,7 +61,7 @@ def test_load_or_train_caches_and_retrains_corrupt_entries(runs_root, monkeypatc
     def no_training(*a, **k):
         raise AssertionError("should have come from the cache")
 
-    monkeypatch.setattr(sys.modules["grokkit.cache"], "train", no_training)
+    monkeypatch.setattr(sys.modules["grokkit.training.cache"], "train", no_training)
     again = gk.load_or_train(SMALL, root=runs_root, progress=False)
     assert again.history == first.history and again.info == first.info
     monkeypatch.undo()

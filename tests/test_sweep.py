@@ -3,7 +3,7 @@ import sys
 import pytest
 
 import grokkit as gk
-from grokkit.sweep import choose_engine, run_many, sweep
+from grokkit.engines.sweep import choose_engine, run_many, sweep
 
 BASE = gk.presets.FAST.replace(max_steps=60, stop_threshold=None, snapshot_every=0)
 
@@ -21,8 +21,8 @@ def test_mixed_sweep_saves_loadable_runs_that_the_cache_reuses(runs_root, monkey
     def no_training(*a, **k):
         raise AssertionError("should have come from the cache")
 
-    monkeypatch.setattr(sys.modules["grokkit.cache"], "train", no_training)
-    monkeypatch.setattr(sys.modules["grokkit.choose"], "train", no_training)
+    monkeypatch.setattr(sys.modules["grokkit.training.cache"], "train", no_training)
+    monkeypatch.setattr(sys.modules["grokkit.engines.choose"], "train", no_training)
     again = sweep(BASE, weight_decay=[1.0, 0.3], seed=[1, 2], root=runs_root, progress=False)
     assert again.engine == "cache" and [r.history for r in again.runs] == [r.history for r in res.runs]
 
@@ -66,7 +66,7 @@ class _EveryStep(gk.Hook):
 def test_engine_choice_prices_budgets_and_leaves_hooked_runs_off_the_cpu_ensemble(monkeypatch):
     """The choice budgets each member's max_steps (no fixed guess), and on a CPU the ensemble is not a
     candidate for runs with per-step hooks (it calls them member by member; the probe cannot time that)."""
-    sw = sys.modules["grokkit.choose"]
+    sw = sys.modules["grokkit.engines.choose"]
     sw._CHOICES.clear()
     base = BASE.replace(device="cpu", max_steps=40)
     hooked = [(base.replace(seed=s), (_EveryStep(),)) for s in (1, 2, 3)]
@@ -81,7 +81,7 @@ def test_engine_choice_prices_budgets_and_leaves_hooked_runs_off_the_cpu_ensembl
 def test_a_deadline_stops_an_ensemble_sweep_keeping_finished_members_and_resume_state(tmp_path):
     import time
 
-    from grokkit.ensemble_resume import member_keys
+    from grokkit.engines.ensemble_resume import member_keys
 
     short, long = BASE.replace(max_steps=20, eval_every=10), BASE.replace(max_steps=100_000, eval_every=10, seed=1)
     members = [(short, ()), (long, ())]

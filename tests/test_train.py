@@ -2,8 +2,8 @@ import pytest
 import torch
 
 import grokkit as gk
-from grokkit.hooks import Hook
-from grokkit.runs import grok_step
+from grokkit.geometry.onset import grok_step
+from grokkit.hooks.base import Hook
 
 QUICK = gk.presets.FAST.replace(max_steps=200, stop_threshold=None)
 

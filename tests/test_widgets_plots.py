@@ -152,7 +152,7 @@ def test_browser_moves_every_scrubber_panel(fast_run, tmp_path):
 
 def _grid(fast_run, short):
     """A 2 x 2 weight-decay x train-fraction sweep: one grokked run, three censored ones."""
-    from grokkit.sweep import SweepResult
+    from grokkit.engines.sweep import SweepResult
 
     values = {"weight_decay": [0.0, 1.0], "train_frac": [0.5, 0.7]}
     runs = [*short, fast_run]
@@ -166,7 +166,7 @@ def short_run():  # three runs that never grok, different seeds
 
 def test_phase_explorer_state_boundary_and_budget(fast_run, short_run, monkeypatch):
     from grokkit.geometry import boundary, grok_table
-    from grokkit.widgets import PhaseExplorer, phase
+    from grokkit.widgets import PhaseExplorer, phase_explorer
 
     grid = _grid(fast_run, short_run)
     t = fast_run.grok_step()[0]
@@ -178,17 +178,17 @@ def test_phase_explorer_state_boundary_and_budget(fast_run, short_run, monkeypat
     assert len(ex.state["curves"]["1,1"][0]["x"]) <= 150 and ex.state["budget"] == fast_run.config.max_steps
     html = ex.html()
     assert 'class="gk-phase-wd"' in html and 'class="gk-phase-frac"' in html and "a test grid" in html
-    monkeypatch.setattr(phase, "MAX_STATE_BYTES", 1000)
+    monkeypatch.setattr(phase_explorer, "MAX_STATE_BYTES", 1000)
     with pytest.raises(ValueError, match="lower points"):
         PhaseExplorer(grid)
     with pytest.raises(ValueError, match="weight_decay and train_frac"):
-        from grokkit.sweep import SweepResult
+        from grokkit.engines.sweep import SweepResult
 
         PhaseExplorer(SweepResult({"weight_decay": [1.0]}, [fast_run.config], [fast_run]))
 
 
 def test_phase_explorer_seed_spread(fast_run, short_run):
-    from grokkit.sweep import SweepResult
+    from grokkit.engines.sweep import SweepResult
     from grokkit.widgets import PhaseExplorer
 
     values = {"weight_decay": [1.0], "train_frac": [0.7], "seed": [1, 2, 3]}

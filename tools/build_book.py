@@ -7,6 +7,7 @@ The notebooks in notebooks/ are stored without outputs and are never modified: e
 <out>/stage/ together with the book's sources, and the HTML to <out>/html. Warnings fail the build.
 Each chapter's measured numbers are written to <out>/metrics/<chapter>.json. `--mathjax local` (the
 default) serves MathJax from the site itself, so math renders offline; `cdn` is for the published site.
+TensorFlow.js (Chapter 1's in-page trainer) is always served from the site's `_static/tfjs/` (tools/tfjs.py).
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ import time
 from pathlib import Path
 
 import mathjax
+import tfjs
 import yaml
 
 from grokkit.book.execute import (
     PUBLISH_BUDGET_MB,
-    chapter_run_keys,
+    chapter_runs,
     chapter_stems,
     execute,
     publish_runs,
@@ -67,6 +69,7 @@ def main(argv=None) -> int:
     # book/scorecard.md from the stored results/ (deterministic: unchanged results, same bytes)
     write_page(page_path(ROOT), results_dir(ROOT))
     shutil.copytree(ROOT / "book", stage / "book")
+    tfjs.install(stage / "book" / "_static")  # Chapter 1's in-page trainer loads TensorFlow.js from the site
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     if args.mathjax == "local":
         config["sphinx"]["config"]["mathjax_path"] = mathjax.install(stage / "book" / "_static")
@@ -105,18 +108,23 @@ def main(argv=None) -> int:
     if html.exists():
         shutil.rmtree(html)
     shutil.move(str(out / "jb" / "_build" / "html"), html)
-    if args.runs_budget_mb > 0:  # the runs each chapter read, beside the site (grokkit.published)
+    if args.runs_budget_mb > 0:  # the runs each chapter read, beside the site (grokkit.store.published)
         stems = chapter_stems(ROOT)
-        keys = {
-            s: chapter_run_keys(s, args.profile, out / "metrics" / f"{s}.json" if s in timings else None) for s in stems
+        found = {
+            s: chapter_runs(s, args.profile, out / "metrics" / f"{s}.json" if s in timings else None) for s in stems
         }
         made = publish_runs(
-            html / "runs", args.profile, {s: k for s, k in keys.items() if k}, budget_mb=args.runs_budget_mb
+            html / "runs",
+            args.profile,
+            {s: k for s, (k, _) in found.items() if k},
+            budget_mb=args.runs_budget_mb,
+            reads_by_chapter={s: r for s, (_, r) in found.items() if r is not None},
         )
         for name, e in made.items():
             gone = sum(d["bytes"] for d in e["dropped"])
             left = f"; {len(e['dropped'])} left out ({gone / 1e6:.0f} MB, trained on first use)" * bool(e["dropped"])
             size = f"{len(e['keys'])} runs, {e['size'] / 1e6:.1f} MB, {e['train_s']:.0f} s of training"
+            size += f", {len(e['trimmed'])} trimmed to what the chapter reads" * bool(e.get("trimmed"))
             print(f"  runs/{e['file']}: {size}{left}")
     print(f"site built in {time.perf_counter() - t:.0f} s: {html / 'index.html'}")
     return 0

@@ -24,7 +24,7 @@ def fetch(name: str, version: str, integrity: str, keep: Callable[[str], bool] =
     dest = CACHE / f"{name}-{version}"
     if (dest / ".complete").exists():
         return dest
-    url = f"https://registry.npmjs.org/{name}/-/{name}-{version}.tgz"
+    url = f"https://registry.npmjs.org/{name}/-/{name.rsplit('/', 1)[-1]}-{version}.tgz"  # @scope/pkg: pkg-1.0.tgz
     data = urllib.request.urlopen(url, timeout=120).read()
     digest = "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
     if digest != integrity:

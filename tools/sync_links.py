@@ -47,7 +47,7 @@ class Repository:
 
     @property
     def site(self) -> str:
-        """The GitHub Pages address of the repository's book (where its published runs are, grokkit.published)."""
+        """The GitHub Pages address of the repository's book (where its published runs are, grokkit.store.published)."""
         owner, name = self.slug.split("/")
         return f"https://{owner.lower()}.github.io/{name}/"
 
@@ -92,14 +92,14 @@ def problems(root: Path = ROOT) -> list[str]:
         for m in _LINKS.finditer(page.read_text()):
             if not m.group(0).startswith(wanted):
                 found.append(f"{page.relative_to(root)}: {m.group(0)} is not the configured repository {repo.url}")
-    published = (root / "grokkit" / "published.py").read_text()
+    published = (root / "grokkit" / "store" / "published.py").read_text()
     if f'SITE_URL = "{repo.site}"' not in published:
-        found.append(f"grokkit/published.py: SITE_URL is not {repo.site} (the Pages site of {repo.url})")
+        found.append(f"grokkit/store/published.py: SITE_URL is not {repo.site} (the Pages site of {repo.url})")
     return found
 
 
 def write(root: Path = ROOT) -> list[str]:
-    """Regenerate the badges, install cells and the published runs' site (grokkit/published.py SITE_URL);
+    """Regenerate the badges, install cells and the published runs' site (grokkit/store/published.py SITE_URL);
     returns the files changed."""
     repo, changed = repository(root), []
     for nb_path in sorted((Path(root) / "notebooks").glob("*.ipynb")):
@@ -110,12 +110,12 @@ def write(root: Path = ROOT) -> list[str]:
             nb["cells"][i]["source"] = new.splitlines(keepends=True)
         nb_path.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
         changed.append(nb_path.name)
-    published = Path(root) / "grokkit" / "published.py"
+    published = Path(root) / "grokkit" / "store" / "published.py"
     text = published.read_text()
     new_text = re.sub(r'^SITE_URL = "[^"]*"', f'SITE_URL = "{repo.site}"', text, count=1, flags=re.M)
     if new_text != text:
         published.write_text(new_text)
-        changed.append("grokkit/published.py")
+        changed.append("grokkit/store/published.py")
     return changed
 
 

@@ -6,7 +6,7 @@ profiles  scale profiles and shared runs. Every chapter runs at one of three sca
             "default" what a 2-core laptop CPU affords in minutes: the papers' model and settings
                       wherever that fits, smaller grids (each chapter says where it cut)
             "paper"   the papers' full grids (a GPU: Colab or better)
-prose     sentences with measured numbers (`say`), recorded values (`record`, `save_records`)
+prose     sentences with measured numbers (`say`, templates `fill`), recorded values (`record`, `save_records`)
 execute   executing a chapter with papermill and storing its numbers with provenance
 colab     a chapter's start: the profile from the device ("auto"), its measured time, Google Drive
 """
@@ -14,7 +14,6 @@ colab     a chapter's start: the profile from the device ("auto"), its measured 
 from grokkit.book import fair
 from grokkit.book.colab import chapter_time, keep_runs_on_drive, resolve_profile, start
 from grokkit.book.execute import chapter_metrics, chapter_stems, execute, notebooks_dir, results_dir, store_metrics
-from grokkit.book.lrd import Chapter5, chapter5, lrd_member, mechanism_members, mechanism_record
 from grokkit.book.measures import (
     all_tasks_grok_step,
     cap_of,
@@ -24,21 +23,30 @@ from grokkit.book.measures import (
     first_task_grok_step,
     pc1_layer0_ranges,
 )
-from grokkit.book.multitask import Chapter3, Chapter4, chapter3, chapter4, stored_runs
-from grokkit.book.phase import paper_bundle, phase_grid
-from grokkit.book.profiles import (
+from grokkit.book.phase_grid import grid_choice, paper_bundle, phase_grid
+from grokkit.book.prose import USED_KEYS, fill, fmt_step, md_table, record, save_records, say
+from grokkit.book.settings import (
+    CHAPTER_PROFILES,
     GROKKING_OPS,
-    PROFILES,
     Chapter1,
     Chapter2,
+    Chapter3,
+    Chapter4,
+    Chapter5,
     chapter1,
     chapter2,
+    chapter3,
+    chapter4,
+    chapter5,
     check_profile,
     defect_hooks,
+    lrd_member,
+    mechanism_members,
+    mechanism_record,
     op_member,
     seeds_for,
+    stored_runs,
 )
-from grokkit.book.prose import USED_KEYS, fmt_step, md_table, record, save_records, say
 
 __all__ = [
     "Chapter1",
@@ -48,7 +56,7 @@ __all__ = [
     "Chapter5",
     "fair",
     "GROKKING_OPS",
-    "PROFILES",
+    "CHAPTER_PROFILES",
     "USED_KEYS",
     "chapter1",
     "chapter2",
@@ -75,6 +83,7 @@ __all__ = [
     "results_dir",
     "save_records",
     "say",
+    "fill",
     "seeds_for",
     "store_metrics",
     "stored_runs",
@@ -87,4 +96,5 @@ __all__ = [
     "pc1_layer0_ranges",
     "paper_bundle",
     "phase_grid",
+    "grid_choice",
 ]

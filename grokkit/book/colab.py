@@ -2,11 +2,11 @@
 
 `start(chapter, profile, drive=..., retrain=...)` is the chapters' first call. `profile="auto"` (the
 notebooks' default) is the largest profile (paper with CUDA, then default) whose runs the site publishes
-(grokkit.published) or whose estimated time here is at most 15 minutes, else smoke: it never starts
+(grokkit.store.published) or whose estimated time here is at most 15 minutes, else smoke: it never starts
 hours of training unannounced, and says what the larger profile would take. The time it prints is
 measured, never guessed: the chapter's wall time at that profile from the last
-`make book` that recorded it (results/chapters/<profile>/, copied into the package as
-chapter_times.json so that an installed grokkit on Colab has it too), quoted with the machine it ran
+`make book` that recorded it (results/chapters/<profile>/ in a checkout; a built wheel ships them as
+package data, grokkit.book.times), quoted with the machine it ran
 on, and only when that machine is of this kind (CPU or GPU). `drive=True` keeps the run cache on
 Google Drive (Colab), so trained runs, and the resume state of a run in progress, outlive a
 disconnected runtime.
@@ -14,17 +14,18 @@ disconnected runtime.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
 
 import torch
 
-from grokkit import published
-from grokkit.book.profiles import PROFILES, check_profile
+from grokkit.book.execute import results_dir
+from grokkit.book.settings import CHAPTER_PROFILES, check_profile
+from grokkit.book.times import chapter_times, packaged_times
+from grokkit.store import published
+from grokkit.store.repo import NotACheckout
 
-TIMES = Path(__file__).with_name("chapter_times.json")
 MOUNT = "/content/drive"  # where Colab mounts Google Drive
 AUTO_BUDGET_S = 15 * 60  # profile="auto" picks no profile estimated to take longer here, unless its runs are published
 
@@ -43,11 +44,17 @@ def resolve_profile(profile: str, cuda: bool | None = None) -> str:
     return check_profile(profile)
 
 
-def chapter_time(chapter: str, profile: str, times: Path = TIMES) -> dict | None:
+def recorded_times() -> dict:
+    """The chapters' recorded times: from results/ in a checkout, else what the installed wheel shipped."""
+    try:
+        return chapter_times(results_dir())
+    except NotACheckout:
+        return packaged_times() or {}
+
+
+def chapter_time(chapter: str, profile: str, times: dict | None = None) -> dict | None:
     """{"wall_time_s", "machine"} of the chapter's last recorded execution at `profile`, or None."""
-    if not times.exists():
-        return None
-    return json.loads(times.read_text()).get(profile, {}).get(chapter)
+    return (recorded_times() if times is None else times).get(profile, {}).get(chapter)
 
 
 def keep_runs_on_drive(folder: str = "grokkit/runs", mount: str | None = None) -> Path:
@@ -70,7 +77,7 @@ def _minutes(seconds: float) -> str:
 
 def estimate_s(chapter: str, profile: str, cuda: bool, entry: dict | None = None) -> tuple[float, str] | None:
     """(seconds, basis): the chapter's last recorded time at `profile` on this kind of device (on a GPU with
-    none, its CPU time, an upper bound), less the training its published runs (`entry`, grokkit.published)
+    none, its CPU time, an upper bound), less the training its published runs (`entry`, grokkit.store.published)
     save; None where no time fits."""
     t = chapter_time(chapter, profile)
     if not t:
@@ -106,7 +113,7 @@ def start(
     """Resolve `profile`, print it with this chapter's measured time, and return it. `profile="auto"`
     picks the largest profile whose runs are published or whose estimated time here fits
     AUTO_BUDGET_S (`choose_auto`). `drive=True` on Colab keeps the run cache on Google Drive; off Colab it
-    is ignored with a note. Unless `retrain`, the chapter's published runs (grokkit.published: the bundle
+    is ignored with a note. Unless `retrain`, the chapter's published runs (grokkit.store.published: the bundle
     `make book` wrote beside the site) are registered, so a run they hold loads from them instead of
     training; `retrain=True` trains every run that is not already in this machine's cache."""
     cuda = torch.cuda.is_available() if cuda is None else cuda
@@ -119,7 +126,7 @@ def start(
         why = f" (auto: {why})"
     else:
         chosen, why = check_profile(profile), ""
-    lines = [f"profile {chosen!r}{why}, one of {PROFILES}", *notes]
+    lines = [f"profile {chosen!r}{why}, one of {CHAPTER_PROFILES}", *notes]
     t = chapter_time(chapter, chosen)
     if t and t["machine"].startswith("CPU") == (kind == "CPU"):
         lines.append(f"this chapter took {_minutes(t['wall_time_s'])} at this profile on {t['machine']}")

@@ -14,10 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from grokkit import published
-from grokkit.provenance import stamp
-from grokkit.repo import repo_root
-from grokkit.rootdir import default_root
+from grokkit.store import published
+from grokkit.store.provenance import stamp
+from grokkit.store.repo import repo_root
+from grokkit.store.rootdir import default_root
 
 
 def notebooks_dir(root=None) -> Path:
@@ -75,11 +75,10 @@ def store_metrics(
         **stamp(),
         **override,
         "run_keys": data.pop("run_keys", []),
+        "run_tensors": data.pop("run_tensors", None),  # per run key: the tensor series the chapter read
         "metrics": data,
     }
     _write(out, blob)
-    if results is None or Path(results).resolve() == results_dir().resolve():
-        write_chapter_times()
     return out
 
 
@@ -87,26 +86,6 @@ def _write(path: Path, data) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=1) + "\n")
     os.replace(tmp, path)
-
-
-def chapter_times(results: Path | None = None) -> dict:
-    """{profile: {chapter: {"wall_time_s", "machine"}}} of the chapters' recorded executions."""
-    out: dict = {}
-    for path in sorted(Path(results or results_dir()).glob("chapters/*/*.json")):
-        blob = json.loads(path.read_text())
-        out.setdefault(blob["profile"], {})[blob["chapter"]] = {
-            "wall_time_s": blob["wall_time_s"],
-            "machine": blob.get("wall_time_device", blob["device"]),  # a warm re-run keeps the cold time's machine
-        }
-    return out
-
-
-def write_chapter_times(results: Path | None = None) -> Path:
-    """Copy the recorded wall times into the package (grokkit/book/chapter_times.json): an installed
-    grokkit, without the repository's results/, still quotes them (`grokkit.book.colab.start`)."""
-    path = Path(__file__).with_name("chapter_times.json")
-    _write(path, chapter_times(results))
-    return path
 
 
 def chapter_metrics(stem: str, profile: str, *, results: Path | None = None, rerun: bool = False) -> dict:
@@ -125,24 +104,36 @@ def chapter_metrics(stem: str, profile: str, *, results: Path | None = None, rer
 PUBLISH_BUDGET_MB = 150  # per chapter and profile (README: "Published runs")
 
 
-def chapter_run_keys(stem: str, profile: str, metrics: Path | None = None) -> list[str]:
-    """The run-cache keys a chapter looked up, in order: from this build's `metrics` file where given,
-    else from its stored numbers (results/chapters/<profile>/<stem>.json); [] if neither exists."""
+def chapter_runs(stem: str, profile: str, metrics: Path | None = None) -> tuple[list[str], dict | None]:
+    """(the run-cache keys a chapter looked up, in order; per key the tensor series it read, or None where
+    not recorded): from this build's `metrics` file where given, else from its stored numbers
+    (results/chapters/<profile>/<stem>.json); ([], None) if neither exists."""
     for path in (metrics, results_dir() / "chapters" / profile / f"{stem}.json"):
         if path is not None and Path(path).exists():
-            return list(json.loads(Path(path).read_text()).get("run_keys") or [])
-    return []
+            blob = json.loads(Path(path).read_text())
+            return list(blob.get("run_keys") or []), blob.get("run_tensors")
+    return [], None
 
 
-def publish_runs(out_dir: Path, profile: str, keys_by_chapter: dict, root=None, budget_mb: float = PUBLISH_BUDGET_MB):
-    """Write one run bundle per chapter (`out_dir/<chapter>-<profile>.tar`, grokkit.published) and
-    `out_dir/index.json` (earlier profiles' entries kept); returns the index's entries of this call."""
+def publish_runs(
+    out_dir: Path,
+    profile: str,
+    keys_by_chapter: dict,
+    root=None,
+    budget_mb: float = PUBLISH_BUDGET_MB,
+    reads_by_chapter: dict | None = None,
+):
+    """Write one run bundle per chapter (`out_dir/<chapter>-<profile>.tar`, grokkit.store.published) and
+    `out_dir/index.json` (earlier profiles' entries kept); returns the index's entries of this call.
+    `reads_by_chapter`: {chapter: {key: [tensor series it read]}}; a chapter listed there publishes its
+    runs trimmed to those series (one not listed, or listed as None, publishes them whole)."""
     out_dir = Path(out_dir)
     old = out_dir / "index.json"
     bundles = json.loads(old.read_text())["bundles"] if old.exists() else {}
     made = {}
     for stem, keys in keys_by_chapter.items():
         name = f"{stem}-{profile}"
-        made[name] = published.publish(name, keys, root or default_root(), out_dir, int(budget_mb * 1e6))
+        reads = (reads_by_chapter or {}).get(stem)
+        made[name] = published.publish(name, keys, root or default_root(), out_dir, int(budget_mb * 1e6), reads)
     published.write_index(out_dir, bundles | made)
     return made

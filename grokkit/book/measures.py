@@ -5,7 +5,7 @@ Chapter 3."""
 from __future__ import annotations
 
 from grokkit import geometry as G
-from grokkit.hooks import GradientProjection
+from grokkit.hooks.base import GradientProjection
 
 
 def pc1_layer0_ranges(runs, grok_ops) -> dict:
@@ -61,12 +61,12 @@ def dual_wd_measures(runs, weight_decays, K: int) -> dict:
     }
 
 
-def deletion_members(S, baseline, fractions, cap: int) -> list:
+def deletion_members(settings, baseline, fractions, cap: int) -> list:
     """(config, hooks) of Chapter 3's orthogonal-deletion runs (2602.18523 §5): the baseline's config with
-    `cap` steps, the gradient outside the top-`S.deletion_k` directions of the baseline's uncentred
-    θ-trajectory PCA removed at fraction f from step `S.start`; one run per nonzero f of `fractions`."""
+    `cap` steps, the gradient outside the top-`settings.deletion_k` directions of the baseline's uncentred
+    θ-trajectory PCA removed at fraction f from step `settings.start`; one run per nonzero f of `fractions`."""
     _, thetas = baseline.trajectory("theta")
-    B = G.parameter_pca(thetas, "uncentred").components[: S.deletion_k].T.float()  # (P, k)
+    B = G.parameter_pca(thetas, "uncentred").components[: settings.deletion_k].T.float()  # (P, k)
     config = baseline.config.replace(max_steps=cap)
-    name = f"uncentred{S.deletion_k}"
-    return [(config, [GradientProjection(B, f, start=S.start, name=name)]) for f in fractions if f]
+    name = f"uncentred{settings.deletion_k}"
+    return [(config, [GradientProjection(B, f, start=settings.start, name=name)]) for f in fractions if f]

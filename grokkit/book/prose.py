@@ -1,8 +1,10 @@
 """Sentences with measured numbers, and the values a chapter records for tests and the scorecard.
 
 Every number in a chapter's prose comes from code: `say(f"... {value} ...")` renders Markdown under
-the cell, `record(name, value)` keeps the value, and `save_records(metrics_path)` writes them with
-the run-cache keys the chapter looked up (its runs' provenance).
+the cell (a long reading is a template: `say(TEMPLATE, name=value)` fills `{name:.2f}`), `record(name,
+value)` keeps the value, and `save_records(metrics_path)` writes them with the run-cache keys the
+chapter looked up (its runs' provenance) and, per run, the tensor series it read (what the book
+publishes of that run: grokkit.store.published).
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ import json
 import os
 import time
 
-from grokkit.cache import on_lookup
+from grokkit.store.runs import on_tensor_read
+from grokkit.training.cache import on_lookup
 
 _RECORDED: dict = {}
 _T0 = time.perf_counter()
 USED_KEYS: list[str] = []  # cache keys this process looked up, in order (provenance of chapter numbers)
+READ_TENSORS: dict[str, set] = {}  # run key -> the tensor series this process read of it
 
 
 def _used(key: str) -> None:
@@ -23,16 +27,30 @@ def _used(key: str) -> None:
         USED_KEYS.append(key)
 
 
+def _read(key: str | None, name: str) -> None:
+    if key:
+        READ_TENSORS.setdefault(key, set()).add(name)
+
+
 on_lookup(_used)
+on_tensor_read(_read)
 
 
-def say(text: str):
-    """A sentence of the book whose numbers were measured: rendered as Markdown under the cell."""
+def fill(template: str, /, **fields) -> str:
+    """A prose template filled in: its lines joined into one paragraph (a blank line keeps a paragraph
+    break), then `{name:spec}` fields filled from `fields` (str.format). A missing field is an error."""
+    paragraphs = [" ".join(line.strip() for line in p.splitlines() if line.strip()) for p in template.split("\n\n")]
+    return "\n\n".join(p for p in paragraphs if p).format(**fields)
+
+
+def say(text: str, /, **fields):
+    """A sentence of the book whose numbers were measured: rendered as Markdown under the cell. With
+    `fields`, `text` is a template (`fill`): the reading stays readable as prose, its numbers named."""
     from IPython.display import (
         Markdown,
     )  # only a chapter renders prose (a GPU lease imports this module without IPython)
 
-    return Markdown(text)
+    return Markdown(fill(text, **fields) if fields else text)
 
 
 def record(name: str, value) -> None:
@@ -57,6 +75,7 @@ def save_records(path: str | None) -> dict:
     """Write everything recorded (plus the elapsed time) as JSON to `path`, if given."""
     _RECORDED["elapsed_s"] = round(time.perf_counter() - _T0, 1)
     _RECORDED["run_keys"] = list(USED_KEYS)
+    _RECORDED["run_tensors"] = {k: sorted(READ_TENSORS.get(k, ())) for k in USED_KEYS}
     if path:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         with open(path, "w") as f:

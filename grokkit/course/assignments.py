@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from grokkit.repo import repo_root
+from grokkit.store.repo import repo_root
 
 _DEF = re.compile(r"^[ \t]*def[ \t]+(\w+)[ \t]*\(", re.M)
 _ID = re.compile(r"\*\*Exercise\s+(\d+(?:\.\d+)*)")
@@ -88,7 +88,7 @@ def cleared(nb, drop_solutions: bool = False):
 
 def build(out: str | Path | None = None, notebooks: Path | None = None) -> dict:
     """Write the student and instructor copies and the README; return {chapter: [Exercise, ...]}.
-    Defaults: the checkout's notebooks/ (grokkit.repo) into its _build/assignments/."""
+    Defaults: the checkout's notebooks/ (grokkit.store.repo) into its _build/assignments/."""
     out = Path(out or repo_root() / "_build" / "assignments")
     notebooks = Path(notebooks or repo_root() / "notebooks")
     (out / "student").mkdir(parents=True, exist_ok=True)

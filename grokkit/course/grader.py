@@ -28,7 +28,7 @@ from grokkit import exercises as exercises_mod
 from grokkit.course import record, sandbox, values
 from grokkit.course.assignments import defines, exercises, title
 from grokkit.course.gradescope import gradescope  # noqa: F401  (grader.gradescope: the conversion)
-from grokkit.repo import repo_root
+from grokkit.store.repo import repo_root
 
 _GRACE_S = 30  # start-up of a sandbox (Python, torch, grokkit) on top of the per-exercise limit
 
@@ -156,7 +156,7 @@ def grade(
     sandboxed: bool = True,
 ) -> dict:
     """Grade one submission; write the JSON report (default <stem>.grade.json beside it) and return it.
-    `notebooks`: the trusted chapters (default: the checkout's notebooks/, found by grokkit.repo).
+    `notebooks`: the trusted chapters (default: the checkout's notebooks/, found by grokkit.store.repo).
     sandboxed=False: a self-check without bubblewrap (the report says so; not for marks)."""
     if not (timeout > 0 and cell_timeout > 0):  # 0 or less would interrupt every cell (or never limit one)
         raise ValueError(f"timeout and cell_timeout must be positive seconds, got {timeout} and {cell_timeout}")

@@ -29,7 +29,7 @@ import torch
 from grokkit import exercises as _exercises
 from grokkit.course import runner, values
 from grokkit.course.assignments import exercises
-from grokkit.repo import repo_root
+from grokkit.store.repo import repo_root
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 

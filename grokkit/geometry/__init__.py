@@ -21,7 +21,20 @@ from grokkit.geometry.cohort import (
 from grokkit.geometry.commutator import FORMULAS, Defect, commutator_defect, defect_series, second_order_commutator
 from grokkit.geometry.discrimination import AUC, auc_by_step, onset_indicator, steps_before, value_at, weight_norms
 from grokkit.geometry.fourier import fourier_power, key_frequencies
-from grokkit.geometry.grid import boundary, cell_caps, cell_medians, grok_cells, grok_table, outcome, run_cap
+from grokkit.geometry.grid import (
+    at_budget,
+    boundary,
+    boundary_counts,
+    cell_caps,
+    cell_medians,
+    cell_states,
+    grok_cells,
+    grok_table,
+    outcome,
+    run_cap,
+    shows_boundary,
+    still_rising,
+)
 from grokkit.geometry.heads import head_cosines
 from grokkit.geometry.hessian import curvature_depth, hvp_fn, lanczos_lowest, lowest_hessian_eigs
 from grokkit.geometry.integrability import exec_random_by_checkpoint, rho_by_checkpoint
@@ -113,7 +126,12 @@ __all__ = [
     "defect_series",
     "second_order_commutator",
     "fourier_power",
+    "at_budget",
     "boundary",
+    "boundary_counts",
+    "cell_states",
+    "shows_boundary",
+    "still_rising",
     "run_cap",
     "cell_caps",
     "cell_medians",

@@ -1,4 +1,5 @@
-"""Defect onset, lead time, sign test and power-law fits (papers-spec M6, §3.2, §2.2).
+"""The grok step (`grok_step`: t98×3, t90), defect onset, lead time, sign test and power-law fits
+(papers-spec M6, §3.2, §2.2).
 
 Two onset rules are used in the papers; both are parameters of `defect_onset`:
   * single-task and tri-task (M6, the authors' `find_spike_step`): baseline = max(0.1, median of the
@@ -160,3 +161,13 @@ def reciprocal_fit(x, y) -> Reciprocal:
     resid = ys - A @ np.array([a, c])
     ss_tot = float(((ys - ys.mean()) ** 2).sum())
     return Reciprocal(float(a), float(c), 1 - float((resid**2).sum()) / ss_tot if ss_tot else 1.0, len(xs))
+
+
+def grok_step(steps, acc, threshold: float = 0.98, patience: int = 3):
+    """First step where `acc` has been >= threshold on `patience` consecutive entries (else None)."""
+    run = 0
+    for s, a in zip(steps, acc):
+        run = run + 1 if a >= threshold else 0
+        if run >= patience:
+            return s
+    return None

@@ -11,7 +11,7 @@ from grokkit.plots.geometry import (
     fractions_over_training,
     pc1_table,
 )
-from grokkit.plots.progress import ANSWER_COLORS, ANSWER_LABELS, answer_image, circuit_frame, progress_measures
+from grokkit.plots.progress_measures import ANSWER_COLORS, ANSWER_LABELS, answer_image, circuit_frame, progress_measures
 from grokkit.plots.style import TASK_COLORS, use_style
 from grokkit.plots.training import (
     accuracy_and_energy,

@@ -20,12 +20,15 @@ shown on the scorecard page (`gk.repro`).
                       like); number checks decide the verdict, coverage checks its qualifier (`judge`)
   findings            our own findings: numbers the papers do not state, with their evidence
   reproduce           measure a target at a profile and store results/<NN-slug>.json (`run`, `evaluate`)
-  scorecard           book/scorecard.md, generated from results/ (`write_page`)
+  scorecard           book/scorecard.md, generated from results/ (`write_page`): a summary figure
+                      (`summary`: claims by paper × verdict class), the main table (verdict, claim, a short
+                      "ours" each target states, the paper's), a section per target with its evidence
+                      (`evidence`: the chapter section, the command, the runs, the scrubber's steps)
   cpu_full            the cpu-full profile: re-runs a 2-core CPU can settle at the paper's coverage
   gpu_runs, helpers   the GPU session's stored runs; what the paper modules share
 
 Each target has a `measure(profile)` that returns the measured numbers (training through
-`grokkit.sweep.run_many`, so cached runs are reused; or reading the numbers a chapter recorded at
+`grokkit.engines.sweep.run_many`, so cached runs are reused; or reading the numbers a chapter recorded at
 that profile, see `grokkit.book.execute.chapter_metrics`; or, for the paper profile, runs stored by the
 GPU session script), and `checks(measured)`: the paper's claim as number checks, and what was run
 as coverage checks (numbers decide the verdict, coverage its qualifier; a run stopped at its cap
@@ -51,7 +54,7 @@ from grokkit.repro import (  # noqa: F401 (register the targets)
 from grokkit.repro.findings import FINDINGS, Finding
 from grokkit.repro.reproduce import best_entry, evaluate, list_targets, load, run
 from grokkit.repro.scorecard import claims_table, render, write_page
-from grokkit.repro.targets import BY_NAME, PROFILES, TARGETS, Target, get, target
+from grokkit.repro.targets import BY_NAME, TARGET_PROFILES, TARGETS, Target, get, target
 from grokkit.repro.verdict import (
     UNDECIDED,
     VERDICTS,
@@ -72,7 +75,7 @@ if [t.id for t in TARGETS] != list(range(1, 26)):
 
 __all__ = [
     "BY_NAME",
-    "PROFILES",
+    "TARGET_PROFILES",
     "TARGETS",
     "Target",
     "get",

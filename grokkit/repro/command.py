@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from grokkit.engines.sweep import run_many
 from grokkit.repro import reproduce, scorecard, settle
 from grokkit.repro.targets import TARGETS, get
-from grokkit.sweep import run_many
 
 
 def main(args) -> int:

@@ -23,12 +23,12 @@ import torch
 
 from grokkit import book
 from grokkit import geometry as G
-from grokkit.cache import run_dir
-from grokkit.hooks import GradientProjection, Kick
+from grokkit.engines.sweep import run_many
+from grokkit.hooks.base import GradientProjection, Kick
 from grokkit.model import matrix_offsets, n_params
 from grokkit.papers import NUMBERS
 from grokkit.repro import gpu_runs
-from grokkit.sweep import run_many
+from grokkit.training.cache import run_dir
 
 SEEDS = (42, 137, 2024)
 KICK_ALPHAS = tuple(float(a) for a in NUMBERS[12]["alphas"])  # the paper's four kick sizes

@@ -15,10 +15,10 @@ import torch
 
 from grokkit import book
 from grokkit import geometry as G
-from grokkit.cache import run_dir
 from grokkit.papers import NUMBERS
 from grokkit.repro import gpu_runs
 from grokkit.repro.cpu_full import SEEDS, _basis, _load, _prov
+from grokkit.training.cache import run_dir
 
 DUAL_SEEDS_HERE = (1, 2, 3, 4)  # target 14: seeds the GPU session did not run (its are SEEDS)
 
@@ -28,8 +28,8 @@ def _dual(seed: int = 42):
 
 
 def _m9():
-    S = book.chapter5("paper")  # the paper's mechanism setting: 4,000 steps
-    return [m for seed in SEEDS for m in book.mechanism_members(S, seed)]
+    settings = book.chapter5("paper")  # the paper's mechanism setting: 4,000 steps
+    return [m for seed in SEEDS for m in book.mechanism_members(settings, seed)]
 
 
 def _m14():
@@ -43,21 +43,21 @@ def _m15():
 def _deletion():
     """(chapter 3's profile, the f = 0 baseline run, its grok step, the cap for the failing fractions: the
     paper's cap in units of its f = 0 grok step, times our f = 0 grok step, rounded up to 1,000)."""
-    S, baseline = book.chapter3("default"), _load(_dual(42))
+    settings, baseline = book.chapter3("default"), _load(_dual(42))
     base = book.all_tasks_grok_step(baseline)
     ratio = NUMBERS[17]["cap"] / NUMBERS[17]["t_grok"][0.0]
-    return S, baseline, base, -(-int(ratio * base) // 1000) * 1000
+    return settings, baseline, base, -(-int(ratio * base) // 1000) * 1000
 
 
-def _small17(S) -> list:
+def _small17(settings) -> list:
     """Target 17's delaying fractions: the chapter's own runs, at its cap."""
-    return [f for f in S.deletion if 0 < f < min(NUMBERS[17]["fails"])]
+    return [f for f in settings.deletion if 0 < f < min(NUMBERS[17]["fails"])]
 
 
 def _m17():
-    S, baseline, _, cap = _deletion()
-    return book.deletion_members(S, baseline, _small17(S), S.deletion_cap) + book.deletion_members(
-        S, baseline, NUMBERS[17]["fails"], cap
+    settings, baseline, _, cap = _deletion()
+    return book.deletion_members(settings, baseline, _small17(settings), settings.deletion_cap) + book.deletion_members(
+        settings, baseline, NUMBERS[17]["fails"], cap
     )
 
 
@@ -75,9 +75,9 @@ TRI_FRACTIONS = (0.0, 0.02, 0.07, 0.10, 0.25)  # target 20: two that delay, two 
 
 def _tri_deletion():
     """(chapter 3's profile, the tri-task seed-42 baseline, the deleted runs' members at the paper's cap)."""
-    S = book.chapter3("default")
-    baseline = _load((S.tri.replace(seed=NUMBERS[20]["seed"]), ()))
-    return S, baseline, book.deletion_members(S, baseline, TRI_FRACTIONS, NUMBERS[20]["cap"])
+    settings = book.chapter3("default")
+    baseline = _load((settings.tri.replace(seed=NUMBERS[20]["seed"]), ()))
+    return settings, baseline, book.deletion_members(settings, baseline, TRI_FRACTIONS, NUMBERS[20]["cap"])
 
 
 MEMBERS = {9: _m9, 14: _m14, 15: _m15, 16: _m15, 17: _m17, 20: lambda: _tri_deletion()[2]}
@@ -87,10 +87,12 @@ def measure_9(profile):
     members = _m9()
     pairs = [(_load(members[i]), _load(members[i + 1])) for i in range(0, len(members), 2)]
     runs = [r for p in pairs for r in p]
-    S = book.chapter5("paper")
+    settings = book.chapter5("paper")
     return {
         "measured": {"mechanisms": [book.mechanism_record(l2, lrd) for l2, lrd in pairs]},
-        **_prov(runs, f"the mechanism pair (p = {S.base.p}, {S.mechanism_steps:,} steps), seeds {list(SEEDS)}"),
+        **_prov(
+            runs, f"the mechanism pair (p = {settings.base.p}, {settings.mechanism_steps:,} steps), seeds {list(SEEDS)}"
+        ),
     }
 
 
@@ -139,27 +141,27 @@ def _holo(profile):
 
 
 def measure_17(profile):
-    S, baseline, _, cap = _deletion()
+    settings, baseline, _, cap = _deletion()
     runs = [_load(m) for m in _m17()]
-    fractions = _small17(S) + list(NUMBERS[17]["fails"])
+    fractions = _small17(settings) + list(NUMBERS[17]["fails"])
     return {
         "measured": _by_fraction(baseline, fractions, runs) | {"cap": cap},
         **_prov(
             [baseline, *runs],
-            f"dual task, seed 42, k = {S.deletion_k}: f = 0 and {fractions}; the failing fractions capped at "
+            f"dual task, seed 42, k = {settings.deletion_k}: f = 0 and {fractions}; the failing fractions capped at "
             f"{cap:,} (the paper's cap / its f = 0 step, times ours)",
         ),
     }
 
 
 def measure_20(profile):
-    S, baseline, members = _tri_deletion()
+    settings, baseline, members = _tri_deletion()
     runs = [_load(m) for m in members]
     return {
         "measured": _by_fraction(baseline, TRI_FRACTIONS, runs),
         **_prov(
             [baseline, *runs],
-            f"tri task, seed {NUMBERS[20]['seed']}, wd 1.0, k = {S.deletion_k} from step {S.start}: f ∈ "
+            f"tri task, seed {NUMBERS[20]['seed']}, wd 1.0, k = {settings.deletion_k} from step {settings.start}: f ∈ "
             f"{list(TRI_FRACTIONS)}, cap {NUMBERS[20]['cap']:,} (the paper's); grok = every task's t98×3",
         ),
     }

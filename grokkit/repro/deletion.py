@@ -7,7 +7,7 @@ from __future__ import annotations
 from grokkit import book
 from grokkit.papers import NUMBERS, X2, grid, k, pct, rerun
 from grokkit.repro import cpu_full_mt
-from grokkit.repro.helpers import CH3, TWO_RUNS, from_chapter, ratio_check
+from grokkit.repro.helpers import CH3, TWO_RUNS, deletion_line, from_chapter, ratio_check
 from grokkit.repro.targets import target
 from grokkit.repro.verdict import cov, num, undecided
 
@@ -35,6 +35,8 @@ _CAP_RATIO = _CAP17 / _T17[0.0]  # the paper's cap in units of its f = 0 grok st
         lambda p: {"cap": book.chapter3(p).deletion_cap},
     ),
     cpu_full=cpu_full_mt.measure_17,
+    section="3. Transverse fragility: deleting a little of the gradient",
+    ours=deletion_line,
 )
 def _c_deletion(m):
     d = {float(key): v for key, v in (m["deletion"] or {}).items()}

@@ -24,6 +24,7 @@ from grokkit.repro.helpers import (
     grok_check,
     like_dual,
     ratio_check,
+    stated,
 )
 from grokkit.repro.targets import target
 from grokkit.repro.verdict import cov, equivalence, exact, num, undecided
@@ -60,6 +61,10 @@ _RHO14 = stats.Margin(0.9995, math.inf, None, _N14["margins"]["rho"])
     chapter=CH3,
     measure=_m_dual,
     cpu_full=cpu_full_mt.measure_14,
+    section="2. Weight decay sets the clock (dual task: $a+b$ and $ab$)",
+    ours=lambda m: stated(
+        _c_dual(m), ("the median grok step", "grok step"), ("add and mul grok together", "add / mul")
+    ),
 )
 def _c_dual(m):
     steps, caps = dual_steps(m)
@@ -112,6 +117,8 @@ _KS = lambda x: f"{x:.1f}"
         CH4, ["compression_dual"], "chapter 4: the dual-task wd 1.0 run", lambda p: {"tasks": 2, "seeds": 1}
     ),
     cpu_full=cpu_full_mt.MEASURES[15],
+    section="3. Reconstruction: energy is not accuracy",
+    ours=lambda m: stated(_c_variants(m), ("uncentred", "uncentred k*"), ("centred with θ_0", "centred with θ_0 k*")),
 )
 def _c_variants(m):
     runs = compressions(m) or ([m["compression_dual"]] if m.get("compression_dual") else [])
@@ -175,6 +182,8 @@ _LAMS = list(_TG)
             lambda p, m: f"chapter 3: λ ∈ {sorted(m['dual_grok_steps'] or {})}",
         ),
     ),
+    section="2. Weight decay sets the clock (dual task: $a+b$ and $ab$)",
+    ours=lambda m: stated(_c_wd_phase(m), ("t ∝ λ^a", "exponent a"), ("the defect onset", "onset first in")),
 )
 def _c_wd_phase(m):
     t, caps = m["dual_grok_steps"] or {}, m.get("dual_caps") or {}

@@ -11,7 +11,7 @@ import math
 from grokkit import book, stats
 from grokkit.papers import NUMBERS, X1, margin
 from grokkit.repro import cpu_full, lease
-from grokkit.repro.helpers import BOTH, CH2, FORMULA_KEYS, count_check, from_chapter, model_name
+from grokkit.repro.helpers import BOTH, CH2, FORMULA_KEYS, count_check, from_chapter, model_name, stated
 from grokkit.repro.targets import target
 from grokkit.repro.verdict import cov, equivalence, num, unlike
 
@@ -20,16 +20,16 @@ RUNS = OPS * SEEDS
 
 
 def _scale1(profile, measured=None):
-    S = book.chapter1(profile)
+    settings = book.chapter1(profile)
     return (
-        f"{model_name(profile)}: 4 grokking ops × {len(S.op_seeds)} seeds, {S.op_budget:,}-step cap, "
-        f"defect inline every {S.defect_every} steps (K = {S.defect_K}), both formulas"
+        f"{model_name(profile)}: 4 grokking ops × {len(settings.op_seeds)} seeds, {settings.op_budget:,}-step cap, "
+        f"defect inline every {settings.defect_every} steps (K = {settings.defect_K}), both formulas"
     )
 
 
 def _ch1_coverage(profile):
-    S = book.chapter1(profile)
-    return {"op_budget": S.op_budget, "n_grok_runs": len(book.GROKKING_OPS) * len(S.op_seeds)}
+    settings = book.chapter1(profile)
+    return {"op_budget": settings.op_budget, "n_grok_runs": len(book.GROKKING_OPS) * len(settings.op_seeds)}
 
 
 _N6 = NUMBERS[6]
@@ -49,6 +49,8 @@ def _per_run_mean(by_run: dict) -> list:
     source=f"{X1} §4.1",
     chapter=CH2,
     measure=lease.paper_measure(6, from_chapter(CH2, ["pc1_layer0_by_run", "op_budget"], _scale1, _ch1_coverage)),
+    section="1. The attention weights move along few directions",
+    ours=lambda m: stated(_c_pc1(m), ("grokking runs", "layer-0 PC1 share")),
 )
 def _c_pc1(m):
     by = m.get("pc1_layer0_by_run") or {}
@@ -111,6 +113,8 @@ def rho_checks(m, part=None):
     source=f"{X1} §4.3",
     chapter=CH2,
     measure=from_chapter(CH2, ["rho_min_by_run", "rho_min", "rho_min_authors"], _scale1),
+    section="3. Why ρ ≈ 1 is almost guaranteed, and what is informative instead",
+    ours=lambda m: stated(_c_rho(m), ("exact", "smallest ρ")),
 )
 def _c_rho(m):
     ops, wds, seeds = _N7["conditions"]
@@ -161,6 +165,10 @@ def _n_roundoff(runs: dict) -> str | None:
     measure=from_chapter(CH2, ["defect_runs"], _scale1),
     cpu_full=cpu_full.measure_8,
     note=lambda m: _n_roundoff(m.get("defect_runs") or {}),
+    section="2. The commutator defect rises before generalisation",
+    ours=lambda m: stated(
+        _c_lead(m), ("exact: the defect's onset precedes", "onset before t90 in"), ("exact: the mean lead", "mean lead")
+    ),
 )
 def _c_lead(m):
     runs = m.get("defect_runs") or {}
@@ -272,6 +280,8 @@ _RATIO = lambda x: f"{x:.2f}×"
         _scale1,
     ),
     cpu_full=cpu_full.measure_13,
+    section="3. Why ρ ≈ 1 is almost guaranteed, and what is informative instead",
+    ours=lambda m: stated(_c_exec(m), ("exact: exec/random in memorisation", "exec/random in memorisation")),
 )
 def _c_exec(m):
     out = []

@@ -1,12 +1,15 @@
 """What the paper modules share: reading a chapter's recorded numbers, the checks of targets that are
 not run, and the few check shapes every target uses (grok steps against the paper's seeds, "k of n"
-against the paper's, a single run's interval)."""
+against the paper's, a single run's interval), and the short line of our numbers a target states for the
+scorecard's row (`stated`, `our_part`, `median_steps`)."""
 
 from __future__ import annotations
 
+import re
+
 from grokkit import book, stats
 from grokkit.papers import RERUN_SPREAD, steps_fmt
-from grokkit.repro.verdict import equivalence, num, unlike
+from grokkit.repro.verdict import as_check, equivalence, num, unlike
 
 BOTH = (("exact", ""), ("authors' formula", "_authors"))  # the defect's two formulas: (label, metric-key suffix)
 FORMULA_KEYS = (("exact", "exact"), ("authors' formula", "authors"))  # (label, key) in per-run records
@@ -99,3 +102,67 @@ def dual_steps(m) -> tuple[list, list]:
         caps = m.get("caps") or [m.get("cap")] * len(steps)
         return steps, caps
     return list(m.get("grok_steps") or []), m.get("caps") or [None] * len(m.get("grok_steps") or [])
+
+
+# --- our numbers in one short line (a target's `ours`, the scorecard's row) ------------------------------
+
+_STAT_NAMES = (  # a statistic's name, shortened: the label a target gives says what is measured
+    ("median (order statistics) ", "median "),
+    ("one run ± the paper's spread ", ""),
+    ("geometric mean ", ""),
+    ("mean ", ""),
+    ("slope ", ""),
+    ("one run ", ""),
+)
+
+
+def our_part(statistic: str) -> str:
+    """Our half of a check's statistic, short: "mean 73.5% [72.4%, 74.7%] (n = 12) vs paper …" ->
+    "73.5% [72.4%, 74.7%]"; a share "12/12 1.00 [0.74, 1.00] (n = 12)" -> "12/12"; a single run's
+    interval is marked "(one run)"."""
+    s = statistic.split(" vs ")[0].strip()
+    one = s.startswith("one run")
+    s = re.sub(r" \(n = \d+(, \d+ censored)?\)$", "", s)
+    share = re.match(r"^(\d+/\d+) \S+ \[", s)
+    if share:
+        return share.group(1)
+    for long, short in _STAT_NAMES:
+        if s.startswith(long):
+            s = short + s[len(long) :]
+            break
+    return s + (" (one run)" if one else "")
+
+
+def stated(checks, *picks, sep: str = "; ") -> str | None:
+    """Our numbers in one short line from a target's checks: for each (question prefix, label) of `picks`,
+    the first number check whose question starts with the prefix, as "label <our half of its statistic>"
+    (`our_part`). Checks without a statistic are left out; None where none is left."""
+    checks = [as_check(c) for c in checks]
+    out = []
+    for prefix, label in picks:
+        c = next((c for c in checks if c.kind == "number" and c.question.startswith(prefix) and c.statistic), None)
+        if c is not None:
+            out.append(f"{label} {our_part(c.statistic)}".strip())
+    return sep.join(out) or None
+
+
+def median_steps(steps, caps) -> str:
+    """The Kaplan–Meier median of grok steps (None: censored at its cap) as a step count ("3.2k"), or
+    "not reached" (more runs censored than grokked)."""
+    iv = stats.km_median(list(steps), caps) if steps else None
+    return "—" if iv is None else "not reached" if iv.estimate is None else steps_fmt(iv.estimate)
+
+
+def deletion_line(m) -> str:
+    """A deletion sweep's grok steps in one line: "grok step f = 0 → 8.5k, 0.02 → 10.5k; none by 31.0k at
+    f = 0.1, 0.15" (a run that did not grok, by its cap)."""
+    d = sorted((float(f), t) for f, t in m["deletion"].items())
+    caps = {float(f): c for f, c in (m.get("caps") or {}).items()}
+    grokked = [f"{f:g} → {steps_fmt(t)}" for f, t in d if t is not None]
+    failed: dict = {}
+    for f, t in d:
+        if t is None:
+            failed.setdefault(caps.get(f, m.get("cap")), []).append(f"{f:g}")
+    out = [f"grok step f = {', '.join(grokked)}"] if grokked else []
+    out += [f"none by {steps_fmt(c) if c else 'its cap'} at f = {', '.join(fs)}" for c, fs in failed.items()]
+    return "; ".join(out)

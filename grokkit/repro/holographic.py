@@ -6,7 +6,7 @@ from __future__ import annotations
 from grokkit import stats
 from grokkit.papers import NUMBERS, X3, pct
 from grokkit.repro import cpu_full_mt
-from grokkit.repro.helpers import CH4, compressions, from_chapter, like_dual, not_run
+from grokkit.repro.helpers import CH4, compressions, from_chapter, like_dual, not_run, stated
 from grokkit.repro.targets import target
 from grokkit.repro.verdict import cov, equivalence, exact, num
 
@@ -40,6 +40,13 @@ def _task(runs, table, key, op):
         CH4, ["compression_dual"], "chapter 4: the dual-task wd 1.0 run", lambda p: {"tasks": 2, "seeds": 1}
     ),
     cpu_full=cpu_full_mt.MEASURES[16],
+    section="4. Fragility",
+    ours=lambda m: stated(
+        _c_holo(m),
+        (f"per-matrix SVD at rank {_RANK}:", f"rank-{_RANK} SVD accuracy"),
+        (f"keeping {pct(_KEEP1)}: add", f"{pct(_KEEP1)} kept: add"),
+        (f"keeping {pct(_KEEP1)}: mul", "mul"),
+    ),
 )
 def _c_holo(m):
     runs = compressions(m) or ([m["compression_dual"]] if m.get("compression_dual") else [])

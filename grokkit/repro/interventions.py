@@ -9,7 +9,7 @@ from __future__ import annotations
 from grokkit import book, stats
 from grokkit.papers import NUMBERS, X1, grid, margin, pct_range, rerun
 from grokkit.repro import cpu_full, lease
-from grokkit.repro.helpers import CH2, TWO_RUNS, count_check, from_chapter, ratio_check
+from grokkit.repro.helpers import CH2, TWO_RUNS, count_check, from_chapter, ratio_check, stated
 from grokkit.repro.targets import target
 from grokkit.repro.verdict import cov, equivalence, num, undecided, unlike
 
@@ -51,6 +51,10 @@ def projection_records(m) -> list[dict]:
         lambda p: {"cap": book.chapter2(p).intervention_cap, "seeds": 1, "n_ops": 1},
     ),
     cpu_full=cpu_full.measure_11,
+    section="5. Causal tests: suppressing and pushing",
+    ours=lambda m: stated(
+        _c_projection(m), (f"s = {_S1:g}:", f"s = {_S1:g}: grokked"), (f"s = {_S75}:", f"s = {_S75}: delay")
+    ),
 )
 def _c_projection(m):
     recs = projection_records(m)
@@ -129,6 +133,8 @@ def _kick_pairs(m) -> list:
         lambda p: {"alphas": book.chapter2(p).kick_alphas, "cap": book.chapter2(p).intervention_cap},
     ),
     cpu_full=cpu_full.measure_12,
+    section="5. Causal tests: suppressing and pushing",
+    ours=lambda m: stated(_c_kicks(m), ("a kicked run groks", "kicked / baseline grok step")),
 )
 def _c_kicks(m):
     pairs = _kick_pairs(m)
@@ -184,6 +190,8 @@ def power_law_interval(points) -> tuple:
         ),
     ),
     cpu_full=cpu_full.measure_23,
+    section="6. Lead time against grok time across learning rates",
+    ours=lambda m: stated(_c_power(m), ("exact: the exponent", "exponent α")),
 )
 def _c_power(m):
     pts = m.get("lead_power_law_points") or {}

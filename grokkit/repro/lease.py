@@ -32,14 +32,14 @@ from pathlib import Path
 
 import torch
 
-from grokkit.cache import run_key
-from grokkit.ensemble_resume import member_keys
-from grokkit.provenance import stamp
+from grokkit.engines.ensemble_resume import member_keys
+from grokkit.engines.sweep import run_many
 from grokkit.repro.lease_estimate import CPU_RATE, estimate_s, plan_rates, probe, scan_rates
 from grokkit.repro.lease_measure import _read, finish, lease_entries, paper_measure, resume_store, store_path
 from grokkit.repro.lease_plan import PLANS, Item
-from grokkit.resume import replace_atomically
-from grokkit.sweep import run_many
+from grokkit.store.provenance import stamp
+from grokkit.training.cache import run_key
+from grokkit.training.resume import replace_atomically
 
 __all__ = ["Item", "PLANS", "run_plan", "merge", "lease_entries", "paper_measure", "store_path"]
 RESUME_MAX_BYTES = 16 * 2**20  # the device tool brings back files of at most 16 MiB

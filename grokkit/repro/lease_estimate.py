@@ -21,8 +21,8 @@ from pathlib import Path
 
 from grokkit import config as presets
 from grokkit.book.execute import results_dir
-from grokkit.ensemble import train_ensemble
-from grokkit.trackers import DefectTracker
+from grokkit.engines.ensemble import train_ensemble
+from grokkit.hooks.trackers import DefectTracker
 
 SAFETY = 1.3
 SCAN = "results/gpu/h200-session1.json"  # the ensemble throughput scan (member-steps/s by N, fp32)

@@ -10,9 +10,9 @@ import re
 from grokkit import book
 from grokkit import config as presets
 from grokkit import geometry as G
-from grokkit.hooks import GradientProjection
+from grokkit.hooks.base import GradientProjection
+from grokkit.hooks.trackers import DefectTracker
 from grokkit.papers import NUMBERS
-from grokkit.trackers import DefectTracker
 
 SEEDS = (42, 137, 2024)
 TRI_SEEDS = (42, 137, 2024, 1, 2, 3, 4, 5, 6, 7)
@@ -30,10 +30,10 @@ def ch1(dry):
 
 
 def per_run_5_6(run, dry, needed=()):
-    S, label = ch1(dry), G.run_label(run)
+    settings, label = ch1(dry), G.run_label(run)
     grok_op = run.ops[0] in book.GROKKING_OPS
     part6 = {"pc1_layer0_by_run": G.pc1_layer0_by_run([run], book.GROKKING_OPS), "n_grok_runs": [int(grok_op)]}
-    out = {"6": part6 | {"op_budget": S.op_budget}}
+    out = {"6": part6 | {"op_budget": settings.op_budget}}
     if grok_op and run.config.weight_decay != 0:
         out["23"] = {"lead_power_law_points": G.lead_points([run])}
     if not grok_op or run.config.weight_decay == 0:
@@ -60,8 +60,13 @@ def control_members(op, seed):
 
 
 def grok_op_members(dry):
-    S = ch1(dry)
-    return [book.op_member(S, op, s) for op in book.GROKKING_OPS if op in S.ops for s in book.seeds_for(S, op)]
+    settings = ch1(dry)
+    return [
+        book.op_member(settings, op, s)
+        for op in book.GROKKING_OPS
+        if op in settings.ops
+        for s in book.seeds_for(settings, op)
+    ]
 
 
 # --- 18 and 21: multi-task grok steps -----------------------------------------------------------------------
@@ -83,13 +88,13 @@ def per_run_18(run, dry, needed=()):
 def dual_wd_members(dry, keep=lambda w: True):
     if dry:
         return [(_TINY.replace(ops=("add", "mul"), weight_decay=w, seed=42), ()) for w in (1.0, 0.5, 0.3) if keep(w)]
-    S = book.chapter3("paper")  # cap 1.5 x the paper's t_grok; theta every 1/40 of the cap (the lead)
+    settings = book.chapter3("paper")  # cap 1.5 x the paper's t_grok; theta every 1/40 of the cap (the lead)
     cap = lambda w: int(1.5 * DUAL_T[w]) // 1000 * 1000
     return [
-        (S.dual.replace(weight_decay=w, seed=s, max_steps=cap(w), checkpoint_every=cap(w) // 4000 * 100), ())
-        for w in S.weight_decays
+        (settings.dual.replace(weight_decay=w, seed=s, max_steps=cap(w), checkpoint_every=cap(w) // 4000 * 100), ())
+        for w in settings.weight_decays
         if keep(w)
-        for s in S.wd_seeds
+        for s in settings.wd_seeds
     ]
 
 
@@ -136,13 +141,15 @@ def per_run_19_22(run, dry, needed=()):
 
 def lead_members(lr, ops, seeds):
     def members(dry):
-        S = ch1(dry)
-        cap = min(S.op_budget, max(20_000, 8 * expected_lr(S.base.replace(lr=lr))))  # a run that never groks
+        settings = ch1(dry)
+        cap = min(
+            settings.op_budget, max(20_000, 8 * expected_lr(settings.base.replace(lr=lr)))
+        )  # a run that never groks
         return [
-            book.op_member(S, op, s, lr=lr, max_steps=cap)
+            book.op_member(settings, op, s, lr=lr, max_steps=cap)
             for op in ops
-            if op in S.ops
-            for s in book.seeds_for(S, op)
+            if op in settings.ops
+            for s in book.seeds_for(settings, op)
             if s in seeds or dry
         ][: 1 if dry else None]
 
@@ -170,14 +177,14 @@ def projection_members(op):
     by 1 − s from Chapter 2's start, s ∈ the paper's four strengths."""
 
     def members(dry, needed):
-        S, start = ch1(dry), book.chapter2("smoke" if dry else "paper").start
+        settings, start = ch1(dry), book.chapter2("smoke" if dry else "paper").start
         seeds = SEEDS[:1] if dry else SEEDS
         out = []
         for i, seed in enumerate(seeds):
             own = None if needed is None else G.run_execution_basis(needed[i]).float()
             rand = None if own is None else G.random_basis(own.shape[0], 16, seed=123).float()
-            cap = S.op_budget if dry else NUMBERS[11]["cap"]
-            config = S.base.replace(ops=(op,), seed=seed, max_steps=cap, steps_after_stop=0)
+            cap = settings.op_budget if dry else NUMBERS[11]["cap"]
+            config = settings.base.replace(ops=(op,), seed=seed, max_steps=cap, steps_after_stop=0)
             for name, B in (("pca", own), ("random", rand)):
                 for st in NUMBERS[11]["strengths"]:
                     hooks = [] if B is None else [GradientProjection(B, float(st), start=start, name=f"{name}16")]

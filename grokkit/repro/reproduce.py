@@ -3,7 +3,7 @@
 `results/<NN-slug>.json` of the checkout (`grokkit.book.execute.results_dir`) holds one entry per
 profile measured: the measured numbers, the paper's, the checks (number / coverage) and the verdict
 with its qualifier (`grokkit.repro.verdict.judge`), config hashes (run-cache keys), grokkit version,
-git commit, device, wall time (`grokkit.provenance.stamp`). Writes are atomic. Nothing in results/
+git commit, device, wall time (`grokkit.store.provenance.stamp`). Writes are atomic. Nothing in results/
 is typed by hand.
 """
 
@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 from grokkit.book.execute import results_dir
-from grokkit.provenance import stamp
 from grokkit.repro.targets import TARGETS, Target, get
 from grokkit.repro.verdict import as_check, judge
+from grokkit.store.provenance import stamp
 
 # later profiles take precedence on the scorecard: cpu-full re-runs a target at the paper's coverage
 # (including what the GPU session stored for it, where it has any)

@@ -19,9 +19,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from grokkit.engines.sweep import run_many
 from grokkit.repro import cpu_full, cpu_full_mt, reproduce
 from grokkit.repro.targets import get
-from grokkit.sweep import run_many
 
 MEMBERS = cpu_full.MEMBERS | cpu_full_mt.MEMBERS
 

@@ -11,14 +11,14 @@ import torch
 from grokkit import book, stats
 from grokkit import config as presets
 from grokkit.data import dataset_for
+from grokkit.engines.sweep import run_many
 from grokkit.geometry.commutator import commutator_defect
 from grokkit.model import build_model, n_params
 from grokkit.papers import NUMBERS, X1, X2, X3, k, krange, margin
 from grokkit.repro import cpu_full, gpu_runs, lease
-from grokkit.repro.helpers import CH1, CH2, count_check, grok_check, model_name, not_run
+from grokkit.repro.helpers import CH1, CH2, count_check, grok_check, median_steps, model_name, not_run, stated
 from grokkit.repro.targets import target
 from grokkit.repro.verdict import cov, equivalence, exact, unlike
-from grokkit.sweep import run_many
 
 OPS, SEEDS = len(NUMBERS[4]["ops"]), NUMBERS[4]["seeds"]  # the paper's grid: 4 grokking ops × 3 seeds
 RUNS = OPS * SEEDS
@@ -52,6 +52,7 @@ _N1 = NUMBERS[1]["params"]
     source=f"{X1} §2, {X2}, {X3}",
     chapter=CH1,
     measure=_m_params,
+    ours=lambda m: " / ".join(f"{m[size]:,}" for size in _N1),
 )
 def _c_params(m):
     return [exact(f"{size} = {v:,} (fails on any other count)", m.get(size) == v) for size, v in _N1.items()]
@@ -109,6 +110,10 @@ def _n_defect_init(m):
     chapter=CH2,
     measure=_m_defect_init,
     note=_n_defect_init,
+    section="4. Is the defect real?",
+    ours=lambda m: stated(
+        _c_defect_init(m), ("exact arithmetic (float64)", "exact"), ("authors' formula", "authors' float32")
+    ),
 )
 def _c_defect_init(m):
     v = list(m["defect_by_seed"].values())
@@ -132,10 +137,10 @@ def _c_defect_init(m):
 
 
 def _single_runs(profile, ops, seeds_of):
-    S = book.chapter1(profile)
-    members = [book.op_member(S, op, s) for op in ops for s in seeds_of(S, op)]
+    settings = book.chapter1(profile)
+    members = [book.op_member(settings, op, s) for op in ops for s in seeds_of(settings, op)]
     runs, _, _ = run_many(members, progress=True)
-    return S, members, runs
+    return settings, members, runs
 
 
 def _m_single(profile):
@@ -152,14 +157,16 @@ def _m_single(profile):
             **gpu_runs.gpu_prov(runs),
             "scale": "the papers' model, 4 ops × 3 seeds, 20k-step cap, one H200 (ensemble trainer)",
         }
-    S, members, runs = _single_runs(profile, book.GROKKING_OPS, lambda S, op: S.op_seeds)
+    settings, members, runs = _single_runs(profile, book.GROKKING_OPS, lambda settings, op: settings.op_seeds)
     steps = {}
     for (c, _), r in zip(members, runs):
         steps.setdefault(c.ops[0], {})[str(c.seed)] = {"t98x3": r.grok_step()[0], "t90": r.grok_step(0.9, 1)[0]}
     return {
-        "measured": {"steps": steps, "budget": S.op_budget},
+        "measured": {"steps": steps, "budget": settings.op_budget},
         "configs": [c.key() for c, _ in members],
-        "scale": f"{model_name(profile)}, 4 ops × {len(S.op_seeds)} seeds, {S.op_budget:,}-step cap, this CPU",
+        "scale": (
+            f"{model_name(profile)}, 4 ops × {len(settings.op_seeds)} seeds, {settings.op_budget:,}-step cap, this CPU"
+        ),
     }
 
 
@@ -175,6 +182,14 @@ _N4 = NUMBERS[4]
     source=f"{X1} §4",
     chapter=CH1,
     measure=_m_single,
+    section="Six operations",
+    scrub=lambda m, op, seed: (m["steps"][op][str(seed)]["t90"], m["steps"][op][str(seed)]["t98x3"]),
+    ours=lambda m: (
+        "median t98×3: "
+        + ", ".join(
+            f"{op} {median_steps([v['t98x3'] for v in m['steps'][op].values()], m['budget'])}" for op in m["steps"]
+        )
+    ),
 )
 def _c_single(m):
     st, cap = m["steps"], m["budget"]
@@ -211,18 +226,18 @@ _N5 = NUMBERS[5]
 def _m_controls(profile):
     if profile == "paper":
         return gpu_runs.controls()
-    S = book.chapter1(profile)
-    members = [book.op_member(S, op, s) for op in _N5["ops"] for s in book.seeds_for(S, op)]
-    members += [book.op_member(S, "add", S.op_seeds[0], weight_decay=0.0)]
+    settings = book.chapter1(profile)
+    members = [book.op_member(settings, op, s) for op in _N5["ops"] for s in book.seeds_for(settings, op)]
+    members += [book.op_member(settings, "add", settings.op_seeds[0], weight_decay=0.0)]
     runs, _, _ = run_many(members, progress=True)
     best = {
         f"{c.ops[0]}{' wd 0' if c.weight_decay == 0 else ''} seed {c.seed}": max(max(a) for a in r.history["test_acc"])
         for (c, _), r in zip(members, runs)
     }
     return {
-        "measured": {"best_test_acc": best, "budget": S.op_budget},
+        "measured": {"best_test_acc": best, "budget": settings.op_budget},
         "configs": [c.key() for c, _ in members],
-        "scale": f"{S.op_budget:,} steps per control, this CPU (paper: {krange(*_N5['budgets'], 'k–')})",
+        "scale": f"{settings.op_budget:,} steps per control, this CPU (paper: {krange(*_N5['budgets'], 'k–')})",
     }
 
 
@@ -235,6 +250,11 @@ def _m_controls(profile):
     chapter=CH1,
     measure=lease.paper_measure(5, _m_controls),  # the lease's 200k-step controls where stored
     cpu_full=cpu_full.measure_5,
+    section="The control: no weight decay, no grokking",
+    ours=lambda m: (
+        f"{sum(a >= _N5['acc'] for a in m['best_test_acc'].values())} of {len(m['best_test_acc'])} "
+        f"control runs reach {_N5['acc']:.0%} (best {max(m['best_test_acc'].values()):.0%})"
+    ),
 )
 def _c_controls(m):
     acc, b = m["best_test_acc"], m["budget"]

@@ -9,7 +9,8 @@ next to its measure function:
     def _c_single(m): ...
 
 `claim` is the target's title, `paper` the paper's number(s) as papers-spec §6 states them (built
-from `grokkit.papers`), `source` the arXiv id and section. Importing `grokkit.repro`
+from `grokkit.papers`), `source` the arXiv id and section, `section` the chapter's section that measures
+it, `ours` our numbers in one short line (the scorecard's row; `Target.stated`). Importing `grokkit.repro`
 imports every paper module, so `TARGETS` (ordered by id), `BY_NAME` and `get` see all 25.
 """
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-PROFILES = ("smoke", "default", "cpu-full", "paper")
+TARGET_PROFILES = ("smoke", "default", "cpu-full", "paper")
 LIVE = ("smoke", "default", "paper")  # the profiles of a target without a cpu-full re-run
 
 
@@ -34,10 +35,23 @@ class Target:
     checks: Callable[[dict], list] | None  # measured -> [Check, ...] (grokkit.repro.verdict)
     profiles: tuple[str, ...] = LIVE
     note: Callable[[dict], str | None] | None = None  # measured -> a sentence the scorecard prints under the verdict
+    section: str | None = None  # the heading of the chapter's section that measures it (the scorecard links it)
+    ours: Callable[[dict], str | None] | None = None  # measured -> our numbers in one short line (the scorecard's row)
+    scrub: Callable[[dict, str, int], tuple | None] | None = None  # measured, op, seed -> the steps to scrub to
 
     @property
     def name(self) -> str:
         return f"{self.id:02d}-{self.slug}"
+
+    def stated(self, measured: dict | None) -> str | None:
+        """Our numbers in one short line, as the target states them (`ours`); None where it states none or
+        the measured dict lacks what it reads."""
+        if self.ours is None or measured is None:
+            return None
+        try:
+            return self.ours(measured) or None
+        except (KeyError, TypeError, ValueError, IndexError, ZeroDivisionError, AttributeError):
+            return None
 
 
 TARGETS: list[Target] = []  # ordered by id
@@ -56,10 +70,17 @@ def target(
     cpu_full: Callable[[str], dict] | None = None,
     note: Callable[[dict], str | None] | None = None,
     profiles: tuple | None = None,
+    section: str | None = None,
+    ours: Callable[[dict], str | None] | None = None,
+    scrub: Callable[[dict, str, int], tuple | None] | None = None,
 ):
     """Register the decorated checks function as target `id`. `cpu_full`: the target's re-run at the
     cpu-full profile (`grokkit.repro.cpu_full`); `measure` answers every other profile (None: cpu-full only);
-    `profiles`: the profiles it answers where fewer (e.g. ("paper",): measured only by the GPU lease)."""
+    `profiles`: the profiles it answers where fewer (e.g. ("paper",): measured only by the GPU lease);
+    `section`: the heading (as the notebook writes it, without the #s) of the chapter's section that measures
+    it; `ours`: measured -> our numbers in one short line (an estimate with its interval, a count); `scrub`:
+    measured, op, seed -> (first, last) step of what the claim is about in that run (where the chapter's step
+    scrubber shows one of the target's runs, the scorecard points the reader at those steps)."""
 
     def register(checks):
         add(
@@ -72,8 +93,11 @@ def target(
                 chapter,
                 _dispatch(cpu_full, measure) if cpu_full else measure,
                 checks,
-                profiles or ((PROFILES if measure else ("cpu-full",)) if cpu_full else LIVE),
+                profiles or ((TARGET_PROFILES if measure else ("cpu-full",)) if cpu_full else LIVE),
                 note,
+                section,
+                ours,
+                scrub,
             )
         )
         return checks

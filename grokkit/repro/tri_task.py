@@ -9,7 +9,18 @@ from __future__ import annotations
 from grokkit import book, stats
 from grokkit.papers import NUMBERS, X2, grid, k1, margin, pct
 from grokkit.repro import cpu_full_mt, gpu_runs, lease
-from grokkit.repro.helpers import CH3, CH4, TWO_RUNS, chapter, count_check, grok_check, ratio_check
+from grokkit.repro.helpers import (
+    CH3,
+    CH4,
+    TWO_RUNS,
+    chapter,
+    count_check,
+    deletion_line,
+    grok_check,
+    median_steps,
+    ratio_check,
+    stated,
+)
 from grokkit.repro.targets import target
 from grokkit.repro.verdict import cov, equivalence, num, order, undecided
 
@@ -47,6 +58,15 @@ _ORDER_Q = " < ".join(_NAME.get(op, op) for op in _ORDER)
     source=f"{X2} §3",
     chapter=CH3,
     measure=lease.paper_measure(18, _m_tri),
+    section="1. Three tasks, one trunk: who groks first?",
+    ours=lambda m: (
+        "median t98×3: "
+        + ", ".join(
+            f"{_NAME.get(op, op)} {median_steps([d.get(op) for d in m['per_seed'].values()], m['cap'])}"
+            for op in _ORDER
+        )
+        + f" ({len(m['per_seed'])} seeds)"
+    ),
 )
 def _c_tri(m):
     ps, cap = m["per_seed"] or {}, m.get("cap")
@@ -96,6 +116,8 @@ def _m_kstar_tri(profile):
     source=f"{X2} §4",
     chapter=CH4,
     measure=lease.paper_measure(19, _m_kstar_tri),
+    section="3. Reconstruction: energy is not accuracy",
+    ours=lambda m: stated(_c_kstar_tri(m), ("tri-task uncentred k*", "uncentred k*")),
 )
 def _c_kstar_tri(m):
     cells = m.get("k_star_by_cell") or {}
@@ -132,6 +154,7 @@ _DELAYED = stats.Margin(1.0, float("inf"), None, _N20["margins"]["delay"])
     chapter=None,
     measure=None,
     cpu_full=cpu_full_mt.measure_20,
+    ours=deletion_line,
 )
 def _c_tri_deletion(m):
     d = {float(f): t for f, t in (m.get("deletion") or {}).items()}
@@ -179,6 +202,7 @@ def _m_tri_lead(profile):
     chapter=None,
     measure=lease.paper_measure(22, _m_tri_lead),
     profiles=("paper",),
+    ours=lambda m: stated(_c_tri_lead(m), ("the defect onset", "onset before t90 in")),
 )
 def _c_tri_lead(m):
     recs = m.get("leads") or []

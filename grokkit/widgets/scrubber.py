@@ -25,7 +25,7 @@ import uuid
 import numpy as np
 
 from grokkit.geometry.circuit import circuit_frames
-from grokkit.plots.progress import ANSWER_COLORS, ANSWER_LABELS, circuit_frame
+from grokkit.plots.progress_measures import ANSWER_COLORS, ANSWER_LABELS, circuit_frame
 from grokkit.widgets.axes import step_ticks, symlog
 from grokkit.widgets.explorer import both_renderings, figure_png, inline_js
 
