@@ -12,10 +12,9 @@ where the median is not reached (more than half the runs censored before it).
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+import dataclasses
 
 from grokkit import stats
-from grokkit.geometry.onset import grok_step
 
 GROK_SHARE = 0.98  # a run's train accuracy must end at or above this to count as fit (t98's threshold)
 HALF = 0.5  # "memorise": the best test accuracy stayed below this; "late": it passed it
@@ -149,26 +148,13 @@ def shows_boundary(counts: dict, rows: int = BOUNDARY_ROWS, undecided: float = M
 
 def at_budget(run, budget: int):
     """The run as a shorter budget would have left it: its evaluations up to `budget`, stopped there
-    unless it grokked (or diverged) first. It answers what the functions above ask of a run, so a scan
-    trained once at its longest budget tells what every shorter budget would show."""
-    steps = [s for s in run.steps if s <= budget]
-    n, c = len(steps), run.config
-    history = {m: run.history[m][:n] for m in ("train_acc", "test_acc")}
-    curve = lambda metric="test_acc", task=0: (steps, [row[task] for row in history[metric]])
-
-    def grok(threshold=0.98, patience=3, task=None):
-        if task is None:
-            return [grok(threshold, patience, t) for t in range(len(run.ops))]
-        return grok_step(*curve("test_acc", task), threshold, patience)
-
+    unless it grokked (or diverged) first. A run of the same kind, so a scan trained once at its longest
+    budget tells what every shorter budget would show."""
+    n = sum(s <= budget for s in run.steps)
     diverged = run.diverged_at if run.diverged_at is not None and run.diverged_at <= budget else None
-    return SimpleNamespace(
-        ops=run.ops,
-        steps=steps,
-        config=c.replace(max_steps=min(c.max_steps, budget)),
-        info={**run.info, "final_step": min(run_cap(run), budget)},
-        diverged_at=diverged,
-        curve=curve,
-        grok_step=grok,
-        final=lambda metric="test_acc": history[metric][-1],
+    return dataclasses.replace(
+        run,
+        config=run.config.replace(max_steps=min(run.config.max_steps, budget)),
+        history={m: values[:n] for m, values in run.history.items()},
+        info={**run.info, "final_step": min(run_cap(run), budget), "diverged_at": diverged},
     )

@@ -13,9 +13,9 @@ MAX_UNPACKED_BYTES; nor more than the root's free space). It then checks each me
 against bundle.json while staging each run in `root/<key>.tmp-*`, loads the staged run (`Run.load`: its
 manifest, and a run of its own config, grokkit.store.run_check), recomputes its cache key from its config.json
 and refuses it under any other key, and only then renames it into place; a valid entry already there is
-left alone. Every refusal (a tampered, truncated or oversized bundle, a pickle or a lying safetensors
-header posing as a run file, an unwritable root) is one BundleError naming the member, and leaves the
-root as it was."""
+left alone, unless it is a trimmed copy (grokkit.store.published) and the bundle's leaves out less.
+Every refusal (a tampered, truncated or oversized bundle, a pickle or a lying safetensors header posing
+as a run file, an unwritable root) is one BundleError naming the member, and leaves the root as it was."""
 
 from __future__ import annotations
 
@@ -232,7 +232,8 @@ def import_bundle(src, root=None, max_bytes: int | None = None) -> list[str]:
                 found = _scan(tar, max_bytes)
                 listed = _index(tar, found)
                 keys = {k for n in found if (k := _member_key(n)) is not None}  # all of them: _scan checked
-                todo = sorted(k for k in keys if not _valid(root / k) or _left_out(root / k))
+                held: dict[str, set | None] = {k: _left_out(root / k) if _valid(root / k) else None for k in keys}
+                todo = sorted(k for k in keys if held[k] is None or held[k])  # missing, corrupt or trimmed
                 need = sum(found[f"{k}/{f}"].size for k in todo for f in RUN_FILES)
                 if todo and need > shutil.disk_usage(writable_root(root)).free:
                     raise BundleError(f"its runs need {need:,} bytes, more than {root} has free")
@@ -243,7 +244,8 @@ def import_bundle(src, root=None, max_bytes: int | None = None) -> list[str]:
         except OSError as e:  # an unwritable root (grokkit.store.rootdir), a full disk, an unreadable gzip stream
             raise BundleError(f"{src}: could not be read or staged into {root} ({e})") from e
         for key, tmp in list(staged.items()):  # a trimmed copy in the root gives way to a fuller one only
-            if _valid(root / key) and not _left_out(tmp) < _left_out(root / key):
+            local = held[key]
+            if local is not None and not _left_out(tmp) < local:
                 shutil.rmtree(staged.pop(key))
         for key, tmp in staged.items():
             if (root / key).is_dir():  # a corrupt entry, or a trimmed copy of the run, is replaced
