@@ -216,23 +216,27 @@ def test_the_scorecard_check_catches_a_verdict_off_screen(tmp_path):
     from browser_check import CHROMIUM_ARGS, SCORECARD, check_scorecard, serve
     from playwright.sync_api import sync_playwright
 
-    (tmp_path / "_static").mkdir()
-    shutil.copy(ROOT / "book" / "_static" / "scorecard.js", tmp_path / "_static")
-    (tmp_path / "book").mkdir()
+    # Each width gets its own site and server: rewriting one file within the same second lets the server answer
+    # "304 Not Modified" (its Last-Modified has one-second resolution) and the browser shows the old table.
     found = {}
-    server, base = serve(tmp_path)
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-            page = browser.new_page()
-            for width in (900, 300):
-                page_html = WIDE.replace("{width}", str(width)).replace("{claim}", str(width - 200))
-                (tmp_path / SCORECARD).write_text(page_html)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        for width in (900, 300):
+            site = tmp_path / f"site-{width}"
+            (site / "_static").mkdir(parents=True)
+            shutil.copy(ROOT / "book" / "_static" / "scorecard.js", site / "_static")
+            (site / "book").mkdir()
+            page_html = WIDE.replace("{width}", str(width)).replace("{claim}", str(width - 200))
+            (site / SCORECARD).write_text(page_html)
+            server, base = serve(site)
+            try:
+                page = browser.new_page()
                 found[width] = []
                 check_scorecard(page, base + SCORECARD, found[width])
-            browser.close()
-    finally:
-        server.shutdown()
+                page.close()
+            finally:
+                server.shutdown()
+        browser.close()
     assert found[300] == []
     assert any("400 px: scrolls sideways" in p for p in found[900]), found[900]
     assert any("400 px: the verdict of row-01 is not in view" in p for p in found[900]), found[900]
