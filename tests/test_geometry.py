@@ -628,3 +628,16 @@ def test_chapter1_default_grid_is_the_measured_choice():
     said = gk.book.grid_choice(S)
     assert f"budget ({chosen['budget']:,} steps)" in said and f"{chosen['undecided']} undecided cells" in said
     assert gk.book.grid_choice(gk.book.chapter1("smoke")) == ""  # not the scan's grid: nothing to say
+
+
+def test_chapter1_default_build_shows_the_boundary():
+    """The default build's stored grid (results/chapters/default/01_grokking.json, what the chapter's explorer
+    shows) meets the bar, and its counts are those of its own stored grok steps and of the scan's choice."""
+    blob = json.loads((ROOT / "results" / "chapters" / "default" / "01_grokking.json").read_text())
+    counts, steps = blob["metrics"]["grid_boundary_counts"], blob["metrics"]["grid_grok_steps"]
+    assert G.shows_boundary(counts) and counts["cells"] == sum(map(len, steps))
+    assert counts["grok"] == sum(t is not None for row in steps for t in row)
+    chosen = json.loads((ROOT / "results" / "benchmarks" / "phase_scan.json").read_text())["chosen"]
+    assert {k: counts[k] for k in ("rows_with_both", "grok", "undecided")} == {
+        k: chosen[k] for k in ("rows_with_both", "grok", "undecided")
+    }

@@ -232,3 +232,24 @@ def test_a_lease_killed_mid_item_keeps_the_members_that_finished(tmp_path, monke
     monkeypatch.setattr(lease, "run_many", lambda members, **kw: asked.append(len(members)) or real(members, **kw))
     state = lease.run_plan(out, "p", budget_s=600, dry_run=True, log=lambda m: None, root=tmp_path / "runs2")
     assert asked == [1] and state["items"]["18-tri-order"]["status"] == "done"
+
+
+def test_target_10s_runs_are_placed_in_their_own_phase_cells():
+    """Target 10's items train Chapter 5's paper-profile grid (216 runs); each run's cell is read back from the run
+    itself (its LRD hook's strength or L2's weight decay), since the lease's mode changes its cache key."""
+    from types import SimpleNamespace
+
+    from grokkit import book
+
+    settings = book.chapter5("paper")
+    grid, cells = book.fair.phase_members(settings)
+    assert len(grid) == 2 * 6 * 6 * 3
+    for (config, hooks), cell in zip(grid, cells):
+        run = SimpleNamespace(config=config, info={"key": "k", "hooks": [h.key for h in hooks if h.key]})
+        assert book.fair.phase_cell(run, settings) == cell
+    config, hooks = grid[0]
+    stray = SimpleNamespace(config=config.replace(weight_decay=0.123), info={"key": "k", "hooks": []})
+    with pytest.raises(ValueError, match="not in the phase grid"):
+        book.fair.phase_cell(stray, settings)
+    members = {it.key: it.members(False) for it in lease.PLANS["paper-scorecard"] if it.target == 10}
+    assert sorted(members) == ["10-lrd-phase-l2", "10-lrd-phase-lrd"] and sum(map(len, members.values())) == len(grid)

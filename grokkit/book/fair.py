@@ -49,6 +49,18 @@ def phase_members(settings) -> tuple[list, list]:
     return members, cells
 
 
+def phase_cell(run, settings) -> tuple:
+    """(reg, f, c, seed): the phase-grid cell of `run` (a member of `phase_members(settings)`), read from the run
+    itself (its LRD hook's strength, or L2's weight decay = 10c), so a run trained elsewhere is placed too."""
+    lrd = [h for h in run.info.get("hooks") or [] if h.startswith("lrd(")]
+    reg, value = ("lrd", float(lrd[0].split("λ=")[1].split(",")[0])) if lrd else ("l2", run.config.weight_decay)
+    near = lambda xs, x: min(xs, key=lambda v: abs(v - x))  # noqa: E731  (the settings' own float)
+    c = near(settings.strengths, value if reg == "lrd" else value / 10)
+    if not np.isclose(unit(reg, c), value, rtol=1e-9):
+        raise ValueError(f"run {run.info.get('key')}: {reg} strength {value} is not in the phase grid")
+    return reg, near(settings.fractions, run.config.train_frac), c, run.config.seed
+
+
 def phase_table(cells, runs) -> dict:
     """(reg, f, c) -> [(best test acc, best leak-free test acc) per seed]."""
     table = {}

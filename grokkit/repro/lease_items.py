@@ -202,9 +202,50 @@ def per_run_11(run, dry, needed=()):
     return {"11": {"projections": [record]}}
 
 
+# --- 10: Chapter 5's phase grid on the paper's LRD model ---------------------------------------------------------
+
+
+def ch5(dry):
+    return book.chapter5("smoke" if dry else "paper")
+
+
+def lrd_phase_members(reg):
+    """Chapter 5's phase grid at the paper profile (the paper's model, p = 113: every fraction x strength x seed)
+    for one regulariser (`reg`: "l2" or "lrd"), as the chapter trains it."""
+
+    def members(dry):
+        grid, cells = book.fair.phase_members(ch5(dry))
+        return [m for m, cell in zip(grid, cells) if cell[0] == reg]
+
+    return members
+
+
+def per_run_10(run, dry, needed=()):
+    reg, f, c, _ = book.fair.phase_cell(run, ch5(dry))
+    scores = [book.fair.best_test_acc(run), book.fair.best_test_acc(run, True)]
+    return {"10": {"phase": {f"{reg} f={f} c={c}": [scores]}}}
+
+
+def _f10(m, dry):
+    """The chapter's keys: its phase table (as it records it), each regulariser's boundary where all its cells
+    came back (ordinary and leak-free), and the grid's model."""
+    settings = ch5(dry)
+    table = {}
+    for key, vals in m["phase"].items():
+        reg, f, c = key.split(" ")
+        table[(reg, float(f[2:]), float(c[2:]))] = [tuple(v) for v in vals]
+    boundary = {}
+    for reg in book.fair.REGULARISERS:
+        if all((reg, f, c) in table for f in settings.fractions for c in settings.strengths):
+            for j, split in enumerate(("ordinary", "leak-free")):
+                boundary[f"{reg} {split}"] = book.fair.fraction_boundary(settings, table, reg, j)
+    return {"phase": m["phase"], "boundary": boundary, "phase_model": settings.grid_note}
+
+
 FINISH = {
     5: _f5,
     6: _f6,
+    10: _f10,
     18: lambda m, dry: {"per_seed": m["per_seed"], "cap": max(m["caps"])},
     11: lambda m, dry: m | {"cap": NUMBERS[11]["cap"]},
     19: lambda m, dry: m | {"k_max": 20},

@@ -10,9 +10,10 @@ key by key, lists concatenated in member order) and completed by FINISH[target] 
 counts, caps), which gives the keys the target's checks read. Items are ordered by value per second.
 
 Target 22 (the tri-task lead) rides on target 19's runs at its three weight decays (the inline defect
-added). Left to later plans (each a target whose measure or checks are not factored for it yet): 10 (the
-papers' LRD model on the boundary cells), 20 across seeds (its checks judge seed 42 alone), 24 and 25 (not
-implemented as targets), the papers'-model phase grid bundle.
+added). Target 10's items train Chapter 5's whole paper-profile phase grid (one item per regulariser).
+Left to later plans (each a target whose measure or checks are not factored for it yet): 20 across seeds
+(its checks judge seed 42 alone), 24 and 25 (not implemented as targets), the papers'-model phase grid
+bundle.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ from grokkit.repro.lease_items import (
     expected_lr,
     grok_op_members,
     lead_members,
+    lrd_phase_members,
     per_run_5_6,
+    per_run_10,
     per_run_11,
     per_run_18,
     per_run_19_22,
@@ -162,6 +165,18 @@ def _plan() -> tuple:
             targets = (19, 22) if lead else (19,)
             value = 0.2 + 0.15 * lead
             items.append(Item(name, targets, value, tri_kstar_members(wd, (s,)), per_run_19_22, scale))
+    for reg, name in (("l2", "L2"), ("lrd", "LRD")):  # target 10: Chapter 5's grid on the paper's LRD model
+        items.append(
+            Item(
+                f"10-lrd-phase-{reg}",
+                (10,),
+                0.5,
+                lrd_phase_members(reg),
+                per_run_10,
+                f"Chapter 5's phase grid at the paper profile, {name}: the paper's model (p = 113), 6 fractions × "
+                "6 strengths × 3 seeds, 2,500 steps",
+            )
+        )
     for lr in LEAD_LRS:  # one item per rate; per operation at 1e-4; per operation and seed at 3e-5
         ops_blocks = [(op,) for op in book.GROKKING_OPS] if lr <= 1e-4 else [book.GROKKING_OPS]
         for ops in ops_blocks:

@@ -11,7 +11,7 @@ import torch
 from grokkit import stats
 from grokkit.hooks.regularizers import newton_schulz, polar_exact
 from grokkit.papers import LI, NUMBERS, rounded, sci
-from grokkit.repro import cpu_full_mt
+from grokkit.repro import cpu_full_mt, lease
 from grokkit.repro.helpers import CH5, from_chapter, stated
 from grokkit.repro.targets import target
 from grokkit.repro.verdict import cov, equivalence, exact, num, unlike
@@ -165,12 +165,15 @@ def _o_phase(m) -> str | None:
     f"f = {_N10['f_small']}",
     source=f"{LI} (code A)",
     chapter=CH5,
-    measure=from_chapter(
-        CH5,
-        ["phase", "boundary", "phase_model"],
-        lambda p, m: (
-            f"chapter 5's phase grid ({'reduced' if p != 'paper' else 'full'}: {len(m['phase'] or {})} cells, "
-            f"{_N10['steps']:,} steps" + (f"; {m['phase_model']}" if m.get("phase_model") else "") + ")"
+    measure=lease.paper_measure(  # at the paper profile: the GPU lease's items 10-lrd-phase-*, where stored
+        10,
+        from_chapter(
+            CH5,
+            ["phase", "boundary", "phase_model"],
+            lambda p, m: (
+                f"chapter 5's phase grid ({'reduced' if p != 'paper' else 'full'}: {len(m['phase'] or {})} cells, "
+                f"{_N10['steps']:,} steps" + (f"; {m['phase_model']}" if m.get("phase_model") else "") + ")"
+            ),
         ),
     ),
     section="4. The phase diagram, on both test splits",

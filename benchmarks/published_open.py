@@ -1,0 +1,136 @@
+"""Every chapter opens in a minute: each chapter executed as a reader's first run would, through its published runs.
+
+    python benchmarks/published_open.py --site _build/html          # writes results/benchmarks/published_open.json
+    python benchmarks/published_open.py --site _build/html --chapters 01_grokking
+
+Serves the built site (`make book`: the HTML and, beside it, runs/<chapter>-<profile>.tar with runs/index.json)
+with `python -m http.server` on 127.0.0.1, then executes each chapter at `--profile` with papermill in a fresh,
+empty run cache ($GROKKIT_RUNS) and $GROKKIT_SITE naming the local server: the chapter registers its bundle,
+downloads it (its sha256 checked) and imports its runs instead of training them. Stored per chapter:
+
+- `with_bundle_s`: the wall time of that execution; `runs_trained`: how many of its runs it still trained
+  (runs the bundle left out: over the size budget);
+- `without_bundle_s`: the chapter's stored time with its training (results/chapters/<profile>/<chapter>.json,
+  `wall_time_s`, measured by the execution that trained its runs, commit and device named);
+- `same_numbers`: every number it records equals the build's stored one (the differing names listed; the
+  execution's own elapsed time excluded);
+- `bundle_mb` and the bundle's run count (runs/index.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from grokkit.book.execute import chapter_stems, execute, notebooks_dir, results_dir  # noqa: E402
+from grokkit.store.provenance import stamp  # noqa: E402
+
+NOT_COMPARED = {"elapsed_s"}  # the execution's own time
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(site: Path) -> tuple[subprocess.Popen, str]:
+    """`python -m http.server` over `site` on 127.0.0.1; (the process, its base URL) once it answers."""
+    port = _free_port()
+    cmd = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(site)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            return proc, f"http://127.0.0.1:{port}/"
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"http.server did not start on port {port}")
+
+
+def differing(ours: dict, stored: dict) -> list[str]:
+    """The recorded names whose values differ from the stored build's (or that only one of them has)."""
+    names = (set(ours) | set(stored)) - NOT_COMPARED
+    return sorted(n for n in names if ours.get(n) != stored.get(n))
+
+
+def open_chapter(stem: str, profile: str, base: str, bundled=()) -> dict:
+    """Execute chapter `stem` in a fresh run cache with $GROKKIT_SITE = `base`; `bundled`: the keys its bundle
+    holds (a run it used that is not among them was trained)."""
+    stored = json.loads((results_dir() / "chapters" / profile / f"{stem}.json").read_text())
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        (tmp / "runs").mkdir()
+        os.environ["GROKKIT_RUNS"], os.environ["GROKKIT_SITE"] = str(tmp / "runs"), base
+        wall = execute(notebooks_dir() / f"{stem}.ipynb", tmp / f"{stem}.ipynb", profile, tmp / "metrics.json")
+        ours = json.loads((tmp / "metrics.json").read_text())
+    keys = ours.pop("run_keys", [])
+    ours.pop("run_tensors", None), ours.pop("runs_trained", None)
+    diff = differing(ours, stored["metrics"])
+    return {
+        "with_bundle_s": round(wall, 1),
+        "runs_trained": len(set(keys) - set(bundled)),
+        "runs": len(keys),
+        "without_bundle_s": stored["wall_time_s"],
+        "without_bundle_commit": stored.get("wall_time_commit", stored.get("git_commit")),
+        "without_bundle_device": stored.get("wall_time_device", stored.get("device")),
+        "same_numbers": not diff,
+        "differing": diff,
+    }
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--site", type=Path, default=ROOT / "_build" / "html", help="the built site (make book)")
+    ap.add_argument("--profile", default="default")
+    ap.add_argument("--chapters", nargs="*", help="chapter stems (default: all)")
+    ap.add_argument("--out", type=Path, default=ROOT / "results" / "benchmarks" / "published_open.json")
+    args = ap.parse_args(argv)
+    index_path = args.site / "runs" / "index.json"
+    if not index_path.exists():
+        ap.error(f"{index_path} is missing: build the site first (make book)")
+    index = json.loads(index_path.read_text())["bundles"]
+    proc, base = serve(args.site)
+    chapters = {}
+    try:
+        for stem in args.chapters or chapter_stems():
+            entry = index.get(f"{stem}-{args.profile}")
+            print(f"{stem}: executing in a fresh run cache through {base} ...", flush=True)
+            row = open_chapter(stem, args.profile, base, (entry or {}).get("keys", ()))
+            if entry:
+                row |= {"bundle_mb": round(entry["size"] / 1e6, 1), "bundle_runs": len(entry["keys"])}
+                row["bundle_trimmed"] = len(entry.get("trimmed") or {})
+            chapters[stem] = row
+            print(
+                f"  {row['with_bundle_s']:.0f} s with the bundle ({row.get('bundle_mb', 0):.0f} MB, "
+                f"{row['runs_trained']} runs trained) vs {row['without_bundle_s']:.0f} s without; "
+                f"same numbers: {row['same_numbers']} {row['differing'] or ''}",
+                flush=True,
+            )
+    finally:
+        proc.kill()
+    result = {"profile": args.profile, "site": str(args.site), "chapters": chapters, **stamp()}
+    earlier = json.loads(args.out.read_text()) if args.out.exists() else {}
+    if earlier.get("profile") == args.profile and args.chapters:  # a partial re-run keeps the other chapters
+        result["chapters"] = {**earlier.get("chapters", {}), **chapters}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result, indent=1) + "\n")
+    tmp.replace(args.out)
+    print("->", args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
