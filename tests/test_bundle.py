@@ -3,6 +3,7 @@ import hashlib
 import http.server
 import io
 import json
+import os
 import tarfile
 import threading
 
@@ -72,6 +73,9 @@ def test_a_bundle_is_a_listed_tar_of_run_files(saved):
     w = index["members"][f"{key}/weights.safetensors"]
     assert w == {"sha256": hashlib.sha256(m[f"{key}/weights.safetensors"]).hexdigest(), "size": w["size"]}
     assert export_bundle([root / key], out.with_name("again.tar")).read_bytes() == out.read_bytes()  # deterministic
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # a plain file (a web server reads the published ones)
 
 
 def test_load_or_train_imports_the_run_from_a_file_url_without_training(saved, tmp_path, no_training):

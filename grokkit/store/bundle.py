@@ -95,6 +95,9 @@ def export_bundle(run_dirs, out) -> Path:
                 info.size, info.mode = size, 0o644
                 with open(path, "rb") if path else io.BytesIO(blob) as src:
                     tar.addfile(info, src)
+        umask = os.umask(0)  # a plain file's mode: mkstemp's 0600 would hide a published bundle from a web server
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
