@@ -6,9 +6,10 @@ function (root, S) {
   var wd = root.querySelector("input.gk-phase-wd"), frac = root.querySelector("input.gk-phase-frac");
   // --- the phase diagram: columns weight decay, rows train fraction (largest on top) -----------------
   var ph = panel("phase"), nw = S.wds.length, nf = S.fracs.length;
-  var L = 44, T = 30, W = 360 - L - 8, H = 230 - T - 34, cw = W / nw, chh = H / nf;
+  var L = 44, T = 40, W = 360 - L - 8, H = 230 - T - 34, cw = W / nw, chh = H / nf;
   el(ph, "text", {x: 200, y: 12, "text-anchor": "middle", "font-size": 12}, "grok step (yellow early, purple late)");
-  el(ph, "text", {x: 200, y: 25, "text-anchor": "middle", "font-size": 9}, "no grok by " + S.budget.toLocaleString("en") + " steps (censored): × memorised · … test rising · ~ train not kept · ! diverged");
+  el(ph, "text", {x: 200, y: 24, "text-anchor": "middle", "font-size": 9}, "no grok by " + S.budget.toLocaleString("en") + " steps (censored):");
+  el(ph, "text", {x: 200, y: 35, "text-anchor": "middle", "font-size": 9}, "× memorised · … test rising · ~ train not kept · ! diverged");
   for (var i = 0; i < nw; i++) {
     el(ph, "text", {x: L + (i + 0.5) * cw, y: T + H + 13, "text-anchor": "middle", "font-size": 10}, S.wds[i]);
     for (var j = 0; j < nf; j++) {
