@@ -112,6 +112,7 @@ def main(argv=None) -> int:
                 row |= {"bundle_mb": round(entry["size"] / 1e6, 1), "bundle_runs": len(entry["keys"])}
                 row["bundle_trimmed"] = len(entry.get("trimmed") or {})
             chapters[stem] = row
+            _store(args.out, args.profile, args.site, chapters, partial=bool(args.chapters))
             print(
                 f"  {row['with_bundle_s']:.0f} s with the bundle ({row.get('bundle_mb', 0):.0f} MB, "
                 f"{row['runs_trained']} runs trained) vs {row['without_bundle_s']:.0f} s without; "
@@ -120,16 +121,21 @@ def main(argv=None) -> int:
             )
     finally:
         proc.kill()
-    result = {"profile": args.profile, "site": str(args.site), "chapters": chapters, **stamp()}
-    earlier = json.loads(args.out.read_text()) if args.out.exists() else {}
-    if earlier.get("profile") == args.profile and args.chapters:  # a partial re-run keeps the other chapters
-        result["chapters"] = {**earlier.get("chapters", {}), **chapters}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, indent=1) + "\n")
-    tmp.replace(args.out)
     print("->", args.out)
     return 0
+
+
+def _store(out: Path, profile: str, site: Path, chapters: dict, partial: bool) -> None:
+    """Write the chapters measured so far (atomically, after each one: a killed run keeps them); a partial
+    re-run (`--chapters`) keeps the other chapters stored at the same profile."""
+    result = {"profile": profile, "site": str(site), "chapters": chapters, **stamp()}
+    earlier = json.loads(out.read_text()) if out.exists() else {}
+    if earlier.get("profile") == profile and partial:
+        result["chapters"] = {**earlier.get("chapters", {}), **chapters}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result, indent=1) + "\n")
+    tmp.replace(out)
 
 
 if __name__ == "__main__":

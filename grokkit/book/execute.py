@@ -43,7 +43,7 @@ def execute(nb: Path, out: Path, profile: str, metrics: Path, timeout: int | Non
     env_path = os.pathsep.join(filter(None, [str(repo_root()), os.environ.get("PYTHONPATH")]))
     os.environ["PYTHONPATH"] = env_path
     os.environ.setdefault("GROKKIT_SITE", "off")
-    cached = _cache_keys()
+    cached = _cache_keys() if published.site_url() is None else None  # with a bundle, new runs may be imports
     t = time.perf_counter()
     pm.execute_notebook(
         str(nb),
@@ -59,8 +59,7 @@ def execute(nb: Path, out: Path, profile: str, metrics: Path, timeout: int | Non
     clean.metadata.pop("papermill", None)
     nbformat.write(clean, out)
     wall = time.perf_counter() - t
-    if Path(metrics).exists() and published.site_url() is None:  # how many of its runs it trained (none came
-        # from published bundles: a run new to the cache was trained), which says what its time measures
+    if cached is not None and Path(metrics).exists():  # how many of its runs it trained: what its time measures
         data = json.loads(Path(metrics).read_text())
         data["runs_trained"] = sum(k not in cached for k in data.get("run_keys", []))
         _write(Path(metrics), data)
