@@ -7,7 +7,8 @@
 Step time: steady state, from the difference between a long and a short run (best of 3 each), so
 set-up and CUDA-graph capture cancel; no evaluation.
 Time to grok: the whole default run (evaluations, snapshots and checkpoints included) until test
-accuracy >= 0.98 on 3 consecutive evaluations. The plain reference is benchmarks/plain.py.
+accuracy >= 0.98 on 3 consecutive evaluations. The plain reference is benchmarks/plain.py. On a CPU both loops
+run on one torch thread, as `gk.train` trains every CPU run (grokkit.training.device.one_cpu_thread).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from plain import plain_train  # noqa: E402
 
 import grokkit as gk  # noqa: E402
+from grokkit.training.device import one_cpu_thread  # noqa: E402
 
 # Denormal floats slow the plain loop's AdamW by ~1.5x after a few thousand steps on this CPU;
 # flushing them to zero keeps the baseline fair (grokkit's train does the same on a CPU).
@@ -59,11 +61,16 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="step time only")
     ap.add_argument("--compile", action="store_true", help="also time grokkit with torch.compile")
     args = ap.parse_args(argv)
+    with one_cpu_thread(gk.resolve_device(args.device)):  # like with like: gk.train's threads for both loops
+        _main(args)
+
+
+def _main(args):
     cfg = gk.presets.single("add", seed=42, device=args.device)
     rows = [("plain reference loop", plain_step_ms(args.device)), ("grokkit", grokkit_step_ms(cfg))]
     if args.compile:
         rows.append(("grokkit, compile=True", grokkit_step_ms(cfg.replace(compile=True))))
-    print(f"device: {args.device} ({torch.get_num_threads()} CPU threads), torch {torch.__version__}")
+    print(f"device: {args.device} ({torch.get_num_threads()} torch threads), torch {torch.__version__}")
     print(f"{'training step (no evaluation)':32s} {'ms/step':>8s}")
     for name, ms in rows:
         print(f"{name:32s} {ms:8.2f}   {rows[0][1] / ms:4.2f}x")

@@ -72,6 +72,31 @@ def test_targets_state_ours_from_hand_made_numbers():
     assert get("5").stated({}) is None and get("25").stated({"anything": 1}) is None  # lacks what it reads; states none
 
 
+def test_the_tri_deletion_cliff_is_judged_over_every_seed():
+    """Target 20 per seed (the GPU lease's per_seed): each run over its own seed's f = 0 step; one seed that
+    groks within the paper's 2× at a killing fraction fails that check, a seed censored short of it leaves it
+    undecided; the paper's single seed (the cpu-full sweep) is judged as before."""
+    from grokkit.repro.verdict import UNDECIDED
+
+    def sweep(base, delayed, killed, cap=60_000):
+        d = {"0.0": base, "0.02": delayed, "0.1": killed}
+        return {"deletion": d, "caps": {f: cap for f in d}}
+
+    def ok(m):
+        return {c.question.split(":")[0]: c.ok for c in get("20").checks(m) if c.question.startswith("f = 0.")}
+
+    seeds = {"42": sweep(30_000, 50_000, None), "137": sweep(19_000, 25_000, None), "2024": sweep(14_000, 20_000, None)}
+    assert ok({"per_seed": seeds}) == {"f = 0.02": True, "f = 0.1": True}
+    early = seeds | {"2024": sweep(14_000, 20_000, 20_000)}  # 1.4× its own f = 0 step
+    assert ok({"per_seed": early})["f = 0.1"] is False
+    short = seeds | {"137": sweep(19_000, 25_000, None, cap=30_000)}  # censored at 1.6× its f = 0 step
+    assert ok({"per_seed": short})["f = 0.1"] == UNDECIDED
+    assert ok(seeds["42"]) == {"f = 0.02": True, "f = 0.1": True}  # one seed (1.7×), as the cpu-full sweep stores it
+    assert ok(sweep(30_000, 36_000, None))["f = 0.02"] == UNDECIDED  # one run at 1.2×: within the rerun spread
+    no_base = seeds | {"137": sweep(None, None, None)}
+    assert [c.ok for c in get("20").checks({"per_seed": no_base})][0] is False  # seed 137's f = 0 never grokked
+
+
 def test_every_stored_target_states_ours_in_one_short_line():
     for t in TARGETS:
         e = reproduce.best_entry(t)

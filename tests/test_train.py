@@ -46,6 +46,33 @@ def test_same_seed_twice_gives_identical_metrics():
     assert c.history != a.history
 
 
+def test_a_cpu_run_is_the_same_whatever_torchs_thread_count():
+    """A run trained alone in a notebook (torch's threads: 2 here) equals one a single-thread worker trains: the
+    book's published runs and a reader's retrained ones agree. On 2 threads the same config differs after ~20
+    steps (|Δw| ≈ 4e-5), so this compares real training on the papers' model size."""
+    cfg = gk.Config(
+        ops=("add",),
+        p=97,
+        max_steps=20,
+        eval_every=10,
+        stop_threshold=None,
+        snapshot_every=0,
+        checkpoint_every=0,
+        device="cpu",
+    )
+    before = torch.get_num_threads()
+    runs = {}
+    try:
+        for n in (2, 1):
+            torch.set_num_threads(n)
+            runs[n] = gk.train(cfg, progress=False)
+            assert torch.get_num_threads() == n  # restored after training
+    finally:
+        torch.set_num_threads(before)
+    assert all(torch.equal(runs[1].weights[k], v) for k, v in runs[2].weights.items())
+    assert runs[1].history == runs[2].history and "1 threads" in runs[2].info["device"]
+
+
 class Interrupt(Hook):
     def __init__(self, at):
         self.at = at

@@ -20,19 +20,18 @@ from __future__ import annotations
 import concurrent.futures as cf
 import shutil
 import socket
-import threading
 import time
 import traceback
 from collections.abc import Callable
 from contextlib import ExitStack, contextmanager, nullcontext
 from pathlib import Path
 
-import torch
 from filelock import FileLock
 
 from grokkit.engines.ensemble import Ensemble
 from grokkit.store.rootdir import LOCKS, writable_root
 from grokkit.training.cache import load_cached, load_or_train, run_dir
+from grokkit.training.device import one_cpu_thread
 
 __all__ = ["TaskFailed", "train_one", "train_block", "train_on"]
 
@@ -45,26 +44,6 @@ class TaskFailed(RuntimeError):
 
 # --- on a worker ----------------------------------------------------------------------------------
 
-_threads_lock = threading.Lock()
-_threads = {"tasks": 0, "before": 1}  # tasks running in this process; torch's thread count before them
-
-
-@contextmanager
-def _one_thread():
-    """One torch thread while any task runs in this process (a thread pool's tasks share the caller's
-    process: its setting comes back when the last one ends)."""
-    with _threads_lock:
-        if _threads["tasks"] == 0:
-            _threads["before"] = torch.get_num_threads()
-            torch.set_num_threads(1)
-        _threads["tasks"] += 1
-    try:
-        yield
-    finally:
-        with _threads_lock:
-            _threads["tasks"] -= 1
-            if _threads["tasks"] == 0:
-                torch.set_num_threads(_threads["before"])
 
 
 @contextmanager
@@ -78,7 +57,7 @@ def _reported(what: str):
 
 def train_one(config, hooks, root: str) -> str:
     """Train (config, hooks) into the run cache `root` unless it is there; its run directory."""
-    with _one_thread(), _reported(f"the run of {config.describe()}"):
+    with one_cpu_thread(), _reported(f"the run of {config.describe()}"):
         load_or_train(config, list(hooks), root=root, progress=False)
         return str(run_dir(config, hooks, root))
 
@@ -87,7 +66,7 @@ def train_block(members, root: str, partial: str, resume_every_s: float = 60.0) 
     """Train the members [(config, hooks), ...] (one stack signature) as one ensemble into `root`,
     holding their per-key locks (taken in key order: no deadlock between blocks, or with load_or_train),
     and skipping those cached meanwhile; resume state in `partial`. Their run directories, in order."""
-    with _one_thread(), _reported(f"the ensemble block of {len(members)} from {members[0][0].describe()}"):
+    with one_cpu_thread(), _reported(f"the ensemble block of {len(members)} from {members[0][0].describe()}"):
         paths = [run_dir(c, h, root) for c, h in members]
         (writable_root(root) / LOCKS).mkdir(exist_ok=True)
         with ExitStack() as locks:

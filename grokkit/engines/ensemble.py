@@ -43,7 +43,7 @@ from grokkit.model import build_model
 from grokkit.objective import METRICS, autocast, task_loss, tf32
 from grokkit.store.provenance import run_info
 from grokkit.store.runs import Run
-from grokkit.training.device import resolve_device, seed_everything
+from grokkit.training.device import one_cpu_thread, resolve_device, seed_everything
 from grokkit.training.steps import capture_graphs, decays
 from grokkit.training.stopping import StopRule
 
@@ -127,7 +127,12 @@ class Ensemble:
         """Train every member to its end; one Run per member, in member order. on_finished(i, run): called as
         member i finishes. resume_dir: keep resume state there and resume from it (every `resume_every_s`, at an
         evaluation; grokkit.engines.ensemble_resume): a resumed ensemble gives the same Runs, bit for bit. deadline (a
-        time.perf_counter() value): stop at the first evaluation past it, state saved; unfinished members: None."""
+        time.perf_counter() value): stop at the first evaluation past it, state saved; unfinished members: None.
+        On a CPU it trains on one torch thread, as a solo run does (grokkit.training.device.one_cpu_thread)."""
+        with one_cpu_thread(self.device):
+            return self._run(progress, on_progress, resume_dir, resume_every_s, on_finished, deadline)
+
+    def _run(self, progress, on_progress, resume_dir, resume_every_s, on_finished, deadline) -> list[Run | None]:
         cfg0 = self.configs[0]
         E, B = cfg0.eval_every, cfg0.batch_size
         self.hooks = self.user_hooks

@@ -242,10 +242,64 @@ def _f10(m, dry):
     return {"phase": m["phase"], "boundary": boundary, "phase_model": settings.grid_note}
 
 
+# --- 20: the tri-task deletion cliff, per seed ----------------------------------------------------------------
+
+DELETION_DELAY = tuple(f for f in NUMBERS[20]["fractions"] if 0 < f <= NUMBERS[20]["delays_to"])
+DELETION_FAIL = tuple(f for f in NUMBERS[20]["fractions"] if f >= NUMBERS[20]["fails_from"])
+
+
+def ch3(dry):
+    return book.chapter3("smoke" if dry else "paper")
+
+
+def tri_baseline(seed):
+    """Target 20's f = 0 run of `seed`: Chapter 3's tri-task config at the paper profile (θ every 200 steps:
+    the deletion basis is its uncentred θ-trajectory PCA)."""
+
+    def needs(dry):
+        return [(ch3(dry).tri.replace(seed=seed), ())]
+
+    return needs
+
+
+def deletion_members(seed, f):
+    """Target 20's run of `seed` at fraction `f`: the baseline's config capped at the paper's 60k steps, the
+    gradient outside its top-k directions (`needed`: the baseline) removed at fraction f from Chapter 3's
+    start (book.deletion_members, as Chapter 3 trains its dual-task cliff)."""
+
+    def members(dry, needed):
+        settings = ch3(dry)
+        cap = settings.tri.max_steps if dry else NUMBERS[20]["cap"]
+        if needed is None:  # the config alone (estimates, plan keys): the hook needs the baseline's θ
+            return [(settings.tri.replace(seed=seed, max_steps=cap), ())]
+        return book.deletion_members(settings, needed[0], (f,), cap)
+
+    return members
+
+
+def per_run_20(run, dry, needed=()):
+    """{seed: {"deletion": {f: every task's t98×3}, "caps": {f: cap}}} with f = 0 the seed's baseline."""
+    base = next(r for r in needed if r.config.seed == run.config.seed)
+    f = float(re.search(r"project\(uncentred\d+,K=\d+,s=([\d.e-]+),", run.info["hooks"][0]).group(1))
+    part = {
+        "deletion": {str(f): book.all_tasks_grok_step(run), "0.0": book.all_tasks_grok_step(base)},
+        "caps": {str(f): run.config.max_steps, "0.0": base.config.max_steps},
+    }
+    return {"20": {"per_seed": {str(run.config.seed): part}}}
+
+
+def _f20(m, dry):
+    """Every seed's sweep, and the paper's seed (42) as the target's single-seed keys (its one-line summary)."""
+    per = m["per_seed"]
+    first = per.get(str(NUMBERS[20]["seed"])) or per[min(per)]
+    return {"per_seed": per, "deletion": first["deletion"], "caps": first["caps"]}
+
+
 FINISH = {
     5: _f5,
     6: _f6,
     10: _f10,
+    20: _f20,
     18: lambda m, dry: {"per_seed": m["per_seed"], "cap": max(m["caps"])},
     11: lambda m, dry: m | {"cap": NUMBERS[11]["cap"]},
     19: lambda m, dry: m | {"k_max": 20},

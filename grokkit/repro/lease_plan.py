@@ -11,9 +11,10 @@ counts, caps), which gives the keys the target's checks read. Items are ordered 
 
 Target 22 (the tri-task lead) rides on target 19's runs at its three weight decays (the inline defect
 added). Target 10's items train Chapter 5's whole paper-profile phase grid (one item per regulariser).
-Left to later plans (each a target whose measure or checks are not factored for it yet): 20 across seeds
-(its checks judge seed 42 alone), 24 and 25 (not implemented as targets), the papers'-model phase grid
-bundle.
+Target 20's items train the tri-task deletion sweep per seed (the paper's
+seed 42 and two more), one fraction per item, the seed's f = 0 run first (`needs`: the deletion basis is its
+θ-trajectory PCA). Left to later plans (each a target whose measure or checks are not factored for it yet): 24
+and 25 (not implemented as targets), the papers'-model phase grid bundle.
 """
 
 from __future__ import annotations
@@ -23,12 +24,15 @@ from dataclasses import dataclass, field
 from grokkit import book
 from grokkit.papers import NUMBERS
 from grokkit.repro.lease_items import (
+    DELETION_DELAY,
+    DELETION_FAIL,
     DUAL_T,
     LEAD_LRS,
     SEEDS,
     TRI_CAPS,
     ch1,
     control_members,
+    deletion_members,
     dual_wd_members,
     expected_lr,
     grok_op_members,
@@ -39,10 +43,12 @@ from grokkit.repro.lease_items import (
     per_run_11,
     per_run_18,
     per_run_19_22,
+    per_run_20,
     per_run_21,
     per_run_23,
     projection_configs,
     projection_members,
+    tri_baseline,
     tri_kstar_members,
     tri_order_members,
 )
@@ -165,6 +171,24 @@ def _plan() -> tuple:
             targets = (19, 22) if lead else (19,)
             value = 0.2 + 0.15 * lead
             items.append(Item(name, targets, value, tri_kstar_members(wd, (s,)), per_run_19_22, scale))
+    t0 = NUMBERS[18]["seeds_t98"]  # the paper's tri-task t98 per task, seeds 42, 137, 2024
+    for i, s in enumerate(SEEDS):  # target 20 per seed, one run per item (a solo run is the fastest per step)
+        t98 = max(v[i] for v in t0.values())
+        for f in DELETION_DELAY + DELETION_FAIL:
+            items.append(
+                Item(
+                    f"20-tri-deletion-{f:g}-{s}",
+                    (20,),
+                    0.05,
+                    lambda dry, s=s, f=f: [(c, ()) for c, _ in deletion_members(s, f)(dry, None)],
+                    per_run_20,
+                    f"the papers' tri-task model, seed {s}, wd 1.0: orthogonal deletion at f = {f:g} of the top 20 "
+                    f"θ-PCA directions from step 500, cap {NUMBERS[20]['cap']:,}",
+                    expected=(lambda c, t=t98: min(c.max_steps, 2 * t)) if f in DELETION_DELAY else None,
+                    needs=tri_baseline(s),
+                    build=lambda dry, needed, s=s, f=f: deletion_members(s, f)(dry, needed),
+                )
+            )
     for reg, name in (("l2", "L2"), ("lrd", "LRD")):  # target 10: Chapter 5's grid on the paper's LRD model
         items.append(
             Item(

@@ -137,12 +137,19 @@ def _c_kstar_tri(m):
     ]
 
 
-# --- 20: the deletion cliff (cpu-full); 22: not run ---------------------------------------------------------
+# --- 20: the deletion cliff (cpu-full: seed 42; paper: the GPU lease, per seed); 22: the lease ---------------
 
 _N20 = NUMBERS[20]
 _T0_20 = max(NUMBERS[18]["seeds_t98"][op][0] for op in NUMBERS[18]["order"])  # seed 42: every task's t98×3
 _RATIO20 = _N20["cap"] / _T0_20  # the paper's cap in units of its f = 0 grok step
 _DELAYED = stats.Margin(1.0, float("inf"), None, _N20["margins"]["delay"])
+
+
+def _m_deletion_paper(profile):
+    raise LookupError(
+        "measured at the paper profile only by the GPU lease's items 20-tri-deletion-* (none stored yet); "
+        "the seed-42 sweep on this CPU is the cpu-full profile"
+    )
 
 
 @target(
@@ -152,33 +159,62 @@ _DELAYED = stats.Margin(1.0, float("inf"), None, _N20["margins"]["delay"])
     paper=f"delays for f ≤ {pct(_N20['delays_to'])}, failure for f ≥ {pct(_N20['fails_from'])}",
     source=f"{X2} §5",
     chapter=None,
-    measure=None,
+    measure=lease.paper_measure(20, _m_deletion_paper),
     cpu_full=cpu_full_mt.measure_20,
+    profiles=("cpu-full", "paper"),
     ours=deletion_line,
 )
 def _c_tri_deletion(m):
-    d = {float(f): t for f, t in (m.get("deletion") or {}).items()}
-    caps = {float(f): c for f, c in (m.get("caps") or {}).items()}
-    base = d.get(0.0)
-    if base is None:
-        return [num("f = 0 groks", None if 0.0 not in d else False), num("deletion delays, then kills", None)]
+    """Judged over every seed measured (`per_seed`, the GPU lease) or the paper's one (seed 42: the cpu-full
+    sweep's `deletion` and `caps`), each run's grok step over its own seed's f = 0 step."""
+    seeds = m.get("per_seed") or {str(_N20["seed"]): m}
+    sweeps = {}
+    for seed, sm in seeds.items():
+        d = {float(f): t for f, t in (sm.get("deletion") or {}).items()}
+        sweeps[seed] = (d, {float(f): c for f, c in (sm.get("caps") or {}).items()})
+    bases = {seed: d.get(0.0) for seed, (d, _) in sweeps.items()}
+    if not sweeps or any(b is None for b in bases.values()):
+        missing = [seed for seed, b in bases.items() if b is None]
+        return [
+            num(
+                "f = 0 groks" + (f" (seeds {', '.join(missing)})" if missing else ""),
+                None if not sweeps or any(0.0 not in sweeps[s][0] for s in missing) else False,
+            ),
+            num("deletion delays, then kills", None),
+        ]
+    fractions = sorted({f for d, _ in sweeps.values() for f in d if f > 0})
+    n = f" ({len(sweeps)} seeds)" if len(sweeps) > 1 else ""
     out = []
-    for f, t in sorted(d.items()):
-        if 0 < f <= _N20["delays_to"]:
-            q = f"f = {f:g}: grokking is delayed, not stopped (t(f) / t(0) > 1; fails if our interval is at or below 1)"
-            out.append(ratio_check(q, [None if t is None else t / base], [caps[f] / base], _DELAYED, spread=TWO_RUNS))
+    for f in fractions:
+        at = [(seed, d[f], caps[f], bases[seed]) for seed, (d, caps) in sweeps.items() if f in d]
+        if f <= _N20["delays_to"]:
+            q = (
+                f"f = {f:g}: grokking is delayed, not stopped (t(f) / t(0) > 1{n}; fails if our interval is at or "
+                "below 1)"
+            )
+            ratios = [None if t is None else t / b for _, t, _, b in at]
+            out.append(ratio_check(q, ratios, [c / b for _, _, c, b in at], _DELAYED, spread=TWO_RUNS))
         elif f >= _N20["fails_from"]:
             q = (
-                f"f = {f:g}: no grokking within {_RATIO20:.1f}× the f = 0 grok step (the paper's {_N20['cap']:,}-step "
-                "cap over its seed-42 grok step; fails if it groks within that)"
+                f"f = {f:g}: no grokking within {_RATIO20:.1f}× the f = 0 grok step{n} (the paper's {_N20['cap']:,}-"
+                "step cap over its seed-42 grok step; fails if a run groks within that)"
             )
-            if t is not None and t / base <= _RATIO20:
-                out.append(num(q, False, statistic=f"groks at {t:,} = {t / base:.2f}× the f = 0 step"))
-            elif t is None and caps[f] / base < _RATIO20:
-                out.append(undecided(q, f"censored at {caps[f]:,} = {caps[f] / base:.1f}× the f = 0 step, short of it"))
+            early = [(seed, t, b) for seed, t, _, b in at if t is not None and t / b <= _RATIO20]
+            short = [(seed, c, b) for seed, t, c, b in at if t is None and c / b < _RATIO20]
+            if early:
+                said = "; ".join(f"seed {seed} groks at {t:,} = {t / b:.2f}× its f = 0 step" for seed, t, b in early)
+                out.append(num(q, False, statistic=said))
+            elif short:
+                said = "; ".join(f"seed {seed} censored at {c:,} = {c / b:.1f}× its f = 0 step" for seed, c, b in short)
+                out.append(undecided(q, said + ", short of it"))
             else:
-                out.append(num(q, True, statistic=f"no grok by {caps[f]:,} = {caps[f] / base:.1f}× the f = 0 step"))
-    return out + [cov(f"the paper's fractions ({len(_N20['fractions'])})", len(d) >= len(_N20["fractions"]))]
+                said = "; ".join(
+                    f"seed {seed}: " + (f"no grok by {c:,} = {c / b:.1f}×" if t is None else f"groks at {t / b:.1f}×")
+                    for seed, t, c, b in at
+                )
+                out.append(num(q, True, statistic=said))
+    covered = min(len([f for f in d if f > 0]) + 1 for d, _ in sweeps.values())
+    return out + [cov(f"the paper's fractions ({len(_N20['fractions'])})", covered >= len(_N20["fractions"]))]
 
 
 _N22 = NUMBERS[22]

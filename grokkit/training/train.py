@@ -27,7 +27,7 @@ from grokkit.model import build_model
 from grokkit.objective import METRICS, evaluate
 from grokkit.store.provenance import run_info
 from grokkit.store.runs import Run
-from grokkit.training.device import resolve_device, seed_everything
+from grokkit.training.device import one_cpu_thread, resolve_device, seed_everything
 from grokkit.training.resume import load_state, save_state
 from grokkit.training.steps import graphed, make_optimizer, make_step
 from grokkit.training.stopping import StopRule
@@ -36,8 +36,14 @@ __all__ = ["train", "resolve_device", "seed_everything"]  # the device helpers l
 
 
 def train(config: Config, hooks=(), *, progress: bool = True, resume_dir=None, resume_every_s: float = 60.0) -> Run:
-    """Train one run. `resume_dir`: where to keep resume state (and resume from, if present)."""
+    """Train one run. `resume_dir`: where to keep resume state (and resume from, if present). On a CPU it
+    trains on one torch thread (grokkit.training.device.one_cpu_thread: the same bits however it is trained)."""
     device = resolve_device(config.device)
+    with one_cpu_thread(device):
+        return _train(config, hooks, device, progress, resume_dir, resume_every_s)
+
+
+def _train(config: Config, hooks, device: torch.device, progress: bool, resume_dir, resume_every_s: float) -> Run:
     if device.type == "cpu":
         torch.set_flush_denormal(True)  # denormals in AdamW's state slow long CPU runs ~1.5x
     seed_everything(config.seed)
