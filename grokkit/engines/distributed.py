@@ -45,7 +45,6 @@ class TaskFailed(RuntimeError):
 # --- on a worker ----------------------------------------------------------------------------------
 
 
-
 @contextmanager
 def _reported(what: str):
     """Any exception leaves as TaskFailed with this worker's traceback text (plain data: it pickles)."""
