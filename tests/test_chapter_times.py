@@ -34,7 +34,10 @@ def test_only_an_execution_that_trained_as_many_runs_replaces_the_time(tmp_path)
     store_metrics("01_x", "default", _metrics(tmp_path, 2), 1800.0, results)
     out = store_metrics("01_x", "default", _metrics(tmp_path, 1), 700.0, results)  # one changed run retrained
     blob = json.loads(out.read_text())
-    assert blob["wall_time_s"] == 1800.0 and blob["runs_trained"] == 2 and blob["warm_wall_time_s"] == 700.0
+    assert blob["wall_time_s"] == 1800.0 and blob["runs_trained"] == 2 and "warm_wall_time_s" not in blob  # not warm
+    store_metrics("01_x", "default", _metrics(tmp_path, 0), 20.0, results)
+    out = store_metrics("01_x", "default", _metrics(tmp_path, 1), 650.0, results)  # trained one: the warm time stays
+    assert json.loads(out.read_text())["warm_wall_time_s"] == 20.0
     out = store_metrics("01_x", "default", _metrics(tmp_path, 2), 1500.0, results)  # cold again (faster code)
     blob = json.loads(out.read_text())
     assert blob["wall_time_s"] == 1500.0 and blob["runs_trained"] == 2 and "warm_wall_time_s" not in blob

@@ -97,6 +97,37 @@ def test_the_tri_deletion_cliff_is_judged_over_every_seed():
     assert [c.ok for c in get("20").checks({"per_seed": no_base})][0] is False  # seed 137's f = 0 never grokked
 
 
+def test_the_scaling_target_judges_each_scale_over_its_grokked_runs():
+    """Target 24 (the GPU lease's 24-scaling-* runs): per scale, k* against the paper's 3–5 and the SVD rank
+    share against 80/128; a run past 20 PCs fails k*; a scale with no grokked run is undecided."""
+    from grokkit.repro.verdict import UNDECIDED
+
+    def run(scale, params, seed, k, rank, t98=30_000):
+        return {
+            "scale": scale,
+            "params": params,
+            "seed": seed,
+            "weight_decay": 1.0,
+            "width": 256,
+            "t98": t98,
+            "cap": 50_000,
+            "k_star": k,
+            "k_max": 20,
+            "rank_needed": rank,
+        }
+
+    mid = [run("d256/2L/ff512", 1_154_851, s, 4, 224) for s in (42, 137, 2024)]
+    big = [run("d256/4L/ff512", 2_209_059, s, 4, 224, t98=None) for s in (42, 137, 2024)]
+    checks = get("24").checks({"runs": mid + big})
+    assert [c.ok for c in checks[:2]] == [True, True]  # k* = 4 each (inside 3–5); 224/256 = 0.875 ≥ 0.625
+    assert [c.ok for c in checks[2:4]] == [UNDECIDED, UNDECIDED] and "none of its 3 runs grokked" in checks[2].why
+    far = [run("d256/2L/ff512", 1_154_851, 42, None, 256)] + mid[1:]
+    assert get("24").checks({"runs": far})[0].ok is False  # one run needs more than 20 PCs
+    low = [run("d256/2L/ff512", 1_154_851, s, 4, 32) for s in (42, 137, 2024)]
+    assert get("24").checks({"runs": low})[1].ok is False  # rank 32 of 256 suffices: the claim fails
+    assert [c.ok for c in checks if c.kind == "coverage"] == [True, True, False]  # one weight decay of five
+
+
 def test_every_stored_target_states_ours_in_one_short_line():
     for t in TARGETS:
         e = reproduce.best_entry(t)

@@ -81,7 +81,8 @@ def store_metrics(
     `wall_time_s` is the chapter's time with its training, which is what a reader without the runs waits: an
     execution that trained fewer of its runs than the stored one did (`runs_trained`; 0: every run came from
     the cache) keeps the stored time (with that execution's commit and device as `wall_time_commit` and
-    `wall_time_device`, its count as `runs_trained`) and stores its own as `warm_wall_time_s`."""
+    `wall_time_device`, its count as `runs_trained`); its own time is stored as `warm_wall_time_s` where it
+    trained none (every run from the cache), and an earlier warm time is kept otherwise."""
     data = json.loads(Path(metrics).read_text())
     out = Path(results or results_dir()) / "chapters" / profile / f"{stem}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -97,8 +98,10 @@ def store_metrics(
                 "runs_trained": old.get("runs_trained"),
                 "wall_time_commit": old.get("wall_time_commit", old.get("git_commit")),
                 "wall_time_device": old.get("wall_time_device", old.get("device")),
-                "warm_wall_time_s": round(wall_time_s, 1),
             }
+            warm = round(wall_time_s, 1) if trained == 0 else old.get("warm_wall_time_s")  # warm: nothing trained
+            if warm is not None:
+                timing["warm_wall_time_s"] = warm
     blob = {
         "chapter": stem,
         "profile": profile,

@@ -94,9 +94,10 @@ def hook_overhead(hooks) -> float:
 
 def estimate_s(item, members, rates: dict, factor: float = 1.0) -> float:
     """Seconds the item's members need: the step staircase (a stack shrinks as members stop) x the
-    costliest member's hook overhead x SAFETY."""
+    costliest member's hook overhead x its step cost relative to the papers' model (`item.cost`) x SAFETY."""
     steps = sorted(steps_of(item, c) for c, _ in members)
     overhead = max((hook_overhead(h) for _, h in members), default=1.0)
+    overhead *= max((item.cost(c) for c, _ in members), default=1.0) if getattr(item, "cost", None) else 1.0
     total, done = 0.0, 0
     for i, s in enumerate(steps):
         n = len(steps) - i

@@ -295,6 +295,62 @@ def _f20(m, dry):
     return {"per_seed": per, "deletion": first["deletion"], "caps": first["caps"]}
 
 
+# --- 24: the holographic findings at 1.15M and 2.2M parameters ----------------------------------------------------
+
+SCALES = ("1.2M", "2.2M")  # presets.scale: d256/2L/ff512 (1,154,851) and d256/4L/ff512 (2,209,059, the paper's)
+SCALE_CAP = 50_000  # ≈ 1.6 × the 315K tri-task model's slowest t98 (30.5k, seed 42): room for a slower, larger one
+SCALE_EVERY = 1_000  # θ every 1,000 steps: ≥ 20 checkpoints before a grok at ≥ 20k (k ≤ 20 PCs)
+SCALE_THRESHOLD = 0.95  # "3–5 PCs recover 95% of final accuracy": every task ≥ 0.95 (a grokked run's final ≈ 1.0)
+RANK_FRACTIONS = (1 / 16, 1 / 8, 1 / 4, 3 / 8, 1 / 2, 5 / 8, 3 / 4, 7 / 8, 1.0)  # of d_model: 5/8 = the paper's 80/128
+
+
+def scaling_members(scale, seed):
+    """Target 24's run: the tri-task model at `scale` (grokkit.config.scale), weight decay 1, the paper's
+    recipe otherwise, capped at SCALE_CAP; θ every SCALE_EVERY steps, no attention snapshots."""
+
+    def members(dry):
+        if dry:
+            width = {"1.2M": 32, "2.2M": 48}[scale]
+            return [(_TINY.replace(ops=("add", "mul", "x2_y2"), seed=seed, d_model=width, d_ff=2 * width), ())]
+        light = dict(max_steps=SCALE_CAP, snapshot_every=0, checkpoint_every=SCALE_EVERY)
+        return [(presets.scale(scale).replace(seed=seed, weight_decay=1.0, **light), ())]
+
+    return members
+
+
+def step_cost(config) -> float:
+    """A member-step's cost relative to the papers' single-task model (the estimator's rates): the ratio of
+    parameter counts, an upper bound on a latency-bound GPU (unmeasured for the larger scales)."""
+    from grokkit.model import build_model, n_params
+
+    return max(1.0, n_params(build_model(config)) / n_params(build_model(presets.SINGLE_TASK)))
+
+
+def per_run_24(run, dry, needed=()):
+    """Per run: its scale, parameters and t98 (every task); where it grokked, k* (the fewest uncentred
+    trajectory PCs with every task ≥ SCALE_THRESHOLD, ≤ 20) and the per-matrix SVD rank needed for the same."""
+    from grokkit.model import n_params
+
+    c = run.config
+    rec = {
+        "scale": f"d{c.d_model}/{c.n_layers}L/ff{c.d_ff}",
+        "params": n_params(run.model()),
+        "seed": c.seed,
+        "weight_decay": c.weight_decay,
+        "width": c.d_model,
+        "t98": book.all_tasks_grok_step(run),
+        "cap": c.max_steps,
+    }
+    if rec["t98"] is not None:
+        checkpoints = len(run.trajectory("theta")[0])
+        ranks = sorted({max(1, round(c.d_model * q)) for q in RANK_FRACTIONS})
+        ks = range(1, max(1, min(20, checkpoints - 1)) + 1)
+        s = G.compression_summary(run, ranks=ranks, ks=ks, keeps=(), factors=(), threshold=SCALE_THRESHOLD)
+        rec |= {"k_star": s["k_star"]["uncentred"], "k_max": max(ks), "rank_needed": s["rank_needed"]}
+        rec |= {"ranks": ranks, "final_acc": s["final_acc"], "checkpoints": checkpoints}
+    return {"24": {"runs": [rec]}}
+
+
 FINISH = {
     5: _f5,
     6: _f6,
@@ -305,5 +361,6 @@ FINISH = {
     19: lambda m, dry: m | {"k_max": 20},
     21: _f21,
     22: lambda m, dry: m,
+    24: lambda m, dry: m,
     23: lambda m, dry: m,
 }

@@ -13,8 +13,9 @@ Target 22 (the tri-task lead) rides on target 19's runs at its three weight deca
 added). Target 10's items train Chapter 5's whole paper-profile phase grid (one item per regulariser).
 Target 20's items train the tri-task deletion sweep per seed (the paper's
 seed 42 and two more), one fraction per item, the seed's f = 0 run first (`needs`: the deletion basis is its
-θ-trajectory PCA). Left to later plans (each a target whose measure or checks are not factored for it yet): 24
-and 25 (not implemented as targets), the papers'-model phase grid bundle.
+θ-trajectory PCA). Target 24's items train the tri-task model at 1.15M and 2.2M parameters (wd 1, 3 seeds, one
+run per item, its estimate scaled by `cost`: the parameter ratio). Left to later plans: 25 (600k steps, across
+leases by resume), the papers'-model phase grid bundle.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from grokkit.repro.lease_items import (
     DELETION_FAIL,
     DUAL_T,
     LEAD_LRS,
+    SCALES,
     SEEDS,
     TRI_CAPS,
     ch1,
@@ -46,8 +48,11 @@ from grokkit.repro.lease_items import (
     per_run_20,
     per_run_21,
     per_run_23,
+    per_run_24,
     projection_configs,
     projection_members,
+    scaling_members,
+    step_cost,
     tri_baseline,
     tri_kstar_members,
     tri_order_members,
@@ -65,6 +70,7 @@ class Item:
     expected: object = None  # (config) -> the steps a member is expected to train (else its cap)
     needs: object = None  # (dry) -> [(Config, hooks)]: runs trained (or found in the lease's cache) first
     build: object = None  # (dry, needed runs) -> the members with their hooks (`members` gives the configs)
+    cost: object = None  # (config) -> a member-step's cost relative to the papers' model (the rates'); None: 1
     notes: tuple = field(default_factory=tuple)
 
     @property
@@ -187,6 +193,20 @@ def _plan() -> tuple:
                     expected=(lambda c, t=t98: min(c.max_steps, 2 * t)) if f in DELETION_DELAY else None,
                     needs=tri_baseline(s),
                     build=lambda dry, needed, s=s, f=f: deletion_members(s, f)(dry, needed),
+                )
+            )
+    for scale in SCALES:  # target 24: one run per item (a solo run is the fastest per step)
+        for s in SEEDS:
+            items.append(
+                Item(
+                    f"24-scaling-{scale}-{s}",
+                    (24,),
+                    0.15,
+                    scaling_members(scale, s),
+                    per_run_24,
+                    f"the tri-task model at {scale} parameters (grokkit.config.scale), wd 1.0, seed {s}, cap 50k, "
+                    "θ every 1,000 steps: uncentred-PCA k* and per-matrix SVD rank for every task ≥ 0.95",
+                    cost=step_cost,
                 )
             )
     for reg, name in (("l2", "L2"), ("lrd", "LRD")):  # target 10: Chapter 5's grid on the paper's LRD model
