@@ -47,11 +47,12 @@ def one_cpu_thread(device: torch.device | None = None):
     always); torch's setting comes back when the last one leaves.
 
     A CPU run's bits depend on torch's thread count (its matmuls and reductions split their sums by
-    thread): the same config trained on 2 threads and on 1 differs after ~100 steps (max |Δw| ≈ 3e-4 after
+    thread): the same config trained on 2 threads and on 1 differs within 20 steps (max |Δw| ≈ 2.4e-4 after
     200 steps here). One thread per run makes a run the same however it was trained, alone in a notebook
     or beside others in single-thread worker processes (grokkit.engines.worker), so a run retrained from a
     config equals the run the book published, on the same machine. The cost: a lone run on a 2-core CPU
-    trains ~1.4x slower than on 2 threads; pools of runs use the cores with one worker per core."""
+    trains ~1.5x slower than on 2 threads (benchmarks/cpu_threads.py); pools of runs use the cores with one
+    worker per core."""
     if device is not None and device.type != "cpu":
         yield
         return
