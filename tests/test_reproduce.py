@@ -374,6 +374,28 @@ FAILING = [
         },
         "exponent",
     ),
+    (
+        "24",
+        {
+            "runs": [
+                {
+                    "scale": sc,
+                    "params": n,
+                    "seed": s,
+                    "weight_decay": 1.0,
+                    "width": 256,
+                    "t98": 30_000 + s,
+                    "cap": 50_000,
+                    "k_star": 12 + s % 2,
+                    "k_max": 20,
+                    "rank_needed": 32,
+                }
+                for sc, n in (("d256/2L/ff512", 1_154_851), ("d256/4L/ff512", 2_209_059))
+                for s in (42, 137, 2024)
+            ]
+        },
+        "uncentred PCs give",
+    ),
 ]
 
 

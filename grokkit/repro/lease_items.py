@@ -12,6 +12,7 @@ from grokkit import config as presets
 from grokkit import geometry as G
 from grokkit.hooks.base import GradientProjection
 from grokkit.hooks.trackers import DefectTracker
+from grokkit.model import build_model, n_params
 from grokkit.papers import NUMBERS
 
 SEEDS = (42, 137, 2024)
@@ -321,16 +322,12 @@ def scaling_members(scale, seed):
 def step_cost(config) -> float:
     """A member-step's cost relative to the papers' single-task model (the estimator's rates): the ratio of
     parameter counts, an upper bound on a latency-bound GPU (unmeasured for the larger scales)."""
-    from grokkit.model import build_model, n_params
-
     return max(1.0, n_params(build_model(config)) / n_params(build_model(presets.SINGLE_TASK)))
 
 
 def per_run_24(run, dry, needed=()):
     """Per run: its scale, parameters and t98 (every task); where it grokked, k* (the fewest uncentred
     trajectory PCs with every task ≥ SCALE_THRESHOLD, ≤ 20) and the per-matrix SVD rank needed for the same."""
-    from grokkit.model import n_params
-
     c = run.config
     rec = {
         "scale": f"d{c.d_model}/{c.n_layers}L/ff{c.d_ff}",
