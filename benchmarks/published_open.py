@@ -12,8 +12,10 @@ downloads it (its sha256 checked) and imports its runs instead of training them.
   (runs the bundle left out: over the size budget);
 - `without_bundle_s`: the chapter's stored time with its training (results/chapters/<profile>/<chapter>.json,
   `wall_time_s`, measured by the execution that trained its runs, commit and device named);
-- `same_numbers`: every number it records equals the build's stored one (the differing names listed; the
-  execution's own elapsed time excluded);
+- `same_numbers`: every number it records equals the build's stored one to RTOL (1e-9) relative: float64
+  round-off, which moves with memory alignment, is not a difference; ints, strings and None exactly (the
+  differing names listed, both values under `differences`; `max_rel_diff`: the largest difference within RTOL;
+  the execution's own elapsed time excluded);
 - `bundle_mb` and the bundle's run count (runs/index.json).
 """
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import socket
 import subprocess
@@ -59,10 +62,32 @@ def serve(site: Path) -> tuple[subprocess.Popen, str]:
     raise RuntimeError(f"http.server did not start on port {port}")
 
 
-def differing(ours: dict, stored: dict) -> list[str]:
-    """The recorded names whose values differ from the stored build's (or that only one of them has)."""
+RTOL = 1e-9  # float64 round-off: LAPACK's results move in the last bits with the arrays' memory alignment
+
+
+def rel_diff(a, b) -> float:
+    """The largest relative difference between two recorded values (0 where equal; inf where their shapes,
+    types or non-float values differ)."""
+    if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None or isinstance(a, str):
+        return 0.0 if a == b else math.inf
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        if a == b:
+            return 0.0
+        if isinstance(a, int) and isinstance(b, int) or not (math.isfinite(a) and math.isfinite(b)):
+            return math.inf
+        return abs(a - b) / max(abs(a), abs(b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return max((rel_diff(a.get(k), b.get(k)) for k in a.keys() | b.keys()), default=0.0)
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return max((rel_diff(x, y) for x, y in zip(a, b)), default=0.0)
+    return 0.0 if a == b else math.inf
+
+
+def differing(ours: dict, stored: dict, rtol: float = RTOL) -> list[str]:
+    """The recorded names whose values differ from the stored build's by more than `rtol` relative (or that only
+    one of them has)."""
     names = (set(ours) | set(stored)) - NOT_COMPARED
-    return sorted(n for n in names if ours.get(n) != stored.get(n))
+    return sorted(n for n in names if n not in ours or n not in stored or rel_diff(ours[n], stored[n]) > rtol)
 
 
 def open_chapter(stem: str, profile: str, base: str, bundled=()) -> dict:
@@ -87,6 +112,15 @@ def open_chapter(stem: str, profile: str, base: str, bundled=()) -> dict:
         "without_bundle_device": stored.get("wall_time_device", stored.get("device")),
         "same_numbers": not diff,
         "differing": diff,
+        "differences": {n: {"build": stored["metrics"].get(n), "here": ours.get(n)} for n in diff},
+        "max_rel_diff": max(
+            (
+                rel_diff(ours[n], stored["metrics"][n])
+                for n in set(ours) & set(stored["metrics"])
+                if n not in NOT_COMPARED and n not in diff
+            ),
+            default=0.0,
+        ),
     }
 
 
