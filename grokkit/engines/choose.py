@@ -65,16 +65,9 @@ def choose_engine(members) -> tuple[str, dict]:
     # worker processes must be able to import every hook (not so for classes defined in __main__)
     importable = all(type(h).__module__ != "__main__" for _, hs in members for h in hs)
     if device.type == "cpu" and cores > 1 and importable:
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            one = (
-                _step_ms(lambda s: train(probe.replace(max_steps=s), progress=False))
-                + _call_ms(solo_eval) / cfg.eval_every
-            )
-        finally:
-            torch.set_num_threads(threads)
-        ms["processes"] = one / min(cores, n)  # one single-thread worker per core
+        # one single-thread worker per core; a CPU run trains on one thread wherever it runs
+        # (grokkit.training.device.one_cpu_thread), so the sequential probe is a worker's step too
+        ms["processes"] = ms["sequential"] / min(cores, n)
     steps = sum(c.max_steps for c, _ in members)
     total = {e: v * steps / 1000 + (WORKER_START_S if e == "processes" else 0.0) for e, v in ms.items()}
     best = min(total, key=total.__getitem__)

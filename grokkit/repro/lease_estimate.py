@@ -97,7 +97,7 @@ def estimate_s(item, members, rates: dict, factor: float = 1.0) -> float:
     costliest member's hook overhead x its step cost relative to the papers' model (`item.cost`) x SAFETY."""
     steps = sorted(steps_of(item, c) for c, _ in members)
     overhead = max((hook_overhead(h) for _, h in members), default=1.0)
-    overhead *= max((item.cost(c) for c, _ in members), default=1.0) if getattr(item, "cost", None) else 1.0
+    overhead *= max((item.cost(c) for c, _ in members), default=1.0) if item.cost else 1.0
     total, done = 0.0, 0
     for i, s in enumerate(steps):
         n = len(steps) - i
