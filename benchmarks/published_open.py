@@ -16,7 +16,10 @@ downloads it (its sha256 checked) and imports its runs instead of training them.
   round-off, which moves with memory alignment, is not a difference; ints, strings and None exactly (the
   differing names listed, both values under `differences`; `max_rel_diff`: the largest difference within RTOL;
   the execution's own elapsed time excluded);
-- `bundle_mb` and the bundle's run count (runs/index.json).
+- `measures_used`: how many stored measurements it read (grokkit.book.memo), and `measures_as_built`: whether
+  they are the ones the build used;
+- `bundle_mb` and the bundle's run count (runs/index.json); `measures_kb` and `measures_n`: the size of the
+  published measurements file beside it and how many values it holds (grokkit.book.memo).
 """
 
 from __future__ import annotations
@@ -102,8 +105,11 @@ def open_chapter(stem: str, profile: str, base: str, bundled=()) -> dict:
         ours = json.loads((tmp / "metrics.json").read_text())
     keys = ours.pop("run_keys", [])
     ours.pop("run_tensors", None), ours.pop("runs_trained", None)
+    used = ours.pop("measure_keys", [])
     diff = differing(ours, stored["metrics"])
     return {
+        "measures_used": len(used),  # stored measurements read (published ones, on a reader's first open)
+        "measures_as_built": used == stored.get("measure_keys", []),  # the very values the build used
         "with_bundle_s": round(wall, 1),
         "runs_trained": len(set(keys) - set(bundled)),
         "runs": len(keys),
@@ -145,6 +151,11 @@ def main(argv=None) -> int:
             if entry:
                 row |= {"bundle_mb": round(entry["size"] / 1e6, 1), "bundle_runs": len(entry["keys"])}
                 row["bundle_trimmed"] = len(entry.get("trimmed") or {})
+                if entry.get("measures"):
+                    row |= {
+                        "measures_kb": round(entry["measures"]["size"] / 1e3, 1),
+                        "measures_n": entry["measures"]["n"],
+                    }
             chapters[stem] = row
             _store(args.out, args.profile, args.site, chapters, partial=bool(args.chapters))
             print(

@@ -324,6 +324,8 @@ def test_reconstructions_against_direct_computations():
     thetas = torch.randn(30, 50, generator=g, dtype=torch.float64).cumsum(0)
     rec, kept = G.pca_reconstruction(thetas, k=29, variant="uncentred")
     assert kept == pytest.approx(1.0) and torch.allclose(rec.double(), thetas[-1], atol=1e-4)
+    for v in G.PCA_VARIANTS:  # one PCA for every k: the same numbers as one reconstruction per k
+        assert G.pca_energies(thetas, [1, 3, 29], v) == [G.pca_reconstruction(thetas, k, v)[1] for k in (1, 3, 29)]
 
 
 def test_test_accuracy_of_a_parameter_vector(fast_run):
@@ -539,6 +541,9 @@ def test_pc1_layer0_by_run_and_its_ranges(fast_run):
     assert by["nongrokking"] == {} and by["grokking"]["add seed 42"] == pytest.approx(want)
     assert G.pc1_layer0_by_run([fast_run], ("sub",))["nongrokking"]["add seed 42"] == pytest.approx(want)
     assert G.pc1_ranges(by) == {"grokking": [min(want), max(want)], "nongrokking": None}
+    assert G.run_pc1_shares(fast_run) == G.pc1_shares(attn)
+    wq = attn[(0, "W_Q")]
+    assert G.run_pc1_null_z(fast_run) == G.null_z(G.trajectory_pca(wq).pc1, G.random_walk_null(wq))
     assert pc1_layer0_ranges([fast_run], ("add",)) == {
         "pc1_layer0_range_grokking": [min(want), max(want)],
         "pc1_layer0_range_nongrokking": None,

@@ -27,6 +27,7 @@ import yaml
 
 from grokkit.book.execute import (
     PUBLISH_BUDGET_MB,
+    chapter_measures,
     chapter_runs,
     chapter_stems,
     execute,
@@ -119,12 +120,18 @@ def main(argv=None) -> int:
             {s: k for s, (k, _) in found.items() if k},
             budget_mb=args.runs_budget_mb,
             reads_by_chapter={s: r for s, (_, r) in found.items() if r is not None},
+            measures_by_chapter={
+                s: chapter_measures(s, args.profile, out / "metrics" / f"{s}.json" if s in timings else None)
+                for s in stems
+            },
         )
         for name, e in made.items():
             gone = sum(d["bytes"] for d in e["dropped"])
             left = f"; {len(e['dropped'])} left out ({gone / 1e6:.0f} MB, trained on first use)" * bool(e["dropped"])
             size = f"{len(e['keys'])} runs, {e['size'] / 1e6:.1f} MB, {e['train_s']:.0f} s of training"
             size += f", {len(e['trimmed'])} trimmed to what the chapter reads" * bool(e.get("trimmed"))
+            if e.get("measures"):
+                size += f", {e['measures']['n']} published measurements ({e['measures']['size'] / 1e3:.0f} kB)"
             print(f"  runs/{e['file']}: {size}{left}")
     print(f"site built in {time.perf_counter() - t:.0f} s: {html / 'index.html'}")
     return 0

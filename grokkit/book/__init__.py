@@ -8,10 +8,12 @@ profiles  scale profiles and shared runs. Every chapter runs at one of three sca
             "paper"   the papers' full grids (a GPU: Colab or better)
 prose     sentences with measured numbers (`say`, templates `fill`), recorded values (`record`, `save_records`)
 execute   executing a chapter with papermill and storing its numbers with provenance
+measured  grokkit.geometry as the chapters use it (`from grokkit.book import measured as G`): its costly
+          run measurements memoized (memo: kept, read back, published with the chapter)
 colab     a chapter's start: the profile from the device ("auto"), its measured time, Google Drive
 """
 
-from grokkit.book import fair
+from grokkit.book import fair, measured, memo  # noqa: F401  (gk.book.measured, gk.book.memo)
 from grokkit.book.colab import chapter_time, keep_runs_on_drive, resolve_profile, start
 from grokkit.book.execute import chapter_metrics, chapter_stems, execute, notebooks_dir, results_dir, store_metrics
 from grokkit.book.measures import (

@@ -110,6 +110,7 @@ def store_metrics(
         **override,
         "run_keys": data.pop("run_keys", []),
         "run_tensors": data.pop("run_tensors", None),  # per run key: the tensor series the chapter read
+        "measure_keys": data.pop("measure_keys", []),  # the stored measurements it used (grokkit.book.memo)
         "metrics": data,
     }
     _write(out, blob)
@@ -149,6 +150,15 @@ def chapter_runs(stem: str, profile: str, metrics: Path | None = None) -> tuple[
     return [], None
 
 
+def chapter_measures(stem: str, profile: str, metrics: Path | None = None) -> list[str]:
+    """The keys of the stored measurements a chapter used (grokkit.book.memo), from the same file as
+    `chapter_runs`; [] where none is recorded."""
+    for path in (metrics, results_dir() / "chapters" / profile / f"{stem}.json"):
+        if path is not None and Path(path).exists():
+            return list(json.loads(Path(path).read_text()).get("measure_keys") or [])
+    return []
+
+
 def publish_runs(
     out_dir: Path,
     profile: str,
@@ -156,11 +166,13 @@ def publish_runs(
     root=None,
     budget_mb: float = PUBLISH_BUDGET_MB,
     reads_by_chapter: dict | None = None,
+    measures_by_chapter: dict | None = None,
 ):
     """Write one run bundle per chapter (`out_dir/<chapter>-<profile>.tar`, grokkit.store.published) and
     `out_dir/index.json` (earlier profiles' entries kept); returns the index's entries of this call.
     `reads_by_chapter`: {chapter: {key: [tensor series it read]}}; a chapter listed there publishes its
-    runs trimmed to those series (one not listed, or listed as None, publishes them whole)."""
+    runs trimmed to those series (one not listed, or listed as None, publishes them whole).
+    `measures_by_chapter`: {chapter: [stored-measurement keys it used]}, published beside its bundle."""
     out_dir = Path(out_dir)
     old = out_dir / "index.json"
     bundles = json.loads(old.read_text())["bundles"] if old.exists() else {}
@@ -168,6 +180,8 @@ def publish_runs(
     for stem, keys in keys_by_chapter.items():
         name = f"{stem}-{profile}"
         reads = (reads_by_chapter or {}).get(stem)
-        made[name] = published.publish(name, keys, root or default_root(), out_dir, int(budget_mb * 1e6), reads)
+        used = (measures_by_chapter or {}).get(stem)
+        budget = int(budget_mb * 1e6)
+        made[name] = published.publish(name, keys, root or default_root(), out_dir, budget, reads, measure_keys=used)
     published.write_index(out_dir, bundles | made)
     return made

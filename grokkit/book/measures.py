@@ -5,6 +5,7 @@ Chapter 3."""
 from __future__ import annotations
 
 from grokkit import geometry as G
+from grokkit.book.memo import memoized
 from grokkit.hooks.base import GradientProjection
 
 
@@ -41,11 +42,13 @@ def dual_lead(run, K: int, points: int = 40):
     return G.lead_time(onset, first_task_grok_step(run)).lead
 
 
+@memoized
 def dual_wd_measures(runs, weight_decays, K: int) -> dict:
     """Target 21's numbers from dual-task runs, grouped by weight decay: the paper's grok step (min over
     tasks of t98×3; None: not by the cap), each run's cap (where a None is censored), the defect lead
     against that step, and the exponent of t ∝ λ^a fitted to every run that grokked (None with fewer
-    than two λ; the scorecard judges the slope's interval, `grokkit.stats.slope_interval`)."""
+    than two λ; the scorecard judges the slope's interval, `grokkit.stats.slope_interval`). Memoized
+    (grokkit.book.memo): the leads read every run's θ checkpoints."""
     by = lambda w: [r for r in runs if r.config.weight_decay == w]
     t_grok = {str(w): [first_task_grok_step(r) for r in by(w)] for w in weight_decays}
     caps = {str(w): [cap_of(r) for r in by(w)] for w in weight_decays}

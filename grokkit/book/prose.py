@@ -3,8 +3,9 @@
 Every number in a chapter's prose comes from code: `say(f"... {value} ...")` renders Markdown under
 the cell (a long reading is a template: `say(TEMPLATE, name=value)` fills `{name:.2f}`), `record(name,
 value)` keeps the value, and `save_records(metrics_path)` writes them with the run-cache keys the
-chapter looked up (its runs' provenance) and, per run, the tensor series it read (what the book
-publishes of that run: grokkit.store.published).
+chapter looked up (its runs' provenance), per run the tensor series it read (what the book publishes of
+that run: grokkit.store.published), and the keys of the stored measurements it used (grokkit.book.memo:
+what the book publishes beside its runs).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import os
 import time
 
+from grokkit.store.measures import on_use
 from grokkit.store.runs import on_tensor_read
 from grokkit.training.cache import on_lookup
 
@@ -20,6 +22,7 @@ _RECORDED: dict = {}
 _T0 = time.perf_counter()
 USED_KEYS: list[str] = []  # cache keys this process looked up, in order (provenance of chapter numbers)
 READ_TENSORS: dict[str, set] = {}  # run key -> the tensor series this process read of it
+USED_MEASURES: list[str] = []  # keys of the stored measurements this process used (grokkit.book.memo)
 
 
 def _used(key: str) -> None:
@@ -32,8 +35,14 @@ def _read(key: str | None, name: str) -> None:
         READ_TENSORS.setdefault(key, set()).add(name)
 
 
+def _measured(key: str) -> None:
+    if key not in USED_MEASURES:
+        USED_MEASURES.append(key)
+
+
 on_lookup(_used)
 on_tensor_read(_read)
+on_use(_measured)
 
 
 def fill(template: str, /, **fields) -> str:
@@ -76,6 +85,7 @@ def save_records(path: str | None) -> dict:
     _RECORDED["elapsed_s"] = round(time.perf_counter() - _T0, 1)
     _RECORDED["run_keys"] = list(USED_KEYS)
     _RECORDED["run_tensors"] = {k: sorted(READ_TENSORS.get(k, ())) for k in USED_KEYS}
+    _RECORDED["measure_keys"] = list(USED_MEASURES)
     if path:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         with open(path, "w") as f:

@@ -31,7 +31,7 @@ from grokkit.engines.worker import drive_workers
 from grokkit.hooks.base import Hook
 from grokkit.store.rootdir import writable_root
 from grokkit.store.runs import Run
-from grokkit.training.cache import default_root, load_cached, load_or_train, run_dir, run_key
+from grokkit.training.cache import attach_full, default_root, load_cached, load_or_train, run_dir, run_key
 
 ENGINES = ("auto", "ensemble", "processes", "sequential")
 ENSEMBLE_RESUME_EVERY_S = 60.0  # an ensemble chunk's resume state, as often as grokkit.training.train's
@@ -135,9 +135,12 @@ def run_many(
     runs: list = [None] * len(members)
     todo = []
     for j, (c, h) in enumerate(members):
-        runs[j] = load_cached(run_dir(c, h, root))  # None: missing, or corrupt (said; retrained)
+        path = run_dir(c, h, root)
+        runs[j] = load_cached(path)  # None: missing, or corrupt (said; retrained)
         if runs[j] is None:
             todo.append(j)
+        else:  # a trimmed published copy trains in full if a series it lacks is read
+            attach_full(runs[j], c, h, path.parent)
     timing: dict[str, object] = {"cached": len(members) - len(todo), "trained": len(todo)}
     if not todo:
         return runs, "cache", timing

@@ -32,7 +32,15 @@ from grokkit.geometry.commutator import FORMULAS, commutator_defect
 from grokkit.geometry.grid import run_cap
 from grokkit.geometry.integrability import exec_random_by_checkpoint, rho_by_checkpoint
 from grokkit.geometry.onset import defect_summary, power_law_fit, sign_test
-from grokkit.geometry.pca import execution_basis, local_svd_basis, pc1_shares, projected_fraction
+from grokkit.geometry.pca import (
+    execution_basis,
+    local_svd_basis,
+    null_z,
+    pc1_shares,
+    projected_fraction,
+    random_walk_null,
+    trajectory_pca,
+)
 from grokkit.model import attention_from_params, matrix_offsets, n_params, unflatten
 
 SERIES = {"exact": "defect", "authors": "defect_authors"}  # the inline tracker's series, per formula
@@ -171,6 +179,19 @@ def pc1_ranges(by_run: dict) -> dict:
         vals = [v for shares in runs.values() for v in shares]
         out[group] = [min(vals), max(vals)] if vals else None
     return out
+
+
+def run_pc1_shares(run) -> dict:
+    """PC1 share of every attention matrix of one run ({(layer, "W_Q"...): share}): `pc1_shares` of its
+    attention snapshots up to the stop criterion (M1)."""
+    return pc1_shares(run.attention_trajectory()[1])
+
+
+def run_pc1_null_z(run, layer: int = 0, matrix: str = "W_Q", trials: int = 10, seed: int = 0) -> float:
+    """How far one attention matrix's PC1 share lies above a random walk's with the same step sizes
+    (`null_z` of `trajectory_pca` against `random_walk_null`, snapshots up to the stop criterion)."""
+    snaps = run.attention_trajectory()[1][(layer, matrix)]
+    return null_z(trajectory_pca(snaps).pc1, random_walk_null(snaps, trials, seed))
 
 
 def run_execution_basis(run) -> torch.Tensor:

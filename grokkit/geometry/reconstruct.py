@@ -89,6 +89,18 @@ def pca_reconstruction(thetas: torch.Tensor, k: int, variant: str, max_rows: int
     return (thetas[0].double() + proj).float(), float(proj.norm() ** 2 / delta.norm() ** 2)
 
 
+def pca_energies(thetas: torch.Tensor, ks, variant: str, max_rows: int = 100) -> list[float]:
+    """`pca_reconstruction(thetas, k, variant)[1]` for every k of `ks`, from one PCA (the same numbers)."""
+    res = parameter_pca(thetas, variant, max_rows)
+    delta = (thetas[-1] - thetas[0]).double()
+    out = []
+    for k in ks:
+        B = res.components[:k].T
+        proj = B @ (B.T @ delta)
+        out.append(float(proj.norm() ** 2 / delta.norm() ** 2))
+    return out
+
+
 def magnitude_prune(theta0: torch.Tensor, final: torch.Tensor, keep: float) -> torch.Tensor:
     """Keep the `keep` fraction of coordinates with the largest |Δ|; the rest go back to θ_0."""
     delta = final - theta0

@@ -6,6 +6,9 @@ reader's chapter loads the runs the book was built from instead of training them
                                                         "keys", "train_s", "dropped", "trimmed",
                                                         "budget_bytes"}}}
     <site>/runs/<chapter>-<profile>.tar    a run bundle (grokkit.store.bundle) of the runs that chapter reads
+    <site>/runs/<chapter>-<profile>.measures.json
+                                           the stored measurements the chapter used (grokkit.store.measures;
+                                           the entry's "measures": {"file", "sha256", "size", "n"})
 
 `publish(...)` writes a chapter's bundle and its index entry (`make book`, tools/build_book.py): of the
 runs the chapter looked up, those that save the most training time per byte while they fit
@@ -13,11 +16,13 @@ runs the chapter looked up, those that save the most training time per byte whil
 them). Given what the chapter read of each run (`reads`: the tensor series, recorded by its execution),
 a run is published trimmed to those series, the others named in its config.json and in the entry's
 `trimmed` ({key: [series left out]}); a chapter that reads more of a run replaces a trimmed copy from
-its own bundle (`fuller`, grokkit.training.cache).
+its own bundle (`fuller`, grokkit.training.cache). Series that only memoized measurements read
+(grokkit.book.memo) are not counted as read: their values are published instead, in the measures file.
 
 `register(chapter, profile)` (a chapter's start) reads the index from the site (SITE_URL, or
 $GROKKIT_SITE: another URL, a local folder, or "off") and remembers the bundle. `fetch(key, root)`
-(grokkit.training.cache, when a run is missing) downloads it once, with a progress bar; refuses it unless its
+(grokkit.training.cache, when a run is missing) downloads it once (the measures file is read at
+`register`, its size and sha256 checked the same way), with a progress bar; refuses it unless its
 size and sha256 are the index's and it stays under MAX_DOWNLOAD_BYTES; and imports it with
 grokkit.store.bundle.import_bundle (which recomputes every run's key from its config and checks every file).
 Whatever goes wrong (offline, no such bundle, tampered, truncated, oversized) is said in one line and
@@ -37,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from grokkit.bars import _tqdm
+from grokkit.store import measures
 from grokkit.store.bundle import BundleError, export_bundle, import_bundle
 from grokkit.store.runs import Run
 
@@ -100,15 +106,23 @@ def _trimmed_copies(root: Path, keys, reads: dict, stage: Path) -> tuple[dict, d
     return dirs, trimmed
 
 
-def publish(name: str, keys, root, out_dir, budget_bytes: int, reads: dict | None = None) -> dict:
+def publish(name: str, keys, root, out_dir, budget_bytes: int, reads: dict | None = None, measure_keys=None) -> dict:
     """Write `out_dir/<name>.tar`: the runs `keys` of the cache `root` that fit `budget_bytes`, chosen by the
     training time they save per byte (a run's stated wall time over its size; read order breaks ties), and
     return its index entry: the keys in read order, the training seconds they save (`train_s`), the runs
     left out (`dropped`: over the budget, or not in `root`) with their size and training time, and the
-    series left out of each run trimmed to what the chapter read (`trimmed`, where `reads` is given)."""
+    series left out of each run trimmed to what the chapter read (`trimmed`, where `reads` is given).
+    With `measure_keys` (the stored measurements the chapter used), `out_dir/<name>.measures.json` and
+    the entry's `measures`."""
     root, out_dir = Path(root), Path(out_dir)
     with tempfile.TemporaryDirectory(prefix="grokkit-publish-") as stage:
-        return _publish(name, list(dict.fromkeys(keys)), root, out_dir, budget_bytes, reads, Path(stage))
+        entry = _publish(name, list(dict.fromkeys(keys)), root, out_dir, budget_bytes, reads, Path(stage))
+    if measure_keys:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        made = measures.publish_file(measure_keys, out_dir / f"{name}.measures.json", root)
+        if made is not None:
+            entry["measures"] = made
+    return entry
 
 
 def _publish(name, order, root, out_dir, budget_bytes, reads, stage) -> dict:
@@ -172,9 +186,10 @@ def registered() -> list[Source]:
 
 
 def forget() -> None:
-    """Drop every registration and the indexes read (a chapter's start; tests)."""
+    """Drop every registration, the indexes and the published measurements read (a chapter's start; tests)."""
     _SOURCES.clear()
     _INDEXES.clear()
+    measures.forget_published()
 
 
 _INDEXES: dict[str, dict | None] = {}
@@ -230,7 +245,27 @@ def register(chapter: str, profile: str, site: str | None = None, log=print) -> 
         log(f"grokkit: published runs for {name} not usable (its index entry: {e}); the chapter trains its runs")
         return None
     _SOURCES[name] = src
+    if entry.get("measures") and url:
+        _register_measures(name, url, entry["measures"], log)
     return src
+
+
+def _register_measures(name: str, index_url: str, m, log) -> int:
+    """Read a chapter's published measurements (size and sha256 as its index entry states); the number
+    added, 0 (said in one line) where they are unreachable or refused: the chapter then computes them."""
+    try:
+        url, size, sha = urllib.parse.urljoin(index_url, str(m["file"])), int(m["size"]), str(m["sha256"])
+        if size > measures.MAX_FILE_BYTES:
+            raise ValueError(f"the index says {size:,} bytes, over the {measures.MAX_FILE_BYTES:,}-byte limit")
+        blob = _read(url, size)
+        if len(blob) != size:
+            raise ValueError(f"{len(blob):,} bytes, not the {size:,} its index states (truncated)")
+        if hashlib.sha256(blob).hexdigest() != sha:
+            raise ValueError("its sha256 is not the index's (altered)")
+        return measures.load_published(blob)
+    except (OSError, ValueError, KeyError, TypeError) as e:  # MeasureError is a ValueError
+        log(f"grokkit: published measurements of {name} not used ({e}); the chapter computes them")
+        return 0
 
 
 def _download(src: Source) -> Path:

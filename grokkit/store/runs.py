@@ -8,9 +8,11 @@ A run directory holds
     trajectory.safetensors   recorded tensors (attention snapshots, theta checkpoints, ...) + steps
     manifest.json       sha256 of every file above; written last
 A run published with a chapter may come trimmed: tensor series no cell of that chapter reads are left
-out and named in config.json's "trimmed" (grokkit.store.published); reading one raises TrimmedRecord.
-Every read of a tensor series is told to the `on_tensor_read` callbacks (a chapter records which series
-it reads, so that the book publishes exactly those).
+out and named in config.json's "trimmed" (grokkit.store.published). Reading one trains the run here in
+full where the run cache said how (`restore_full`: a copy loaded by `load_or_train` or `run_many`, which
+know its hooks), and raises TrimmedRecord otherwise. Every read of a tensor series is told to the
+`on_tensor_read` callbacks (a chapter records which series it reads, so that the book publishes exactly
+those), except reads inside `reads_quiet()` (a measurement whose value is published: grokkit.book.memo).
 
 Loading never unpickles code (JSON + safetensors only). Writes go to a temporary directory that is
 renamed into place, so a run killed mid-write leaves no directory that looks finished; a directory
@@ -21,6 +23,8 @@ no history, weights of another shape, another cache key: grokkit.store.run_check
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import json
 import os
@@ -54,11 +58,29 @@ class TrimmedRecord(KeyError):
 
 
 _ON_READ: list = []
+_QUIET = contextvars.ContextVar("grokkit_quiet_reads", default=False)
+_RESTORES = [0]  # how many trimmed runs have been trained in full in this process (grokkit.book.memo reads it)
 
 
 def on_tensor_read(fn) -> None:
     """Call fn(run_key, series_name) whenever a run's tensor series is read (grokkit.book.prose records them)."""
     _ON_READ.append(fn)
+
+
+@contextlib.contextmanager
+def reads_quiet():
+    """Reads of tensor series inside are not told to `on_tensor_read` (a published measurement's reads:
+    the chapter publishes its value, so the runs it read need not carry those series)."""
+    token = _QUIET.set(True)
+    try:
+        yield
+    finally:
+        _QUIET.reset(token)
+
+
+def restores() -> int:
+    """How many trimmed runs this process has trained in full (`Run.restore_full`)."""
+    return _RESTORES[0]
 
 
 class _Tensors(dict):
@@ -70,11 +92,15 @@ class _Tensors(dict):
         self._owner = owner
 
     def _read(self, name):
+        if _QUIET.get():
+            return
         for fn in _ON_READ:
             fn(self._owner.info.get("key"), name)
 
     def __getitem__(self, name):
         if name in self._owner.trimmed and not dict.__contains__(self, name):
+            if self._owner.restore_full(name):
+                return self._owner.tensors[name]
             key = self._owner.info.get("key")
             raise TrimmedRecord(
                 f"run {key} was published without its {name!r} series (the chapter it came with does not "
@@ -113,6 +139,39 @@ class Run:
     def trimmed(self) -> list[str]:
         """The tensor series this run was published without (grokkit.store.published), else []."""
         return list(self.info.get("trimmed", []))
+
+    def restore_full(self, wanted: str | None = None) -> bool:
+        """Make a trimmed copy whole: train the run here in full (the run cache's callback, set where it
+        loaded the copy and knew its hooks) and take its data in place. False where this run is not
+        trimmed or no callback was set (then reading a trimmed series raises TrimmedRecord)."""
+        full = getattr(self, "_full", None)
+        if not self.trimmed or full is None:
+            return False
+        print(
+            f"grokkit: run {self.info.get('key')} was published without its {wanted or 'trimmed'!r} series, which is "
+            "read here (a cell changed, or a measurement whose published value is not for your grokkit or inputs); "
+            "training the run here in full"
+        )
+        run = full()
+        for f in ("config", "history", "records", "split", "weights", "info"):
+            setattr(self, f, getattr(run, f))
+        self.tensors = _Tensors(dict(dict.items(run.tensors)), self)
+        self.__dict__.pop("_full", None)
+        self.__dict__.pop("_digest", None)
+        _RESTORES[0] += 1
+        return True
+
+    def digest(self) -> str:
+        """sha256 of the run's key and final weights: two runs with one digest hold the same trained bits
+        (a run retrained elsewhere under the same key may differ in its last bits, and so in its digest)."""
+        if "_digest" not in self.__dict__:
+            h = hashlib.sha256(str(self.info.get("key")).encode())
+            for name in sorted(self.weights):
+                t = self.weights[name].detach().cpu().contiguous()
+                h.update(f"{name}:{t.dtype}:{tuple(t.shape)}".encode())
+                h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+            self.__dict__["_digest"] = h.hexdigest()
+        return self.__dict__["_digest"]
 
     def trim(self, keep) -> Run:
         """A copy holding only the tensor series in `keep` (what a chapter reads), the rest named as trimmed."""
@@ -189,7 +248,8 @@ class Run:
         trains past it do not enter; an int keeps steps <= it; None keeps all."""
         names = [n for n in self.tensors if n.startswith("attn/")]
         if not names and any(n.startswith("attn/") for n in self.trimmed):
-            self.tensors[next(n for n in self.trimmed if n.startswith("attn/"))]  # raises TrimmedRecord
+            self.tensors[next(n for n in self.trimmed if n.startswith("attn/"))]  # trains it in full, or raises
+            names = [n for n in self.tensors if n.startswith("attn/")]
         if not names:
             raise KeyError("this run recorded no attention snapshots (snapshot_every=0)")
         steps = self.tensors[names[0]]["step"]

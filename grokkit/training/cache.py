@@ -31,7 +31,16 @@ from grokkit.store.rootdir import LOCKS, RunsDirError, default_root, writable_ro
 from grokkit.store.runs import CorruptRun, Run
 from grokkit.training.train import train
 
-__all__ = ["default_root", "run_key", "run_dir", "load_or_train", "load_cached", "on_lookup", "RunsDirError"]
+__all__ = [
+    "default_root",
+    "run_key",
+    "run_dir",
+    "load_or_train",
+    "load_cached",
+    "attach_full",
+    "on_lookup",
+    "RunsDirError",
+]
 
 _LISTENERS: list[Callable[[str], None]] = []
 
@@ -81,18 +90,24 @@ def load_or_train(
     http(s):// URL, see grokkit.store.bundle) to import into the root when the run is not cached; the run
     then loads from it, or is trained if the bundle does not hold it. A bundle that fails its checks
     raises BundleError (nothing is imported from it). A root that cannot take the run raises
-    RunsDirError before training starts. Another process training the same run is waited for."""
+    RunsDirError before training starts. Another process training the same run is waited for. A run
+    published trimmed (grokkit.store.published) trains here in full when a series it lacks is read."""
     path = run_dir(config, hooks, root)
     run = load_cached(path, verbose=False)  # without the lock: a corrupt entry is said and replaced below
     if run is not None:
-        return run
+        return attach_full(run, config, hooks, path.parent, progress)
     if bundle is not None:
         import_bundle(bundle, root=path.parent)
         run = load_cached(path, verbose=False)
         if run is not None:
-            return run
+            return attach_full(run, config, hooks, path.parent, progress)
         if verbose:
             print(f"grokkit: the bundle {bundle} does not hold run {path.name}; training it")
+    return attach_full(_train_locked(path, config, hooks, progress, verbose), config, hooks, path.parent, progress)
+
+
+def _train_locked(path: Path, config: Config, hooks, progress: bool, verbose: bool, replace_trimmed=False) -> Run:
+    """Under the run's file lock: the run stored meanwhile (a whole one, with `replace_trimmed`), else trained."""
     (writable_root(path.parent) / LOCKS).mkdir(exist_ok=True)
     lock = FileLock(path.parent / LOCKS / f"{path.name}.lock")
     try:
@@ -103,9 +118,9 @@ def load_or_train(
         lock.acquire()
     try:
         run = load_cached(path, verbose)  # stored meanwhile by the process we waited for?
-        if run is not None:
+        if run is not None and not (replace_trimmed and run.trimmed):
             return run
-        shutil.rmtree(path, ignore_errors=True)  # a corrupt entry (said above)
+        shutil.rmtree(path, ignore_errors=True)  # a corrupt entry (said above), or a trimmed copy to replace
         partial = path.with_name(path.name + ".partial")
         run = train(config, hooks, progress=progress, resume_dir=partial)
         run.save(path)
@@ -113,3 +128,13 @@ def load_or_train(
         return run
     finally:
         lock.release()
+
+
+def attach_full(run: Run, config: Config, hooks, root, progress: bool = True) -> Run:
+    """Tell a trimmed copy of a published run how to become whole (`Run.restore_full`): train (config,
+    hooks) here in full, replacing the copy in the cache `root`. Returns `run`."""
+    if run.trimmed:
+        path = Path(root) / run.info["key"]
+        hooks = tuple(hooks)
+        run.__dict__["_full"] = lambda: _train_locked(path, config, hooks, progress, True, replace_trimmed=True)
+    return run
