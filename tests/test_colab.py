@@ -93,19 +93,23 @@ def test_chapter_runs_from_the_colab_install(colab, name):
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_chapter_loads_its_published_runs_in_a_fresh_cache(colab, name, tmp_path):
-    """The chapter's runs (the keys its first execution above looked up) published as the build does, then
-    the chapter executed again from the Colab install with an empty run cache: every run imports from the
-    bundle (none trains) and the chapter records the same numbers."""
+    """The chapter's runs (the keys its first execution above looked up) published as the build does (each
+    trimmed to the series the chapter read outside its memoized measurements, whose values are published
+    beside them), then the chapter executed again from the Colab install with an empty run cache: every run
+    imports from the bundle (none trains, none is made whole) and the chapter records the same numbers."""
     first = json.loads((colab["work"] / f"{name}.json").read_text())
     stem, site = name.removesuffix(".ipynb"), tmp_path / "site"
-    entry = publish_runs(site / "runs", "smoke", {stem: first["run_keys"]}, colab["env"]["GROKKIT_RUNS"], 500)
+    reads, used = {stem: first["run_tensors"]}, {stem: first["measure_keys"]}
+    root = colab["env"]["GROKKIT_RUNS"]
+    entry = publish_runs(site / "runs", "smoke", {stem: first["run_keys"]}, root, 500, reads, used)
     assert not entry[f"{stem}-smoke"]["dropped"]
+    assert bool(first["measure_keys"]) == bool(entry[f"{stem}-smoke"].get("measures"))
     env = colab["env"] | {"GROKKIT_RUNS": str(tmp_path / "fresh"), "GROKKIT_SITE": str(site)}
     out, metrics = tmp_path / name, tmp_path / f"{name}.json"
     cmd = [colab["py"], "-m", "papermill", str(colab["clone"] / "notebooks" / name), str(out)]
     _run([*cmd, "-p", "profile", "smoke", "-p", "metrics_path", str(metrics)], env=env, cwd=colab["work"])
     text = "".join(o.get("text", "") for c in nbformat.read(out, as_version=4).cells for o in c.get("outputs", []))
-    assert f"published run(s) of {stem}-smoke imported" in text
+    assert f"published run(s) of {stem}-smoke imported" in text and "training the run here in full" not in text
     again = json.loads(metrics.read_text())  # the same keys, all in the bundle: none was trained
     assert set(again["run_keys"]) <= {p.name for p in (tmp_path / "fresh").iterdir()}
     took = {"trained": first.pop("elapsed_s"), "published": again.pop("elapsed_s")}

@@ -253,3 +253,54 @@ def test_target_10s_runs_are_placed_in_their_own_phase_cells():
         book.fair.phase_cell(stray, settings)
     members = {it.key: it.members(False) for it in lease.PLANS["paper-scorecard"] if it.target == 10}
     assert sorted(members) == ["10-lrd-phase-l2", "10-lrd-phase-lrd"] and sum(map(len, members.values())) == len(grid)
+
+
+def test_the_phase_grid_items_bring_their_runs_back_as_metrics_only_bundles(tmp_path, monkeypatch):
+    import dataclasses
+
+    from grokkit import book
+    from grokkit.book.settings import PAPER_GRID_SEEDS, PHASE_TRAIN_FRACS
+    from grokkit.store.bundle import import_bundle
+    from grokkit.store.runs import WEIGHTS, Run
+
+    items = [it for it in lease.PLANS["paper-scorecard"] if it.bundle == "phase-paper"]
+    assert len(items) == 24 and all(it.exact and not it.targets for it in items)
+    assert {len(it.members(False)) for it in items} == {len(PHASE_TRAIN_FRACS)}
+    mine = [it for it in items if it.key.startswith(("01-phase-paper-0-", "01-phase-paper-1-"))]  # 2 wd x 3 seeds
+    monkeypatch.setattr(lease, "PLANS", {"p": tuple(mine)})
+    monkeypatch.setattr(lease, "store_path", lambda plan: tmp_path / "results" / "gpu" / f"lease-{plan}.json")
+    out = tmp_path / "out"
+    mode = {"precision": "bf16", "cuda_graph": True}  # an exact item keeps only the runtime override
+    state = lease.run_plan(out, "p", budget_s=600, dry_run=True, log=lambda m: None, root=tmp_path / "runs", mode=mode)
+    assert all(e["status"] == "done" and e["mode"] == {"cuda_graph": True} for e in state["items"].values())
+    (b,) = state["bundles"]
+    assert b["file"] == f"phase-paper-{b['sha256'][:16]}.tar" and len(b["keys"]) == 6 and b["size"] < 2**24
+    keys = import_bundle(out / b["file"], root=tmp_path / "reader")
+    assert sorted(keys) == sorted(b["keys"])
+    for k in keys:
+        run = Run.load(tmp_path / "reader" / k)
+        assert WEIGHTS in run.trimmed and run.history == Run.load(tmp_path / "runs" / k).history
+    # back home: merge checks each part against lease.json and keeps it in results/bundles/
+    blob = json.loads((out / "lease.json").read_text()) | {"dry_run": False}
+    (out / "lease.json").write_text(json.dumps(blob))
+    lease.merge(out / "lease.json")
+    assert (tmp_path / "results" / "bundles" / b["file"]).read_bytes() == (out / b["file"]).read_bytes()
+    # Chapter 1 reads the grid from the parts when they hold every cell
+    settings = dataclasses.replace(
+        book.chapter1("smoke"), weight_decays=[0.0, 1.0], train_fracs=[PHASE_TRAIN_FRACS[-1]]
+    )
+    base = book.chapter1("smoke").grid_base.replace(max_steps=100)
+    monkeypatch.setenv("GROKKIT_RUNS", str(tmp_path / "chapter"))
+    grid, source = book.phase_grid(
+        settings,
+        "default",
+        bundle=[tmp_path / "results" / "bundles" / b["file"]],
+        base=base,
+        seeds=PAPER_GRID_SEEDS,
+        progress=False,
+    )
+    assert len(grid.runs) == 6 and "their curves only" in source and all(WEIGHTS in r.trimmed for r in grid.runs)
+    blob["bundles"][0]["sha256"] = "0" * 64  # a part that is not the one lease.json describes
+    (out / "lease.json").write_text(json.dumps(blob))
+    with pytest.raises(ValueError, match="sha256"):
+        lease.merge(out / "lease.json")

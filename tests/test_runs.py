@@ -76,3 +76,35 @@ def test_hooks_get_their_own_cache_entry(runs_root):
     basis = torch.eye(gk.n_params(gk.build_model(SMALL)), 2)
     hook = gk.GradientProjection(basis, 0.5)
     assert run_dir(SMALL, [hook], root=runs_root) != run_dir(SMALL, root=runs_root)
+
+
+def test_a_run_published_without_its_weights_keeps_its_curves_and_trains_when_they_are_read(tmp_path, monkeypatch):
+    import hashlib
+
+    import grokkit.training.cache as cache
+    from grokkit.store.runs import WEIGHTS, TrimmedRecord
+
+    config = gk.presets.FAST.replace(max_steps=40, stop_threshold=None)
+    whole = gk.load_or_train(config, root=tmp_path / "a", progress=False)
+    key = whole.info["key"]
+    small = whole.trim((), weights=False).save(tmp_path / "b" / key)  # metrics only: curves, config, split
+    assert (small / "weights.safetensors").stat().st_size < 200 and not Run.load(small).tensors
+    copy = Run.load(small)
+    assert copy.trimmed[-1:] == [WEIGHTS] or WEIGHTS in copy.trimmed
+    assert copy.history == whole.history and copy.grok_step() == whole.grok_step()
+    with pytest.raises(TrimmedRecord, match="without its final weights"):
+        copy.model()
+    with pytest.raises(TrimmedRecord):
+        dict(copy.weights)
+    loaded = gk.load_or_train(config, root=tmp_path / "b", progress=False)  # the cache knows how to train it
+    assert torch.equal(loaded.model().state_dict()["embed.weight"], whole.weights["embed.weight"])
+    assert loaded.trimmed == [] and Run.load(tmp_path / "b" / key).trimmed == []
+    # a run that says it was published without its weights but holds them is corrupt
+    path = cache.run_dir(config, root=tmp_path / "a")
+    info = json.loads((path / "config.json").read_text())
+    (path / "config.json").write_text(json.dumps({**info, "trimmed": [WEIGHTS]}))
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["config.json"] = hashlib.sha256((path / "config.json").read_bytes()).hexdigest()
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(CorruptRun, match="must hold none"):
+        Run.load(path)

@@ -25,7 +25,7 @@ from grokkit.book.measures import (
     first_task_grok_step,
     pc1_layer0_ranges,
 )
-from grokkit.book.phase_grid import grid_choice, paper_bundle, phase_grid
+from grokkit.book.phase_grid import grid_choice, paper_bundles, phase_grid
 from grokkit.book.prose import USED_KEYS, fill, fmt_step, md_table, record, save_records, say
 from grokkit.book.settings import (
     CHAPTER_PROFILES,
@@ -96,7 +96,7 @@ __all__ = [
     "dual_lead",
     "dual_wd_measures",
     "pc1_layer0_ranges",
-    "paper_bundle",
+    "paper_bundles",
     "phase_grid",
     "grid_choice",
 ]

@@ -1,10 +1,10 @@
 """Chapter 1's phase diagram (weight decay x train fraction) and where its runs come from.
 
 Two sources, in this order:
-  (a) the papers' model (PAPER_GRID, seeds PAPER_GRID_SEEDS), trained on a GPU and stored as a run
-      bundle at PAPER_GRID_BUNDLE in the checkout (metrics only: the grid records no trajectories):
-      imported into the run cache and loaded, never trained here; used when the bundle exists and
-      holds every cell (not at the smoke profile);
+  (a) the papers' model (PAPER_GRID, seeds PAPER_GRID_SEEDS), trained in GPU leases and stored as run
+      bundles in PAPER_GRID_BUNDLES of the checkout (phase-paper-*.tar, metrics only: configs and curves,
+      `make lease-merge`): imported into the run cache and loaded, never trained here; used when the
+      bundles hold every cell (not at the smoke profile);
   (b) otherwise the profile's own grid (`settings.grid_base`: at the default profile 8 x 5 cells of the
       FAST model, one seed, chosen by benchmarks/phase_scan.py), trained here or loaded from the cache.
 `phase_grid(settings)` returns the sweep and a sentence naming the source, which the chapter prints;
@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from grokkit.book.settings import PAPER_GRID, PAPER_GRID_BUNDLE, PAPER_GRID_SEEDS
+from grokkit.book.settings import PAPER_GRID, PAPER_GRID_BUNDLES, PAPER_GRID_SEEDS
 from grokkit.engines.sweep import sweep
 from grokkit.geometry.grid import BOUNDARY_ROWS, MAX_UNDECIDED
 from grokkit.store.bundle import import_bundle
@@ -57,21 +57,26 @@ def grid_choice(settings) -> str:
     )
 
 
-def paper_bundle() -> Path | None:
-    """The papers'-model grid bundle of this checkout, or None (no checkout, e.g. Colab; or no bundle)."""
+def paper_bundles() -> list[Path]:
+    """The papers'-model grid bundles of this checkout (PAPER_GRID_BUNDLES: the parts GPU leases brought back,
+    `make lease-merge`); [] without a checkout (e.g. Colab) or without any."""
     try:
-        path = repo_root() / PAPER_GRID_BUNDLE
+        folder = repo_root() / PAPER_GRID_BUNDLES
     except NotACheckout:
-        return None
-    return path if path.exists() else None
+        return []
+    return sorted(folder.glob("phase-paper*.tar"))
 
 
 def phase_grid(settings, profile: str, bundle=None, base=PAPER_GRID, seeds=PAPER_GRID_SEEDS, progress: bool = True):
     """(sweep over weight_decay x train_frac [x seed], the source's description) for Chapter 1 at
-    `profile` (`settings = chapter1(profile)`). `bundle` (default `paper_bundle()`), `base`, `seeds`: source (a)."""
-    bundle = paper_bundle() if bundle is None else Path(bundle)
-    if bundle is not None and profile != "smoke":
-        import_bundle(bundle)
+    `profile` (`settings = chapter1(profile)`). `bundle`: a bundle or a list of them (default `paper_bundles()`),
+    `base`, `seeds`: source (a), used when they hold every cell."""
+    bundles = (
+        paper_bundles() if bundle is None else [Path(b) for b in (bundle if isinstance(bundle, list) else [bundle])]
+    )
+    if bundles and profile != "smoke":
+        for b in bundles:
+            import_bundle(b)
         cells = [(w, f, s) for w in settings.weight_decays for f in settings.train_fracs for s in seeds]
         if all(run_dir(base.replace(weight_decay=w, train_frac=f, seed=s)).exists() for w, f, s in cells):
             grid = sweep(
@@ -82,10 +87,11 @@ def phase_grid(settings, profile: str, bundle=None, base=PAPER_GRID, seeds=PAPER
                 progress=progress,
             )
             seeds_txt = f"{len(seeds)} seed{'s' if len(seeds) > 1 else ''} per cell"
+            where = bundles[0].name if len(bundles) == 1 else f"{len(bundles)} run bundles ({PAPER_GRID_BUNDLES})"
             return grid, (
                 f"Source: the papers' model (p = {base.p}, d_model = {base.d_model}), {seeds_txt}, "
-                f"{base.max_steps:,}-step budget, from the run bundle {bundle.name} (trained on "
-                f"{grid.runs[0].info.get('device', 'a GPU')})."
+                f"{base.max_steps:,}-step budget, from {where} (trained on "
+                f"{grid.runs[0].info.get('device', 'a GPU')}; their curves only)."
             )
     # on a CPU two worker processes: measured on the default grid (results/benchmarks/phase_scan.json, "engines"):
     # 461 s as processes; the ensemble (40 runs stacked) was stopped after 1,042 s with 14 runs done

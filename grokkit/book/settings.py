@@ -34,7 +34,7 @@ PHASE_WEIGHT_DECAYS = (0.0, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 3.0)
 PHASE_TRAIN_FRACS = (0.2, 0.35, 0.5, 0.65, 0.8)
 PAPER_GRID = presets.SINGLE_TASK.replace(max_steps=30_000, snapshot_every=0, checkpoint_every=0)
 PAPER_GRID_SEEDS = (42, 137, 2024)
-PAPER_GRID_BUNDLE = "results/bundles/phase-paper.tar"  # the papers' model's grid, trained on a GPU
+PAPER_GRID_BUNDLES = "results/bundles"  # phase-paper-*.tar: the papers' model's grid, trained in GPU leases
 
 
 def seeds_for(settings, op: str) -> tuple:

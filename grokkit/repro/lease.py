@@ -15,7 +15,11 @@ run by run (`Item.per_run`), so only numbers come back (one JSON file). What dec
     device tool's 16 MiB per file) comes back as OUT/resume-<item>.tar and resumes in the next lease;
   * `mode`: config overrides every member trains with (the fastest ensemble step that agreed with fp32
     eager, benchmarks/ensemble_step.py); members are matched across leases by their plan key (before the
-    overrides).
+    overrides). An `exact` item takes only the runtime overrides (grokkit.config.RUNTIME_FIELDS: its runs
+    keep the keys the book loads them by);
+  * an item with a `bundle` name brings its runs back, metrics only (no weights, no series: their curves
+    and configs), as OUT/<bundle>-<sha256>.tar parts of at most BUNDLE_PART_BYTES (the runs this lease
+    trained; `merge` checks each against lease.json and keeps it in results/bundles/).
 `paper_measure(target, fallback)` is what `reproduce --profile paper` calls: the lease's members of that
 target merged and completed (lease_plan.FINISH), with provenance, where any are stored; `fallback(profile)`
 otherwise.
@@ -23,6 +27,7 @@ otherwise.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import tarfile
@@ -32,17 +37,21 @@ from pathlib import Path
 
 import torch
 
+from grokkit.config import RUNTIME_FIELDS
 from grokkit.engines.ensemble_resume import member_keys
 from grokkit.engines.sweep import run_many
 from grokkit.repro.lease_estimate import CPU_RATE, estimate_s, plan_rates, probe, scan_rates
 from grokkit.repro.lease_measure import _read, finish, lease_entries, paper_measure, resume_store, store_path
 from grokkit.repro.lease_plan import PLANS, Item
+from grokkit.store.bundle import export_bundle
 from grokkit.store.provenance import stamp
+from grokkit.store.runs import Run
 from grokkit.training.cache import run_key
 from grokkit.training.resume import replace_atomically
 
 __all__ = ["Item", "PLANS", "run_plan", "merge", "lease_entries", "paper_measure", "store_path"]
 RESUME_MAX_BYTES = 16 * 2**20  # the device tool brings back files of at most 16 MiB
+BUNDLE_PART_BYTES = 15 * 2**20  # a metrics-only bundle part (Item.bundle), under that limit with the tar's overhead
 
 
 def _write(path: Path, obj: dict) -> None:
@@ -153,6 +162,8 @@ def run_plan(out, plan="paper-scorecard", budget_s=540.0, dry_run=False, device=
                 log,
             )
             _write(path, state)
+        made = export_bundles(PLANS[plan], state, Path(root or scratch), out, log)
+        state["bundles"] = [b for b in state.get("bundles") or [] if b["file"] not in {m["file"] for m in made}] + made
     finally:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -168,8 +179,9 @@ def _run_item(item, members, state, stored, rates, factor, budget_s, t0, out, ro
         log(f"{item.key}: done in an earlier lease, skipped")
         return
     done = {k: r | {"earlier": True} for k, r in finished_members(earlier).items()} | finished_members(mine)
-    on_device = lambda ms: [(c.replace(device=str(device), **mode), h) for c, h in ms]
-    entry = {"target": item.target, "targets": list(item.targets), "scale": item.scale, "mode": mode}
+    over = {k: v for k, v in mode.items() if k in RUNTIME_FIELDS} if item.exact else mode
+    on_device = lambda ms: [(c.replace(device=str(device), **over), h) for c, h in ms]
+    entry = {"target": item.target, "targets": list(item.targets), "scale": item.scale, "mode": over}
 
     def skipped(est) -> bool:  # record the item as skipped when `est` seconds do not fit what is left
         left = budget_s - (time.perf_counter() - t0)
@@ -235,9 +247,57 @@ def _run_item(item, members, state, stored, rates, factor, budget_s, t0, out, ro
     log(f"{item.key}: {entry['status']} in {entry['wall_time_s']} s")
 
 
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def export_bundles(items, state: dict, root: Path, out: Path, log=print) -> list:
+    """The runs this lease trained for items with a `bundle` name, metrics only (final weights and tensor
+    series left out: `Run.trim`), as OUT/<bundle>-<sha256[:16]>.tar parts of at most BUNDLE_PART_BYTES each;
+    their [{"file", "bundle", "keys", "size", "sha256"}] (added to lease.json's "bundles")."""
+    keys: dict[str, list] = {}
+    for it in items:
+        runs = (state["items"].get(it.key) or {}).get("runs") or []
+        if it.bundle:
+            mine = [r["key"] for r in runs if not r.get("earlier") and (root / str(r["key"])).is_dir()]
+            keys.setdefault(it.bundle, []).extend(dict.fromkeys(mine))
+    made = []
+    for name, ks in keys.items():
+        if not ks:
+            continue
+        with tempfile.TemporaryDirectory(prefix="grokkit-bundle-") as stage:
+            parts, size = [[]], 0
+            for k in ks:
+                d = Run.load(root / k).trim((), weights=False).save(Path(stage) / k)
+                n = sum(f.stat().st_size for f in d.iterdir())
+                if parts[-1] and size + n > BUNDLE_PART_BYTES:
+                    parts.append([])
+                    size = 0
+                parts[-1].append(d)
+                size += n
+            for part in parts:
+                tmp = export_bundle(part, out / f".{name}-part.tar")
+                sha = _sha256(tmp)
+                path = tmp.replace(out / f"{name}-{sha[:16]}.tar")  # named by its content: parts never collide
+                made.append({"file": path.name, "bundle": name, "keys": [d.name for d in part]})
+                made[-1] |= {"size": path.stat().st_size, "sha256": sha}
+                log(f"bundle {path.name}: {len(part)} runs (metrics only), {path.stat().st_size / 2**20:.1f} MiB")
+    return made
+
+
+def bundles_dir() -> Path:
+    """results/bundles/: the runs leases brought back for the book (the papers'-model phase grid)."""
+    return store_path("x").parent.parent / "bundles"
+
+
 def merge(lease_json, plan: str | None = None) -> Path:
     """Fold a lease's OUT/lease.json into results/gpu/lease-<plan>.json: a done item replaces an older
-    entry; a partial one adds its finished members to those stored; resume states go to resume_store()."""
+    entry; a partial one adds its finished members to those stored; resume states go to resume_store(); the
+    metrics-only bundles it lists go to bundles_dir() once their sha256 is lease.json's (a missing one is said)."""
     lease_json = Path(lease_json)
     new = json.loads(lease_json.read_text())
     if new.get("dry_run"):
@@ -260,4 +320,13 @@ def merge(lease_json, plan: str | None = None) -> Path:
         elif entry.get("status") == "done":
             (resume_store() / f"resume-{key}.tar").unlink(missing_ok=True)
     _write(path, store)
+    for b in new.get("bundles") or []:  # metrics-only runs for the book, kept under their content's hash
+        src = lease_json.parent / Path(str(b["file"])).name
+        if not src.exists():
+            print(f"lease-merge: {src.name} is not beside {lease_json.name}; its runs are not kept")
+            continue
+        if _sha256(src) != b["sha256"]:
+            raise ValueError(f"{src}: not the bundle lease.json describes (sha256); nothing of it is kept")
+        bundles_dir().mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, bundles_dir() / src.name)
     return path

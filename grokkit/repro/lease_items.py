@@ -10,6 +10,7 @@ import re
 from grokkit import book
 from grokkit import config as presets
 from grokkit import geometry as G
+from grokkit.book.settings import PAPER_GRID, PHASE_TRAIN_FRACS
 from grokkit.hooks.base import GradientProjection
 from grokkit.hooks.trackers import DefectTracker
 from grokkit.model import build_model, n_params
@@ -361,3 +362,22 @@ FINISH = {
     24: lambda m, dry: m,
     23: lambda m, dry: m,
 }
+
+
+# --- Chapter 1's phase grid on the papers' model: runs for the book (a bundle), no target -----------------------
+def phase_paper_members(wd: float, seed: int):
+    """The cells of Chapter 1's papers'-model phase grid at weight decay `wd` and `seed` (PAPER_GRID, every train
+    fraction); dry: one fraction of the smoke grid's model, 100 steps."""
+
+    def members(dry):
+        if dry:
+            base = book.chapter1("smoke").grid_base.replace(max_steps=100)
+            return [(base.replace(weight_decay=wd, train_frac=PHASE_TRAIN_FRACS[-1], seed=seed), ())]
+        return [(PAPER_GRID.replace(weight_decay=wd, train_frac=f, seed=seed), ()) for f in PHASE_TRAIN_FRACS]
+
+    return members
+
+
+def per_run_none(run, dry, needed=()):
+    """Nothing measured on the machine: the run itself comes back (metrics only, `Item.bundle`)."""
+    return {}

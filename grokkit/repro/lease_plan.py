@@ -14,8 +14,12 @@ added). Target 10's items train Chapter 5's whole paper-profile phase grid (one 
 Target 20's items train the tri-task deletion sweep per seed (the paper's
 seed 42 and two more), one fraction per item, the seed's f = 0 run first (`needs`: the deletion basis is its
 θ-trajectory PCA). Target 24's items train the tri-task model at 1.15M and 2.2M parameters (wd 1, 3 seeds, one
-run per item, its estimate scaled by `cost`: the parameter ratio). Left to later plans: 25 (600k steps, across
-leases by resume), the papers'-model phase grid bundle.
+run per item, its estimate scaled by `cost`: the parameter ratio). The `01-phase-paper-*` items serve no
+target: they train Chapter 1's phase grid on the papers' model (grokkit.book.settings.PAPER_GRID, one weight
+decay and seed per item, its five train fractions), exactly (no precision override: the book loads these runs
+by their configs), and come back as metrics-only run bundles that `make lease-merge` keeps in
+results/bundles/ (Chapter 1's explorer then shows the papers' model). Left to later plans: 25 (600k steps,
+across leases by resume).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from grokkit import book
+from grokkit.book.settings import PAPER_GRID, PAPER_GRID_SEEDS, PHASE_TRAIN_FRACS, PHASE_WEIGHT_DECAYS
 from grokkit.papers import NUMBERS
 from grokkit.repro.lease_items import (
     DELETION_DELAY,
@@ -49,6 +54,8 @@ from grokkit.repro.lease_items import (
     per_run_21,
     per_run_23,
     per_run_24,
+    per_run_none,
+    phase_paper_members,
     projection_configs,
     projection_members,
     scaling_members,
@@ -72,10 +79,13 @@ class Item:
     build: object = None  # (dry, needed runs) -> the members with their hooks (`members` gives the configs)
     cost: object = None  # (config) -> a member-step's cost relative to the papers' model (the rates'); None: 1
     notes: tuple = field(default_factory=tuple)
+    exact: bool = False  # train with the configs as given (only runtime overrides of the lease's mode): runs
+    #                      that the book loads by their config, such as the phase grid's
+    bundle: str | None = None  # its runs come back as metrics-only run bundles OUT/<bundle>-<sha256>.tar (lease.py)
 
     @property
-    def target(self) -> int:
-        return self.targets[0]
+    def target(self) -> int | None:
+        return self.targets[0] if self.targets else None
 
 
 def merge_parts(parts) -> dict:
@@ -221,6 +231,22 @@ def _plan() -> tuple:
                 "6 strengths × 3 seeds, 2,500 steps",
             )
         )
+    for wd in PHASE_WEIGHT_DECAYS:  # Chapter 1's papers'-model phase grid: a bundle for the book, no target
+        for s in PAPER_GRID_SEEDS:
+            items.append(
+                Item(
+                    f"01-phase-paper-{wd:g}-{s}",
+                    (),
+                    0.02,
+                    phase_paper_members(wd, s),
+                    per_run_none,
+                    f"Chapter 1's phase grid on the papers' model (p = {PAPER_GRID.p}), weight decay {wd:g}, seed {s}: "
+                    f"{len(PHASE_TRAIN_FRACS)} train fractions, {PAPER_GRID.max_steps:,}-step cap, fp32 "
+                    "(metrics-only runs come back as a bundle)",
+                    exact=True,
+                    bundle="phase-paper",
+                )
+            )
     for lr in LEAD_LRS:  # one item per rate; per operation at 1e-4; per operation and seed at 3e-5
         ops_blocks = [(op,) for op in book.GROKKING_OPS] if lr <= 1e-4 else [book.GROKKING_OPS]
         for ops in ops_blocks:

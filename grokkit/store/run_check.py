@@ -75,10 +75,13 @@ def check_run(config: Config, info: dict, metrics: dict, split: dict, weights: d
     with torch.device("meta"):  # the shapes only: nothing is allocated or initialised
         want = {n: tuple(p.shape) for n, p in build_model(config).named_parameters()}
     got = {n: tuple(w.shape) for n, w in weights.items()}
-    if got != want or not all(w.is_floating_point() for w in weights.values()):
+    trimmed = info.get("trimmed", [])
+    if isinstance(trimmed, list) and "weights" in trimmed:  # published without its final weights (metrics only)
+        if got:
+            raise ValueError("weights.safetensors: a run published without its weights must hold none")
+    elif got != want or not all(w.is_floating_point() for w in weights.values()):
         wrong = sorted(n for n in want.keys() | got.keys() if want.get(n) != got.get(n))
         raise ValueError(f"weights.safetensors: not the parameters of this config's model (differ: {wrong[:3]})")
-    trimmed = info.get("trimmed", [])
     if (
         not isinstance(trimmed, list)
         or not all(isinstance(n, str) and n for n in trimmed)

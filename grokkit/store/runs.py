@@ -120,6 +120,44 @@ class _Tensors(dict):
         return [(n, self[n]) for n in self]
 
 
+WEIGHTS = "weights"  # in a run's "trimmed" list: published without its final weights (metrics only)
+
+
+class _Weights(dict):
+    """A run's final weights ({name: tensor}); for a run published without them (WEIGHTS in its "trimmed"),
+    reading them trains the run in full where the run cache said how, else raises TrimmedRecord."""
+
+    def __init__(self, data, owner: Run):
+        super().__init__(dict.items(data))
+        self._owner = owner
+
+    def _need(self):
+        if WEIGHTS in self._owner.trimmed and not dict.__len__(self):
+            if not self._owner.restore_full(WEIGHTS):
+                raise TrimmedRecord(
+                    f"run {self._owner.info.get('key')} was published without its final weights (metrics only: "
+                    "its curves); delete the run's directory (gk.run_dir) and load it again to train it here"
+                )
+            return self._owner.weights
+        return self
+
+    def __getitem__(self, name):
+        w = self._need()
+        return dict.__getitem__(w, name)
+
+    def __iter__(self):
+        return dict.__iter__(self._need())
+
+    def keys(self):
+        return dict.keys(self._need())
+
+    def values(self):
+        return dict.values(self._need())
+
+    def items(self):
+        return dict.items(self._need())
+
+
 @dataclass
 class Run:
     """Everything one training run produced. Build with `train` or `Run.load`."""
@@ -134,6 +172,7 @@ class Run:
 
     def __post_init__(self):
         self.tensors = _Tensors(self.tensors, self)
+        self.weights = _Weights(self.weights, self)
 
     @property
     def trimmed(self) -> list[str]:
@@ -148,14 +187,16 @@ class Run:
         if not self.trimmed or full is None:
             return False
         print(
-            f"grokkit: run {self.info.get('key')} was published without its {wanted or 'trimmed'!r} series, which is "
-            "read here (a cell changed, or a measurement whose published value is not for your grokkit or inputs); "
-            "training the run here in full"
+            f"grokkit: run {self.info.get('key')} was published without "
+            + ("its final weights" if wanted == WEIGHTS else f"its {wanted or 'trimmed'!r} series")
+            + ", which are read here (a cell changed, or a measurement whose published value is not for your "
+            "grokkit or inputs); training the run here in full"
         )
         run = full()
-        for f in ("config", "history", "records", "split", "weights", "info"):
+        for f in ("config", "history", "records", "split", "info"):
             setattr(self, f, getattr(run, f))
         self.tensors = _Tensors(dict(dict.items(run.tensors)), self)
+        self.weights = _Weights(dict(dict.items(run.weights)), self)
         self.__dict__.pop("_full", None)
         self.__dict__.pop("_digest", None)
         _RESTORES[0] += 1
@@ -166,19 +207,23 @@ class Run:
         (a run retrained elsewhere under the same key may differ in its last bits, and so in its digest)."""
         if "_digest" not in self.__dict__:
             h = hashlib.sha256(str(self.info.get("key")).encode())
-            for name in sorted(self.weights):
-                t = self.weights[name].detach().cpu().contiguous()
+            weights = dict(dict.items(self.weights))  # none, for a run published without them
+            h.update(b"weights trimmed" if WEIGHTS in self.trimmed else b"")
+            for name in sorted(weights):
+                t = weights[name].detach().cpu().contiguous()
                 h.update(f"{name}:{t.dtype}:{tuple(t.shape)}".encode())
                 h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
             self.__dict__["_digest"] = h.hexdigest()
         return self.__dict__["_digest"]
 
-    def trim(self, keep) -> Run:
-        """A copy holding only the tensor series in `keep` (what a chapter reads), the rest named as trimmed."""
+    def trim(self, keep, weights: bool = True) -> Run:
+        """A copy holding only the tensor series in `keep` (what a chapter reads), the rest named as trimmed;
+        `weights=False`: without the final weights too (metrics only: WEIGHTS named as trimmed)."""
         kept = {n: t for n, t in dict.items(self.tensors) if n in keep}
-        gone = sorted(set(self.trimmed) | (set(self.tensors) - set(kept)))
-        info = {k: v for k, v in self.info.items() if k != "trimmed"} | ({"trimmed": gone} if gone else {})
-        return Run(self.config, self.history, self.records, kept, self.split, self.weights, info)
+        gone = set(self.trimmed) | (set(dict.keys(self.tensors)) - set(kept)) | (set() if weights else {WEIGHTS})
+        info = {k: v for k, v in self.info.items() if k != "trimmed"} | ({"trimmed": sorted(gone)} if gone else {})
+        final = dict(dict.items(self.weights)) if weights else {}
+        return Run(self.config, self.history, self.records, kept, self.split, final, info)
 
     # --- what a notebook asks of a run ---
     @property
@@ -264,7 +309,7 @@ class Run:
     def model(self, device="cpu"):
         """The final model, rebuilt from the stored config and weights."""
         m = build_model(self.config)
-        m.load_state_dict(self.weights)
+        m.load_state_dict(dict(self.weights.items()))  # a run published without them trains here first
         return m.to(device)
 
     def dataset(self, device="cpu"):
@@ -293,7 +338,8 @@ class Run:
                 {"train_idx": self.split[0].contiguous(), "test_idx": self.split[1].contiguous()},
                 tmp / "split.safetensors",
             )
-            save_file({k: v.detach().cpu().contiguous() for k, v in self.weights.items()}, tmp / "weights.safetensors")
+            final = dict.items(self.weights)  # none, for a run published without them (not a read)
+            save_file({k: v.detach().cpu().contiguous() for k, v in final}, tmp / "weights.safetensors")
             flat = {}
             for name, t in dict.items(self.tensors):  # writing is not reading (on_tensor_read)
                 flat[f"{name}#step"] = t["step"].contiguous()
