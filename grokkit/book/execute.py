@@ -139,24 +139,27 @@ def chapter_metrics(stem: str, profile: str, *, results: Path | None = None, rer
 PUBLISH_BUDGET_MB = 150  # per chapter and profile (README: "Published runs")
 
 
+def _chapter_record(stem: str, profile: str, metrics: Path | None) -> dict:
+    """A chapter's recorded file: this build's `metrics` where given and present, else its stored numbers
+    (results/chapters/<profile>/<stem>.json); {} if neither exists."""
+    for path in (metrics, results_dir() / "chapters" / profile / f"{stem}.json"):
+        if path is not None and Path(path).exists():
+            return json.loads(Path(path).read_text())
+    return {}
+
+
 def chapter_runs(stem: str, profile: str, metrics: Path | None = None) -> tuple[list[str], dict | None]:
     """(the run-cache keys a chapter looked up, in order; per key the tensor series it read, or None where
     not recorded): from this build's `metrics` file where given, else from its stored numbers
     (results/chapters/<profile>/<stem>.json); ([], None) if neither exists."""
-    for path in (metrics, results_dir() / "chapters" / profile / f"{stem}.json"):
-        if path is not None and Path(path).exists():
-            blob = json.loads(Path(path).read_text())
-            return list(blob.get("run_keys") or []), blob.get("run_tensors")
-    return [], None
+    blob = _chapter_record(stem, profile, metrics)
+    return list(blob.get("run_keys") or []), blob.get("run_tensors")
 
 
 def chapter_measures(stem: str, profile: str, metrics: Path | None = None) -> list[str]:
     """The keys of the stored measurements a chapter used (grokkit.book.memo), from the same file as
     `chapter_runs`; [] where none is recorded."""
-    for path in (metrics, results_dir() / "chapters" / profile / f"{stem}.json"):
-        if path is not None and Path(path).exists():
-            return list(json.loads(Path(path).read_text()).get("measure_keys") or [])
-    return []
+    return list(_chapter_record(stem, profile, metrics).get("measure_keys") or [])
 
 
 def publish_runs(

@@ -27,7 +27,6 @@ otherwise.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import tarfile
@@ -45,7 +44,7 @@ from grokkit.repro.lease_measure import _read, finish, lease_entries, paper_meas
 from grokkit.repro.lease_plan import PLANS, Item
 from grokkit.store.bundle import export_bundle
 from grokkit.store.provenance import stamp
-from grokkit.store.runs import Run
+from grokkit.store.runs import Run, sha256_file
 from grokkit.training.cache import run_key
 from grokkit.training.resume import replace_atomically
 
@@ -247,14 +246,6 @@ def _run_item(item, members, state, stored, rates, factor, budget_s, t0, out, ro
     log(f"{item.key}: {entry['status']} in {entry['wall_time_s']} s")
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def export_bundles(items, state: dict, root: Path, out: Path, log=print) -> list:
     """The runs this lease trained for items with a `bundle` name, metrics only (final weights and tensor
     series left out: `Run.trim`), as OUT/<bundle>-<sha256[:16]>.tar parts of at most BUNDLE_PART_BYTES each;
@@ -281,7 +272,7 @@ def export_bundles(items, state: dict, root: Path, out: Path, log=print) -> list
                 size += n
             for part in parts:
                 tmp = export_bundle(part, out / f".{name}-part.tar")
-                sha = _sha256(tmp)
+                sha = sha256_file(tmp)
                 path = tmp.replace(out / f"{name}-{sha[:16]}.tar")  # named by its content: parts never collide
                 made.append({"file": path.name, "bundle": name, "keys": [d.name for d in part]})
                 made[-1] |= {"size": path.stat().st_size, "sha256": sha}
@@ -325,7 +316,7 @@ def merge(lease_json, plan: str | None = None) -> Path:
         if not src.exists():
             print(f"lease-merge: {src.name} is not beside {lease_json.name}; its runs are not kept")
             continue
-        if _sha256(src) != b["sha256"]:
+        if sha256_file(src) != b["sha256"]:
             raise ValueError(f"{src}: not the bundle lease.json describes (sha256); nothing of it is kept")
         bundles_dir().mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, bundles_dir() / src.name)

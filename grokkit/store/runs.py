@@ -345,7 +345,7 @@ class Run:
                 flat[f"{name}#step"] = t["step"].contiguous()
                 flat[f"{name}#value"] = t["value"].contiguous()
             save_file(flat, tmp / "trajectory.safetensors")
-            _write_json(tmp / "manifest.json", {f: _sha256(tmp / f) for f in FILES})
+            _write_json(tmp / "manifest.json", {f: sha256_file(tmp / f) for f in FILES})
             if path.exists():
                 shutil.rmtree(path)
             os.replace(tmp, path)
@@ -366,7 +366,7 @@ class Run:
             manifest = json.loads(manifest_path.read_text())
             if verify:
                 for f in FILES:
-                    if _sha256(path / f) != manifest.get(f):
+                    if sha256_file(path / f) != manifest.get(f):
                         raise CorruptRun(f"{path / f}: checksum does not match the manifest")
             info = json.loads((path / "config.json").read_text())
             metrics = json.loads((path / "metrics.json").read_text())
@@ -406,7 +406,8 @@ def _jsonable(x):
     raise TypeError(f"cannot write {type(x)} to JSON")
 
 
-def _sha256(path: Path) -> str | None:
+def sha256_file(path: Path) -> str | None:
+    """sha256 of a file's bytes (read in 1 MiB chunks), None where it does not exist."""
     if not path.exists():
         return None
     h = hashlib.sha256()
