@@ -73,7 +73,7 @@ scorecard: $(STAMP)
 # The GPU lease (DEVELOPERS.md): ON THE GPU MACHINE, with the machine's own python (its image has torch):
 #   device run: command `make lease`, carry ["results/gpu/resume"], timeout_s 540
 # ensemble-step benchmark (≤ 60 s), then the plan's items in value-per-second order within LEASE_BUDGET_S;
-# writes $OUT/lease.json, ensemble_step.json and resume-<item>.tar of items cut short.
+# writes $OUT/lease.json, ensemble_step.json, bundle parts and resume-<item>.tar[.NN] of items cut short.
 LEASE_BUDGET_S ?= 480
 LEASE_PY ?= python3
 lease:

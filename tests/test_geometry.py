@@ -574,6 +574,23 @@ def test_rho_min_by_run_uses_each_runs_own_basis(fast_run):
         assert 0.99 < out["add seed 42"][f] <= 1.0
 
 
+def test_principal_angles_and_a_basis_from_sparser_snapshots(fast_run):
+    P = 50
+    A = G.random_basis(P, 4, seed=1)
+    R = torch.linalg.qr(torch.randn(4, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(0)))[0]
+    assert G.largest_principal_angle(A, A @ R) == pytest.approx(0.0, abs=1e-5)  # the same span, other axes
+    other = torch.cat([A[:, :3], G.orthonormal(torch.cat([A, G.random_basis(P, 1, seed=2)], 1))[:, 4:]], 1)
+    assert G.largest_principal_angle(A, other) == pytest.approx(90.0)  # one direction orthogonal to A
+    with pytest.raises(ValueError, match="one shape"):
+        G.largest_principal_angle(A, A[:, :3])
+    B = G.run_execution_basis(fast_run)
+    assert torch.equal(G.run_execution_basis(fast_run, every=1), B)
+    sparse = G.run_execution_basis(fast_run, every=3)  # a third of the snapshots: nearly the same subspace
+    assert sparse.shape == B.shape and 0 < G.largest_principal_angle(B, sparse) < 90
+    with pytest.raises(ValueError, match="stride"):
+        G.run_execution_basis(fast_run, every=0)
+
+
 def test_subspace_fractions_against_random_subspaces(fast_run):
     run = _few_checkpoints(fast_run)
     P = gk.n_params(run.model())

@@ -6,8 +6,9 @@ import sys
 import tarfile
 
 import pytest
+import torch
 
-from grokkit.repro import lease, lease_estimate, lease_measure, lease_plan, reproduce, targets
+from grokkit.repro import lease, lease_estimate, lease_measure, lease_plan, lease_resume, reproduce, targets
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
 
@@ -141,7 +142,7 @@ def test_every_item_fits_about_240_seconds_at_the_stored_rates():
     stored = lease_measure._read(lease_measure.store_path("paper-scorecard")).get("items", {})
     rates = lease_estimate.plan_rates(stored)
     for item in lease.PLANS["paper-scorecard"]:
-        if stored.get(item.key, {}).get("status") != "done":
+        if stored.get(item.key, {}).get("status") != "done" and not item.resumable:  # resumable: in parts
             assert lease_estimate.estimate_s(item, item.members(False), rates) <= 260, item.key
 
 
@@ -198,17 +199,122 @@ def test_earlier_leases_set_the_rates_at_their_own_size(tmp_path):
     assert lease_estimate.plan_rates(items, tmp_path / "missing.json") == {}
 
 
-def test_a_resume_state_over_16_mib_is_not_kept(tmp_path):
+def test_a_resume_state_comes_back_in_pieces_within_what_the_device_tool_brings_back(tmp_path, monkeypatch):
     part = tmp_path / "runs" / "ensemble-x.partial"
     part.mkdir(parents=True)
     (part / "members.json").write_text(json.dumps(["k1"]))
     (part / "state.pt").write_bytes(b"0" * 100)
-    got = lease._pack_resume(tmp_path / "runs", {"k1"}, tmp_path, "item", print)
-    with tarfile.open(tmp_path / got) as tar:
+    out = tmp_path / "out"
+    got = lease_resume.pack(tmp_path / "runs", {"k1"}, out, "item", print)
+    assert got["files"] == ["resume-item.tar"] and got["steps"] == {}
+    with tarfile.open(out / "resume-item.tar") as tar:
         assert "ensemble-x.partial/state.pt" in tar.getnames()
-    (part / "state.pt").write_bytes(b"0" * (lease.RESUME_MAX_BYTES + 1))
-    assert lease._pack_resume(tmp_path / "runs", {"k1"}, tmp_path, "item", print) is None
-    assert lease._pack_resume(tmp_path / "runs", {"other"}, tmp_path, "item", print) is None
+    monkeypatch.setattr(lease_resume, "PART_BYTES", 4096)
+    (part / "state.pt").write_bytes(bytes(range(256)) * 40)  # 10 kB, and the tar's blocks: several pieces
+    got = lease_resume.pack(tmp_path / "runs", {"k1"}, out, "item", print)
+    n = len(got["files"])
+    assert n > 1 and got["files"] == [f"resume-item.tar.{i:02d}" for i in range(n)]
+    assert not (out / "resume-item.tar").exists()  # the single-file state of the first pack is replaced
+    assert all((out / f).stat().st_size <= 4096 for f in got["files"])
+    home = tmp_path / "home"
+    assert lease_resume.keep("item", got, out, home) and sorted(p.name for p in home.iterdir()) == got["files"]
+    assert lease_resume.unpack("item", got, [home], tmp_path / "again", print)
+    assert (tmp_path / "again" / "ensemble-x.partial" / "state.pt").read_bytes() == (part / "state.pt").read_bytes()
+    (home / got["files"][1]).write_bytes(b"x" * 4096)  # a piece altered on the way
+    lines = []
+    assert not lease_resume.unpack("item", got, [home], tmp_path / "third", lines.append)
+    assert "not usable" in lines[0] and not (tmp_path / "third").exists()
+    with pytest.raises(ValueError, match="sha256"):
+        lease_resume.keep("item", got, home, tmp_path / "home2")
+    assert lease_resume.pack(tmp_path / "runs", {"k1"}, out, "item", print, max_bytes=5_000) is None  # too large
+    assert not lease_resume.files_of("item", out)  # nothing half-kept
+    assert lease_resume.pack(tmp_path / "runs", {"other"}, out, "item", print) is None
+
+
+def test_a_resumable_item_runs_in_parts_lease_after_lease_to_the_uninterrupted_run(tmp_path, monkeypatch):
+    import grokkit as gk
+    from grokkit.store.runs import Run
+
+    item = next(it for it in lease.PLANS["paper-scorecard"] if it.key == "25-slow-42")
+    assert item.resumable and item.exact  # every lease trains the same run, whatever its mode
+    monkeypatch.setattr(lease, "PLANS", {"p": (item,)})
+    monkeypatch.setattr(lease, "store_path", lambda plan: tmp_path / "results" / "gpu" / f"lease-{plan}.json")
+    monkeypatch.setattr(lease, "resume_store", lambda: tmp_path / "results" / "gpu" / "resume")
+    monkeypatch.setattr(lease_resume, "PART_BYTES", 2**20)  # the state (≈ 4 MiB when dry) in several pieces
+    real = lease.run_many
+
+    class FirstEvaluation:  # a deadline not yet passed when the run starts, and passed at its first evaluation
+        calls = 0
+
+        def __le__(self, now):  # time.perf_counter() >= deadline
+            self.calls += 1
+            return self.calls > 1
+
+    cut = lambda members, deadline=None, **kw: real(members, deadline=FirstEvaluation(), **kw)
+    monkeypatch.setattr(lease, "run_many", cut)  # the budget runs out during the run: it stops at its first evaluation
+    out, lines = tmp_path / "out", []
+    mode = {"precision": "bf16"}  # not applied to an exact item
+    state = lease.run_plan(out, "p", budget_s=600, dry_run=True, log=lines.append, root=tmp_path / "runs1", mode=mode)
+    e = state["items"]["25-slow-42"]
+    ((config, hooks),) = item.members(True)
+    key = gk.run_dir(config, hooks).name
+    assert e["status"] == "partial" and e["runs"] == [] and e["resume"]["steps"] == {key: config.eval_every}
+    assert len(e["resume"]["files"]) > 1 and all((out / f).stat().st_size <= 2**20 for f in e["resume"]["files"])
+    # the next lease, on a fresh machine (another run cache), goes on from there
+    monkeypatch.setattr(lease, "run_many", real)
+    state = lease.run_plan(out, "p", budget_s=600, dry_run=True, log=lines.append, root=tmp_path / "runs2", mode=mode)
+    e = state["items"]["25-slow-42"]
+    assert e["status"] == "done" and any("resuming from" in line for line in lines)
+    assert not lease_resume.files_of("25-slow-42", out)  # a finished item's state does not come back
+    resumed, whole = Run.load(tmp_path / "runs2" / key), gk.train(config, hooks, progress=False)
+    assert resumed.history == whole.history and resumed.info["final_step"] == config.max_steps
+    assert all(torch.equal(resumed.weights[n], w) for n, w in whole.weights.items())
+    (r,) = e["measured"]["25"]["runs"]
+    assert r["seed"] == 42 and r["K"] == 3 * 4 * 2 and len(r["rho_checkpoints"]) == config.max_steps // 20 + 1
+    assert 0 < r["rho_min"]["exact"] <= 1 and r["random_rho"] < 1
+    checks, verdict = reproduce.evaluate(targets.get("25"), e["measured"]["25"], "paper")
+    assert len(checks) == 4 and verdict["verdict"]
+
+
+def test_a_lease_merge_keeps_a_cut_items_resume_pieces_and_drops_them_when_it_is_done(tmp_path, monkeypatch):
+    monkeypatch.setattr(lease, "store_path", lambda plan: tmp_path / "results" / "gpu" / f"lease-{plan}.json")
+    monkeypatch.setattr(lease, "resume_store", lambda: tmp_path / "results" / "gpu" / "resume")
+    monkeypatch.setattr(lease_resume, "PART_BYTES", 4096)
+    part = tmp_path / "runs" / "k1.partial"
+    part.mkdir(parents=True)
+    torch.save({"step": 300_000}, part / "state.pt")
+    (part / "chunk-00000.safetensors").write_bytes(bytes(range(256)) * 40)
+    d = tmp_path / "lease1"
+    info = lease_resume.pack(tmp_path / "runs", {"k1"}, d, "25-slow-42", print)
+    assert info["steps"] == {"k1": 300_000} and len(info["files"]) > 1
+    entry = {"status": "partial", "targets": [25], "runs": [], "resume": info}
+    blob = {"plan": "p", "environment": {"gpu": "H200"}, "items": {"25-slow-42": entry}}
+    (d / "lease.json").write_text(json.dumps(blob))
+    lease.merge(d / "lease.json")
+    store = tmp_path / "results" / "gpu" / "resume"
+    assert sorted(p.name for p in store.iterdir()) == info["files"]
+    # a later lease that kept no state (it did not fit) leaves the stored one, and its description, in place
+    blob["items"]["25-slow-42"] = entry | {"resume": None}
+    (d / "lease.json").write_text(json.dumps(blob))
+    stored = json.loads(lease.merge(d / "lease.json").read_text())["items"]["25-slow-42"]
+    assert stored["resume"] == info and sorted(p.name for p in store.iterdir()) == info["files"]
+    blob["items"]["25-slow-42"] = entry | {"status": "done", "resume": None}
+    (d / "lease.json").write_text(json.dumps(blob))
+    lease.merge(d / "lease.json")
+    assert not list(store.iterdir())
+
+
+def test_the_slow_regimes_series_fit_what_a_lease_brings_back():
+    """Target 25's whole run (at its cap) travels between leases in its resume state."""
+    from grokkit.repro import lease_items
+
+    for s in lease_items.SLOW_SEEDS:
+        config = lease_items.slow_config(s)
+        assert config.max_steps == 800_000 and config.n_layers == 3 and config.lr == 5e-5
+        assert lease_items.resume_bytes(config) + 2**20 <= lease_resume.MAX_BYTES  # 1 MiB for the tar and history
+    # a whole resume state, a bundle part and lease.json's room fit what the device tool brings back
+    assert lease_resume.MAX_BYTES + lease.BUNDLE_PART_BYTES + lease_resume.OUT_RESERVE <= lease_resume.OUT_MAX_BYTES
+    assert lease_resume.PART_BYTES < 16 * 2**20 and lease_resume.MAX_BYTES / lease_resume.PART_BYTES <= 4
 
 
 def test_a_lease_killed_mid_item_keeps_the_members_that_finished(tmp_path, monkeypatch):
@@ -304,3 +410,83 @@ def test_the_phase_grid_items_bring_their_runs_back_as_metrics_only_bundles(tmp_
     (out / "lease.json").write_text(json.dumps(blob))
     with pytest.raises(ValueError, match="sha256"):
         lease.merge(out / "lease.json")
+
+
+def test_the_chapter_1_items_train_every_run_chapter_1_loads_at_the_paper_profile():
+    """Item.chapter names the chapter whose paper-profile runs an item trains: Chapter 1's items hold every run
+    its notebook loads at the paper profile (the runs the GPU row of its chapter times stands for)."""
+    from grokkit import book
+    from grokkit.book.settings import PAPER_GRID, PAPER_GRID_SEEDS
+    from grokkit.training.cache import run_key
+
+    s = book.chapter1("paper")
+    items = [it for it in lease.PLANS["paper-scorecard"] if it.chapter == "01_grokking"]
+    have = {run_key(c, h) for it in items for c, h in it.members(False)}
+    loads = [book.op_member(s, op, seed) for op in s.ops for seed in book.seeds_for(s, op)]
+    loads += [(s.base, book.defect_hooks(s)), book.op_member(s, "add", s.base.seed, weight_decay=0.0)]
+    cells = [(w, f, seed) for w in s.weight_decays for f in s.train_fracs for seed in PAPER_GRID_SEEDS]
+    loads += [(PAPER_GRID.replace(weight_decay=w, train_frac=f, seed=seed), ()) for w, f, seed in cells]
+    assert {run_key(c, h) for c, h in loads} == have  # every run it loads, and no other
+    assert all(
+        it.chapter is None for it in lease.PLANS["paper-scorecard"] if it.key in ("05-add-wd0-137", "25-slow-42")
+    )
+
+
+def test_a_chapter_whose_items_are_all_done_gets_a_gpu_row_in_its_times(tmp_path, monkeypatch, capsys):
+    from grokkit.book import colab, times
+
+    monkeypatch.setattr(lease, "store_path", lambda plan: tmp_path / "results" / "gpu" / f"lease-{plan}.json")
+    monkeypatch.setattr(lease_measure, "store_path", lambda plan: tmp_path / "results" / "gpu" / f"lease-{plan}.json")
+    ch1 = [it for it in lease.PLANS["paper-scorecard"] if it.chapter == "01_grokking"]
+    first, rest = ch1[0], ch1[1:]
+    entry = lambda status, wall: {"status": status, "targets": [], "runs": [], "wall_time_s": wall, "mode": {}}
+    env = {"gpu": "NVIDIA H200"}
+
+    def merge(items):
+        d = tmp_path / f"lease{len(list(tmp_path.glob('lease*')))}"
+        d.mkdir()
+        (d / "lease.json").write_text(json.dumps({"plan": "paper-scorecard", "environment": env, "items": items}))
+        lease.merge(d / "lease.json")
+        return json.loads(lease.gpu_times_path().read_text())["paper"] if lease.gpu_times_path().exists() else {}
+
+    assert merge({it.key: entry("done", 10.0) for it in rest} | {first.key: entry("partial", 100.0)}) == {}
+    row = merge({first.key: entry("done", 50.0)})["01_grokking"]  # its two leases' times add up
+    assert row["wall_time_s"] == 10.0 * len(rest) + 150.0 and row["lower_bound"] and len(row["items"]) == len(ch1)
+    assert row["machine"].startswith("NVIDIA H200") and "measurements are not included" in row["basis"]
+    recorded = times.chapter_times(tmp_path / "results")
+    assert recorded["paper"]["01_grokking"]["wall_time_s"] == row["wall_time_s"]
+    (tmp_path / "results" / "chapters" / "paper").mkdir()
+    own = {"profile": "paper", "chapter": "01_grokking", "wall_time_s": 9.0, "device": "NVIDIA A100"}
+    (tmp_path / "results" / "chapters" / "paper" / "01_grokking.json").write_text(json.dumps(own))
+    assert times.chapter_times(tmp_path / "results")["paper"]["01_grokking"]["wall_time_s"] == 9.0  # its own wins
+    # a reader on a GPU is told what the row covers; `auto` does not choose a profile by a lower bound
+    monkeypatch.setattr(colab, "recorded_times", lambda: recorded)
+    assert colab.estimate_s("01_grokking", "paper", True) is None
+    colab.start("01_grokking", "smoke", cuda=True)
+    colab.start("01_grokking", "paper", cuda=True)
+    out = capsys.readouterr().out
+    assert "its runs' training took" in out and "measurements are not included" in out
+
+
+def test_the_resume_state_a_slow_run_leaves_is_what_resume_bytes_counts(tmp_path):
+    """The state of the slow regime's model (3 layers, 422,881 parameters) stopped by a deadline: weights, AdamW,
+    θ checkpoints and the attention sketch, in the bytes `resume_bytes` counts for them."""
+    import grokkit as gk
+    from grokkit.repro import lease_items
+    from grokkit.training.train import Interrupted
+
+    class SecondEvaluation:  # a deadline passed at the run's second evaluation
+        calls = 0
+
+        def __le__(self, now):
+            self.calls += 1
+            return self.calls > 1
+
+    config = lease_items.slow_config(42).replace(max_steps=300, eval_every=100, checkpoint_every=100, device="cpu")
+    hooks = lease_items.slow_hooks(every=100)
+    with pytest.raises(Interrupted) as stopped:
+        gk.train(config, hooks, progress=False, resume_dir=tmp_path / "r", deadline=SecondEvaluation())
+    assert stopped.value.step == 200  # θ at 0, 100, 200: one checkpoint fewer than at the cap
+    size = sum(p.stat().st_size for p in (tmp_path / "r").iterdir())
+    P = gk.n_params(gk.build_model(config))
+    assert P == 422_881 and 0 <= lease_items.resume_bytes(config) - size <= 4 * P + 2**16

@@ -11,7 +11,7 @@ import pytest
 
 from grokkit import book, papers, stats
 from grokkit.book.execute import results_dir
-from grokkit.repro import cpu_full, cpu_full_mt, findings, interventions, reproduce, scorecard, settle
+from grokkit.repro import cpu_full, cpu_full_mt, findings, interventions, lease, reproduce, scorecard, settle
 from grokkit.repro.targets import TARGETS, get
 from grokkit.repro.verdict import UNDECIDED, VERDICTS, Check, cov, equivalence, judge, num, order, undecided, unlike
 
@@ -144,8 +144,6 @@ def test_each_target_sits_in_its_papers_module():
         papers.LI: ("lrd",),
     }
     for t in TARGETS:
-        if t.measure is None:  # not run: its checks are helpers.not_run's
-            continue
         paper = t.source.split()[0].rstrip(",")  # the first paper a target cites is its home
         assert t.checks.__module__.rsplit(".", 1)[1] in home[paper], (t.name, t.checks.__module__)
     assert papers.krange(2500, 3200) == "2.5–3.2k" and papers.k1(21133) == "21.1k"
@@ -396,6 +394,22 @@ FAILING = [
         },
         "uncentred PCs give",
     ),
+    (
+        "25",
+        {
+            "runs": [
+                {
+                    "seed": s,
+                    "t90": t,
+                    "t98": t + 2000,
+                    "cap": 800_000,
+                    "rho_min": {"exact": 0.99 + s / 1e3, "authors": 0.99},
+                }
+                for s, t in enumerate((100_000, 120_000, 110_000, 105_000, 90_000, 130_000))
+            ]  # six seeds: two runs' order statistics give the median no interval
+        },
+        "the median t90",
+    ),
 ]
 
 
@@ -587,3 +601,17 @@ def test_tri_task_lead_counts_negative_leads_and_leaves_censored_tasks_undecided
     assert get("22").profiles == ("paper",)
     with pytest.raises(LookupError, match="GPU lease"):
         get("22").measure("default")
+
+
+def test_the_slow_regime_is_judged_per_part_with_censored_runs_kept():
+    """Target 25 (the GPU lease's 25-slow-* items): t90 by the Kaplan–Meier median against the paper's two seeds,
+    ρ by each run's minimum against the authors' saved bound; a run at its cap is censored, never dropped."""
+    run = lambda s, t90, rho: {"seed": s, "t90": t90, "t98": None, "cap": 800_000, "rho_min": rho}
+    like = {"exact": 0.9999995, "authors": 0.9999993}
+    got = {c.question[:20]: c for c in get("25").checks({"runs": [run(42, 585_000, like), run(137, 560_000, like)]})}
+    rho = [c for q, c in got.items() if c.part == "ρ"]
+    assert len(rho) == 2 and all(c.ok is True for c in rho)  # at or above the authors' 0.999997
+    censored = get("25").checks({"runs": [run(42, None, like), run(137, None, like)]})
+    assert censored[0].part == "t90" and censored[0].ok not in (True, False)  # not grokked by the cap: undecided
+    assert _verdict("25", {"runs": [run(42, 585_000, like)]}) != "reproduced"  # one seed of the paper's two
+    assert get("25").profiles == ("paper",) and "25-slow-42" in {it.key for it in lease.PLANS["paper-scorecard"]}

@@ -96,6 +96,40 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path):
         assert torch.equal(resumed.tensors[name]["value"], t["value"]), name
 
 
+class _FirstEvaluation:
+    """A deadline not yet passed when training starts, and passed at its first evaluation."""
+
+    calls = 0
+
+    def __le__(self, now):  # time.perf_counter() >= deadline
+        self.calls += 1
+        return self.calls > 1
+
+
+def test_a_deadline_stops_a_run_at_an_evaluation_and_it_resumes_to_the_same_result(tmp_path):
+    from grokkit.training.cache import load_or_train
+    from grokkit.training.train import Interrupted
+
+    cfg = QUICK.replace(max_steps=240)
+    whole = gk.train(cfg, progress=False)
+    with pytest.raises(ValueError, match="resume_dir"):
+        gk.train(cfg, progress=False, deadline=0.0)
+    with pytest.raises(Interrupted) as stopped:
+        gk.train(cfg, progress=False, resume_dir=tmp_path / "r", deadline=0.0)  # past: stops at the first evaluation
+    assert stopped.value.step == cfg.eval_every and (tmp_path / "r" / "state.pt").exists()
+    resumed = gk.train(cfg, progress=False, resume_dir=tmp_path / "r")
+    assert resumed.history == whole.history
+    assert all(torch.equal(resumed.weights[n], w) for n, w in whole.weights.items())
+    # through the cache: None, the state kept in root/<key>.partial; the next call resumes it
+    root = tmp_path / "cache"
+    assert load_or_train(cfg, root=root, progress=False, deadline=_FirstEvaluation()) is None
+    assert (gk.run_dir(cfg, root=root).with_name(gk.run_dir(cfg).name + ".partial") / "state.pt").exists()
+    runs, _, timing = gk.run_many([(cfg, ())], root=root, engine="sequential", progress=False, deadline=0.0)
+    assert runs == [None] and timing["unfinished"] == 1  # a past deadline starts nothing
+    cached = load_or_train(cfg, root=root, progress=False)
+    assert cached.history == whole.history and not gk.run_dir(cfg, root=root).with_suffix(".partial").exists()
+
+
 def test_resume_state_of_another_config_is_discarded(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         gk.train(QUICK, [Interrupt(60)], progress=False, resume_dir=tmp_path, resume_every_s=0)

@@ -78,9 +78,10 @@ def _minutes(seconds: float) -> str:
 def estimate_s(chapter: str, profile: str, cuda: bool, entry: dict | None = None) -> tuple[float, str] | None:
     """(seconds, basis): the chapter's last recorded time at `profile` on this kind of device (on a GPU with
     none, its CPU time, an upper bound), less the training its published runs (`entry`, grokkit.store.published)
-    save; None where no time fits."""
+    save; None where no time fits, or where the time is only a lower bound (a GPU lease's training of its runs,
+    grokkit.book.times): nothing to choose a profile by."""
     t = chapter_time(chapter, profile)
-    if not t:
+    if not t or t.get("lower_bound"):
         return None
     same = t["machine"].startswith("CPU") == (not cuda)
     if not same and not cuda:  # a GPU's time says nothing of a CPU
@@ -128,7 +129,11 @@ def start(
         chosen, why = check_profile(profile), ""
     lines = [f"profile {chosen!r}{why}, one of {CHAPTER_PROFILES}", *notes]
     t = chapter_time(chapter, chosen)
-    if t and t["machine"].startswith("CPU") == (kind == "CPU"):
+    if t and t.get("lower_bound") and cuda:  # what the GPU lease measured: its runs' training alone
+        lines.append(
+            f"at this profile its runs' training took {_minutes(t['wall_time_s'])} on {t['machine']} ({t['basis']})"
+        )
+    elif t and t["machine"].startswith("CPU") == (kind == "CPU") and not t.get("lower_bound"):
         lines.append(f"this chapter took {_minutes(t['wall_time_s'])} at this profile on {t['machine']}")
     else:
         lines.append(f"this chapter has not been timed at this profile on a {kind} yet")

@@ -12,10 +12,13 @@ import json
 from pathlib import Path
 
 PACKAGED = "chapter_times.json"  # the file a built wheel carries beside this module
+GPU_ROWS = "chapters/gpu-lease.json"  # the GPU lease's rows (grokkit.repro.lease.merge), under results/
 
 
 def chapter_times(results: Path) -> dict:
-    """{profile: {chapter: {"wall_time_s", "machine"}}} of the chapters' recorded executions."""
+    """{profile: {chapter: {"wall_time_s", "machine"}}} of the chapters' recorded executions, and where a
+    chapter has none at a profile, the GPU lease's row for it (results/chapters/gpu-lease.json: its runs'
+    training on the GPU machine, with "lower_bound": true and its "basis")."""
     out: dict = {}
     for path in sorted(Path(results).glob("chapters/*/*.json")):
         blob = json.loads(path.read_text())
@@ -23,6 +26,12 @@ def chapter_times(results: Path) -> dict:
             "wall_time_s": blob["wall_time_s"],
             "machine": blob.get("wall_time_device", blob["device"]),  # a warm re-run keeps the cold time's machine
         }
+    gpu = Path(results) / GPU_ROWS
+    for profile, rows in (json.loads(gpu.read_text()) if gpu.exists() else {}).items():
+        for chapter, row in rows.items():
+            if chapter not in out.get(profile, {}):  # a chapter's own execution wins
+                keep = {k: row[k] for k in ("wall_time_s", "machine", "basis")}
+                out.setdefault(profile, {})[chapter] = keep | {"lower_bound": bool(row.get("lower_bound"))}
     return out
 
 

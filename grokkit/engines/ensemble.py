@@ -287,6 +287,8 @@ class Ensemble:
         weights = {k: v[row].detach().cpu().clone() for k, v in self.params.items()}
         stop.check_weights(step, weights.values())  # a divergence after the last evaluation (grokkit.training.stopping)
         engine = f"ensemble of {len(self.configs)}"
+        for h in self.user_hooks[i]:
+            h.on_end(self.ctxs[i])
         info = run_info(
             self.keys[i], self.user_hooks[i], self.device, wall, step, stop.stopped_early, engine=engine, **stop.info()
         )

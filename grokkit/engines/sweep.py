@@ -120,8 +120,9 @@ def run_many(
     """Train [(config, hooks), ...] into the cache (skipping cached ones); returns (runs, engine, timing).
 
     deadline: a time.perf_counter() value (ensemble and sequential engines): no run or chunk starts after
-    it and a chunk stops at its first evaluation past it, keeping its resume state; the runs it left
-    unfinished are None (timing["unfinished"]). on_run(j, run): called as members[j] finishes training
+    it and a run or chunk stops at its first evaluation past it, keeping its resume state (root/<key>.partial,
+    root/ensemble-<digest>.partial); the runs it left unfinished are None (timing["unfinished"]).
+    on_run(j, run): called as members[j] finishes training
     (ensemble and sequential engines), e.g. to store it before the next one.
 
     executor: a concurrent.futures.Executor (Dask's `client.get_executor()`, submitit's AutoExecutor, a
@@ -163,7 +164,9 @@ def run_many(
             if late():
                 break
             c, h = members[j]
-            runs[j] = load_or_train(c, list(h) + [_Progress(bar.steps)], root=root, progress=False)
+            runs[j] = load_or_train(c, list(h) + [_Progress(bar.steps)], root=root, progress=False, deadline=deadline)
+            if runs[j] is None:  # stopped by the deadline: its resume state is in root/<key>.partial
+                break
             bar.done()
             if on_run is not None:
                 on_run(j, runs[j])

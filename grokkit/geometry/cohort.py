@@ -10,6 +10,7 @@ Every function takes finished runs (or one run and its bases) and returns plain 
   pc1_ranges            their [min, max]
   rho_min_by_run        each grokked run's smallest per-checkpoint ρ against its own execution basis (M3)
   run_execution_basis   a run's own execution basis (M3, K = 16)
+  sketch_execution_basis  the same from a run's attention sketch (a run too long to keep its snapshots)
   subspace_fractions    the commutator's projected fraction onto the execution, local weight-SVD and random
                         bases at every checkpoint of one run, and its ρ against the execution basis (M3, M4)
   exec_random_summary   exec/random in the memorisation window, mean and standard error per operation (M4)
@@ -33,14 +34,17 @@ from grokkit.geometry.grid import run_cap
 from grokkit.geometry.integrability import exec_random_by_checkpoint, rho_by_checkpoint
 from grokkit.geometry.onset import defect_summary, power_law_fit, sign_test
 from grokkit.geometry.pca import (
+    _embed,
     execution_basis,
     local_svd_basis,
     null_z,
+    orthonormal,
     pc1_shares,
     projected_fraction,
     random_walk_null,
     trajectory_pca,
 )
+from grokkit.geometry.sketch import FrequentDirections
 from grokkit.model import attention_from_params, matrix_offsets, n_params, unflatten
 
 SERIES = {"exact": "defect", "authors": "defect_authors"}  # the inline tracker's series, per formula
@@ -194,10 +198,36 @@ def run_pc1_null_z(run, layer: int = 0, matrix: str = "W_Q", trials: int = 10, s
     return null_z(trajectory_pca(snaps).pc1, random_walk_null(snaps, trials, seed))
 
 
-def run_execution_basis(run) -> torch.Tensor:
-    """(M3) A run's own execution basis B (P, 16): its attention trajectory (up to the stop criterion)."""
+def run_execution_basis(run, every: int = 1) -> torch.Tensor:
+    """(M3) A run's own execution basis B (P, 16): its attention trajectory (up to the stop criterion); `every`:
+    from every `every`-th snapshot only (step 0 kept), as a run with sparser snapshots would have it."""
+    if every < 1:
+        raise ValueError(f"every must be a positive stride, got {every}")
     model = run.model()
-    return execution_basis(run.attention_trajectory()[1], matrix_offsets(model), n_params(model))
+    attn = {key: snaps[::every] for key, snaps in run.attention_trajectory()[1].items()}
+    return execution_basis(attn, matrix_offsets(model), n_params(model))
+
+
+def sketch_execution_basis(run, per_matrix: int = 2) -> tuple[torch.Tensor, dict]:
+    """(M3) A run's execution basis from its attention sketch (grokkit.hooks.base.AttentionSketch: every
+    snapshot of the run folded in, none kept): per matrix the top `per_matrix` centred directions of the
+    sketched covariance, zero-padded and QR'd as `execution_basis`. Returns (B, {matrix: {"snapshots",
+    "shrink" (the energy the sketch let go; 0: exact), "sin_bound" (Davis–Kahan: sine of the largest angle to
+    the exact directions, at most), "top" (the sketched eigenvalues)}})."""
+    names = sorted({n.split("/", 1)[1].rsplit(".", 1)[0] for n in run.tensors if n.startswith("attn_sketch/")})
+    if not names:
+        raise KeyError("this run has no attention sketch (grokkit.hooks.base.AttentionSketch)")
+    model = run.model()
+    vecs, info = {}, {}
+    for key in names:
+        part = lambda p: run.tensors[f"attn_sketch/{key}.{p}"]["value"][-1]
+        filled, n, shrink = part("meta").tolist()
+        state = {"B": part("rows"), "filled": int(filled), "n": int(n), "sum": part("sum"), "shrink": shrink}
+        top = FrequentDirections.from_state(state).top(per_matrix)
+        layer, mat = key[1:].split(".")
+        vecs[(int(layer), mat)] = top.components
+        info[key] = {"snapshots": int(n), "shrink": shrink, "sin_bound": top.sin_bound, "top": top.eigenvalues.tolist()}
+    return orthonormal(_embed(vecs, matrix_offsets(model), n_params(model))), info
 
 
 def rho_min_by_run(runs, generator: torch.Generator | None = None) -> dict:
@@ -314,6 +344,7 @@ __all__ = [
     "random_fraction",
     "rho_min_by_run",
     "run_execution_basis",
+    "sketch_execution_basis",
     "run_label",
     "subspace_fractions",
     "random_rho",

@@ -144,6 +144,15 @@ def local_svd_basis(weights: dict, offsets: dict, P: int, k: int = 3) -> torch.T
     return orthonormal(_embed(vecs, offsets, P))
 
 
+def largest_principal_angle(A: torch.Tensor, B: torch.Tensor) -> float:
+    """The largest principal angle (degrees) between the spans of two orthonormal bases (P, K) of one
+    dimension: 0 for the same subspace, 90 where one holds a direction orthogonal to the other (float64)."""
+    if A.shape != B.shape:
+        raise ValueError(f"bases of one shape needed, got {tuple(A.shape)} and {tuple(B.shape)}")
+    s = torch.linalg.svdvals(A.double().T @ B.double()).clamp(max=1.0)
+    return float(torch.rad2deg(torch.arccos(s.min())))
+
+
 def random_basis(P: int, K: int, seed: int = 0) -> torch.Tensor:
     """A uniformly random K-dimensional subspace of R^P: QR of a Gaussian (P, K)."""
     g = torch.Generator().manual_seed(seed)
@@ -166,6 +175,7 @@ __all__ = [
     "null_z",
     "execution_basis",
     "local_svd_basis",
+    "largest_principal_angle",
     "random_basis",
     "projected_fraction",
     "orthonormal",

@@ -5,6 +5,7 @@ A hook is an object with any of these methods, called by `grokkit.training.train
     on_grad(ctx)    after backward and clipping, before the optimiser step; may edit ctx.grads()
     on_step(ctx)    after the optimiser step (ctx.step is the number of updates done)
     on_eval(ctx)    after each evaluation (ctx.last_eval holds its numbers)
+    on_end(ctx)     once, when training has finished (before the Run is built): a summary to record
 A hook that changes what training computes, or records something, must set `key`: a string naming
 it and its settings. The key enters the run's cache key, so a run with an intervention is never
 confused with a plain one. Hooks with internal state implement state_dict()/load_state_dict() so that
@@ -21,6 +22,7 @@ import hashlib
 import torch
 
 from grokkit.geometry.commutator import commutator_defect
+from grokkit.geometry.sketch import FrequentDirections
 from grokkit.model import attention_weights, flatten, unflatten
 
 
@@ -31,6 +33,7 @@ class Hook:
     def on_grad(self, ctx): ...
     def on_step(self, ctx): ...
     def on_eval(self, ctx): ...
+    def on_end(self, ctx): ...
 
     def state_dict(self) -> dict:
         return {}
@@ -61,6 +64,50 @@ class AttentionSnapshots(Every):
     def act(self, ctx):
         for (layer, name), w in attention_weights(ctx.model).items():
             ctx.record_tensor(f"attn/L{layer}.{name}", w.detach().float().cpu().clone())
+
+
+class AttentionSketch(Every):
+    """The attention trajectory of a run too long to keep its snapshots (target 25): W_Q, W_K, W_V, W_O of every
+    layer at step 0 and every `every` steps, as AttentionSnapshots sees them, folded into a Frequent Directions
+    sketch of `rows` rows per matrix (grokkit.geometry.sketch: deviations from step 0, their exact sum, the energy
+    let go). Its state (float32 rows) travels with the run's resume state; at the end it is stored as tensors
+    'attn_sketch/L{i}.W_*.{rows,sum,first,meta}' (meta: rows filled, snapshots seen, energy let go), from which
+    grokkit.geometry.sketch_execution_basis builds the execution basis (M3)."""
+
+    def __init__(self, every: int, rows: int = 24):
+        super().__init__(every)
+        self.rows = rows
+        self.key = f"attn_sketch(every={every},rows={rows})"
+        self.first: dict = {}
+        self.fd: dict = {}
+
+    def on_start(self, ctx):  # a fresh training starts a fresh sketch (a resumed one loads its state instead)
+        self.first, self.fd = {}, {}
+        self.act(ctx)
+
+    def act(self, ctx):
+        for (layer, name), w in attention_weights(ctx.model).items():
+            key = f"L{layer}.{name}"
+            w = w.detach().float().cpu()
+            if key not in self.first:
+                self.first[key] = w.clone()
+                self.fd[key] = FrequentDirections(w.numel(), self.rows)
+            self.fd[key].update(w.double() - self.first[key].double())
+
+    def on_end(self, ctx):
+        for key, fd in self.fd.items():
+            ctx.record_tensor(f"attn_sketch/{key}.rows", fd.B.clone())
+            ctx.record_tensor(f"attn_sketch/{key}.sum", fd.sum.clone())
+            ctx.record_tensor(f"attn_sketch/{key}.first", self.first[key].reshape(-1).clone())
+            meta = torch.tensor([fd.filled, fd.n, fd.shrink], dtype=torch.float64)  # rows in use, snapshots, Δ
+            ctx.record_tensor(f"attn_sketch/{key}.meta", meta)
+
+    def state_dict(self) -> dict:
+        return {"first": dict(self.first), "fd": {k: fd.state_dict() for k, fd in self.fd.items()}}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.first = {k: v.float().clone() for k, v in state["first"].items()}
+        self.fd = {k: FrequentDirections.from_state(s) for k, s in state["fd"].items()}
 
 
 class ParameterCheckpoints(Every):

@@ -54,6 +54,8 @@ def margin(target: int, name: str, key=None) -> stats.Margin:
     if (target, name) in {(4, "t90"), (4, "t98x3"), (18, "seeds_t98"), (21, "seeds_t")}:
         vals = n[name][key if target != 21 else float(key)]
         return stats.margin_from_values(vals, src, log=True, floor=RERUN_SPREAD)
+    if (target, name) == (25, "t90_seeds"):
+        return stats.margin_from_values(list(n[name].values()), src, log=True, floor=RERUN_SPREAD)
     if (target, name) == (14, "t98_seeds"):
         return stats.margin_from_values(n[name], src, log=True, floor=RERUN_SPREAD)
     if (target, name) in {(6, "grokking_matrices"), (6, "nongrokking_matrices"), (8, "leads")}:

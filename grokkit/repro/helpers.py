@@ -9,7 +9,7 @@ import re
 
 from grokkit import book, stats
 from grokkit.papers import RERUN_SPREAD, steps_fmt
-from grokkit.repro.verdict import as_check, equivalence, num, unlike
+from grokkit.repro.verdict import as_check, equivalence, unlike
 
 BOTH = (("exact", ""), ("authors' formula", "_authors"))  # the defect's two formulas: (label, metric-key suffix)
 FORMULA_KEYS = (("exact", "exact"), ("authors' formula", "authors"))  # (label, key) in per-run records
@@ -40,11 +40,6 @@ def from_chapter(stem, keys, scale, extra=None):
         return {"measured": measured, **prov, "scale": scale(profile, measured) if callable(scale) else scale}
 
     return measure
-
-
-def not_run(*questions):
-    """The checks of a target not implemented: its questions, unanswered."""
-    return lambda m: [num(q, None) for q in questions]
 
 
 def grok_check(question, steps, caps, margin, *, spread=None, part=None):

@@ -11,8 +11,12 @@ run by run (`Item.per_run`), so only numbers come back (one JSON file). What dec
   * members, not items, are the unit kept: a member that finished is stored in OUT/lease.json with its
     measurements (rewritten atomically after every item), and an item cut by the budget (`deadline`) is
     stored as "partial"; the next lease (or a re-run of this one) trains only the members not yet
-    finished there or in results/gpu/lease-<plan>.json, and an ensemble's resume state (when it fits the
-    device tool's 16 MiB per file) comes back as OUT/resume-<item>.tar and resumes in the next lease;
+    finished there or in results/gpu/lease-<plan>.json; the resume state of runs the budget stopped mid-way (a
+    stacked chunk's, or a solo run's) comes back as OUT/resume-<item>.tar[.NN] (grokkit.repro.lease_resume:
+    pieces of at most 15 MiB, within what the device tool brings back) and resumes in the next lease;
+  * a `resumable` item (a run longer than any lease, e.g. target 25's 600k steps) starts whenever MIN_PART_S
+    are left, however long its estimate, and goes on lease after lease from its resume state; its estimate
+    counts only the steps still to train;
   * `mode`: config overrides every member trains with (the fastest ensemble step that agreed with fp32
     eager, benchmarks/ensemble_step.py); members are matched across leases by their plan key (before the
     overrides). An `exact` item takes only the runtime overrides (grokkit.config.RUNTIME_FIELDS: its runs
@@ -29,18 +33,26 @@ from __future__ import annotations
 
 import json
 import shutil
-import tarfile
 import tempfile
 import time
 from pathlib import Path
 
 import torch
 
+from grokkit.book.times import GPU_ROWS
 from grokkit.config import RUNTIME_FIELDS
-from grokkit.engines.ensemble_resume import member_keys
 from grokkit.engines.sweep import run_many
+from grokkit.repro import lease_resume
 from grokkit.repro.lease_estimate import CPU_RATE, estimate_s, plan_rates, probe, scan_rates
-from grokkit.repro.lease_measure import _read, finish, lease_entries, paper_measure, resume_store, store_path
+from grokkit.repro.lease_measure import (
+    _read,
+    chapter_rows,
+    finish,
+    lease_entries,
+    paper_measure,
+    resume_store,
+    store_path,
+)
 from grokkit.repro.lease_plan import PLANS, Item
 from grokkit.store.bundle import export_bundle
 from grokkit.store.provenance import stamp
@@ -49,8 +61,8 @@ from grokkit.training.cache import run_key
 from grokkit.training.resume import replace_atomically
 
 __all__ = ["Item", "PLANS", "run_plan", "merge", "lease_entries", "paper_measure", "store_path"]
-RESUME_MAX_BYTES = 16 * 2**20  # the device tool brings back files of at most 16 MiB
-BUNDLE_PART_BYTES = 15 * 2**20  # a metrics-only bundle part (Item.bundle), under that limit with the tar's overhead
+BUNDLE_PART_BYTES = 15 * 2**20  # a metrics-only bundle part (Item.bundle), under the tool's 16 MiB per file
+MIN_PART_S = 60.0  # a resumable item (Item.resumable) starts when at least this much of the budget is left
 
 
 def _write(path: Path, obj: dict) -> None:
@@ -80,33 +92,6 @@ def _summary(run, plan_key: str, item: Item, dry: bool, needed=()) -> dict:
 def finished_members(entry: dict) -> dict:
     """{plan key: run summary} of an item entry's finished members (old entries: their run keys)."""
     return {r.get("plan_key") or r.get("key"): r for r in entry.get("runs") or []}
-
-
-def _pack_resume(root: Path, keys: set, out: Path, item_key: str, log) -> str | None:
-    """The resume state of the item's interrupted ensemble chunk(s) as OUT/resume-<item>.tar, if it fits."""
-    dirs = [p for p in Path(root).glob("ensemble-*.partial") if set(member_keys(p)) & keys]
-    if not dirs:
-        return None
-    path = out / f"resume-{item_key}.tar"
-    with tarfile.open(path, "w") as tar:
-        for d in dirs:
-            tar.add(d, arcname=d.name)
-    if path.stat().st_size > RESUME_MAX_BYTES:
-        log(f"{item_key}: resume state {path.stat().st_size / 2**20:.0f} MiB > 16 MiB: not kept (the members restart)")
-        path.unlink()
-        return None
-    return path.name
-
-
-def _unpack_resume(item_key: str, sources, root: Path, log) -> None:
-    """Restore an earlier lease's resume state of this item into the run cache (members.json names its keys)."""
-    for src in sources:
-        tar_path = Path(src) / f"resume-{item_key}.tar"
-        if tar_path.exists():
-            with tarfile.open(tar_path) as tar:
-                tar.extractall(root, filter="data")  # plain files and folders only, inside root
-            log(f"{item_key}: resuming from {tar_path}")
-            return
 
 
 def _engine(n: int, device, dry: bool) -> str:
@@ -140,7 +125,9 @@ def run_plan(out, plan="paper-scorecard", budget_s=540.0, dry_run=False, device=
     factor = probe(device, dry_run, rates)
     state["probe_factor"] = round(factor, 4)
     members_of = {it.key: it.members(dry_run) for it in PLANS[plan]}
-    order = sorted(PLANS[plan], key=lambda it: estimate_s(it, members_of[it.key], rates, factor) / it.value)
+    started = lambda it: (lease_resume.describe(_resume_info(it.key, state, stored)) or {}).get("steps")
+    cost = lambda it: estimate_s(it, members_of[it.key], rates, factor, started(it)) / it.value
+    order = sorted(PLANS[plan], key=cost)
     scratch = None if root else tempfile.mkdtemp(prefix="grokkit-lease-")
     try:
         for item in order:
@@ -161,7 +148,8 @@ def run_plan(out, plan="paper-scorecard", budget_s=540.0, dry_run=False, device=
                 log,
             )
             _write(path, state)
-        made = export_bundles(PLANS[plan], state, Path(root or scratch), out, log)
+        made, left_out = export_bundles(PLANS[plan], state, Path(root or scratch), out, log)
+        _unkeep(PLANS[plan], state, left_out)
         state["bundles"] = [b for b in state.get("bundles") or [] if b["file"] not in {m["file"] for m in made}] + made
     finally:
         if scratch:
@@ -182,9 +170,9 @@ def _run_item(item, members, state, stored, rates, factor, budget_s, t0, out, ro
     on_device = lambda ms: [(c.replace(device=str(device), **over), h) for c, h in ms]
     entry = {"target": item.target, "targets": list(item.targets), "scale": item.scale, "mode": over}
 
-    def skipped(est) -> bool:  # record the item as skipped when `est` seconds do not fit what is left
+    def skipped(est) -> bool:  # record the item as skipped when `est` seconds (a resumable item: a part) do not fit
         left = budget_s - (time.perf_counter() - t0)
-        if est <= left:
+        if (min(est, MIN_PART_S) if item.resumable else est) <= left:
             return False
         reason = f"needs ~{est:.0f} s, {left:.0f} s left"
         state["items"][item.key] = mine | entry | {"status": "skipped", "estimate_s": round(est, 1), "reason": reason}
@@ -205,14 +193,16 @@ def _run_item(item, members, state, stored, rates, factor, budget_s, t0, out, ro
             return
     keyed = list(zip([run_key(c, h) for c, h in members], on_device(members)))
     todo = [(k, m) for k, m in keyed if k not in done]
-    est = estimate_s(item, [m for _, m in todo], rates, factor)
+    resume = lease_resume.describe(_resume_info(item.key, state, stored))
+    started = (resume or {}).get("steps") or {}  # a solo run's step in the resume state: what is left to train
+    est = estimate_s(item, [m for _, m in todo], rates, factor, started)
     entry |= {"estimate_s": round(est, 1), "members": len(members)}
     if todo and skipped(est):
         return
     log(f"{item.key}: {len(todo)} of {len(members)} runs to train, ~{est:.0f} s")
     t = time.perf_counter()
     try:
-        _unpack_resume(item.key, [out, resume_store()], Path(root), log)
+        lease_resume.unpack(item.key, resume, [out, resume_store()], Path(root), log)
 
         def keep(k, run):  # each finished member is in OUT/lease.json before the next trains (a kill loses none)
             done[k] = _summary(run, k, item, dry, needed)
@@ -228,12 +218,19 @@ def _run_item(item, members, state, stored, rates, factor, budget_s, t0, out, ro
         entry |= {"engine": engine, "runs": runs}
         if len(runs) == len(members):
             entry |= {"status": "done", "measured": {str(t): finish(t, runs, dry) for t in item.targets}}
+            lease_resume.clear(item.key, out)
         else:
-            resume = _pack_resume(Path(root), {k for k, _ in todo}, out, item.key, log)
+            left = {run_key(*m) for k, m in todo if k not in done}  # cache keys (the mode's overrides in them)
+            packed = lease_resume.pack(Path(root), left, out, item.key, log)
             entry |= {
                 "status": "partial",
-                "resume": resume,
-                "reason": f"{len(runs)} of {len(members)} members by the budget",
+                "resume": packed,
+                "reason": f"{len(runs)} of {len(members)} members by the budget"
+                + (
+                    f" (resume state at step {', '.join(f'{v:,}' for v in packed['steps'].values() if v)})"
+                    if packed and any(packed["steps"].values())
+                    else ""
+                ),
             }
     except Exception as e:  # one item's failure never costs the others
         entry |= {
@@ -246,17 +243,36 @@ def _run_item(item, members, state, stored, rates, factor, budget_s, t0, out, ro
     log(f"{item.key}: {entry['status']} in {entry['wall_time_s']} s")
 
 
-def export_bundles(items, state: dict, root: Path, out: Path, log=print) -> list:
+def _resume_info(key: str, state: dict, stored: dict):
+    """The item's resume state: this lease's (a re-run of it), else the one earlier leases stored."""
+    return (state["items"].get(key) or {}).get("resume") or (stored.get(key) or {}).get("resume")
+
+
+def _unkeep(items, state: dict, keys: set) -> None:
+    """Runs whose bundle part did not fit what the lease brings back are not kept: their items become partial,
+    so the next lease trains them again."""
+    for it in items:
+        e = state["items"].get(it.key)
+        if not keys or not it.bundle or not e or not any(r.get("key") in keys for r in e.get("runs") or []):
+            continue
+        e["runs"] = [r for r in e["runs"] if r.get("key") not in keys]
+        e.pop("measured", None)
+        e |= {"status": "partial", "reason": "its runs' bundle part did not fit what the lease brings back"}
+
+
+def export_bundles(items, state: dict, root: Path, out: Path, log=print) -> tuple[list, set]:
     """The runs this lease trained for items with a `bundle` name, metrics only (final weights and tensor
-    series left out: `Run.trim`), as OUT/<bundle>-<sha256[:16]>.tar parts of at most BUNDLE_PART_BYTES each;
-    their [{"file", "bundle", "keys", "size", "sha256"}] (added to lease.json's "bundles")."""
+    series left out: `Run.trim`), as OUT/<bundle>-<sha256[:16]>.tar parts of at most BUNDLE_PART_BYTES each,
+    as many as fit what the device tool brings back beside what OUT holds (lease_resume.OUT_MAX_*); (their
+    [{"file", "bundle", "keys", "size", "sha256"}] (added to lease.json's "bundles"), the keys left out)."""
     keys: dict[str, list] = {}
     for it in items:
         runs = (state["items"].get(it.key) or {}).get("runs") or []
         if it.bundle:
             mine = [r["key"] for r in runs if not r.get("earlier") and (root / str(r["key"])).is_dir()]
             keys.setdefault(it.bundle, []).extend(dict.fromkeys(mine))
-    made = []
+    made, left_out = [], set()
+    room_bytes = lease_resume.OUT_MAX_BYTES - lease_resume.OUT_RESERVE
     for name, ks in keys.items():
         if not ks:
             continue
@@ -272,12 +288,23 @@ def export_bundles(items, state: dict, root: Path, out: Path, log=print) -> list
                 size += n
             for part in parts:
                 tmp = export_bundle(part, out / f".{name}-part.tar")
+                files, used = lease_resume.out_usage(out)
+                if files + 1 > lease_resume.OUT_MAX_FILES or used + tmp.stat().st_size > room_bytes:
+                    log(f"bundle {name}: a part of {len(part)} runs does not fit what the lease brings back; left out")
+                    tmp.unlink()
+                    left_out |= {d.name for d in part}
+                    continue
                 sha = sha256_file(tmp)
                 path = tmp.replace(out / f"{name}-{sha[:16]}.tar")  # named by its content: parts never collide
                 made.append({"file": path.name, "bundle": name, "keys": [d.name for d in part]})
                 made[-1] |= {"size": path.stat().st_size, "sha256": sha}
                 log(f"bundle {path.name}: {len(part)} runs (metrics only), {path.stat().st_size / 2**20:.1f} MiB")
-    return made
+    return made, left_out
+
+
+def gpu_times_path() -> Path:
+    """results/chapters/gpu-lease.json: the chapters' GPU rows of their recorded times (grokkit.book.times)."""
+    return store_path("x").parent.parent / GPU_ROWS
 
 
 def bundles_dir() -> Path:
@@ -288,7 +315,8 @@ def bundles_dir() -> Path:
 def merge(lease_json, plan: str | None = None) -> Path:
     """Fold a lease's OUT/lease.json into results/gpu/lease-<plan>.json: a done item replaces an older
     entry; a partial one adds its finished members to those stored; resume states go to resume_store(); the
-    metrics-only bundles it lists go to bundles_dir() once their sha256 is lease.json's (a missing one is said)."""
+    metrics-only bundles it lists go to bundles_dir() once their sha256 is lease.json's (a missing one is said);
+    the chapters whose paper-profile items are all done get their GPU row in gpu_times_path()."""
     lease_json = Path(lease_json)
     new = json.loads(lease_json.read_text())
     if new.get("dry_run"):
@@ -300,17 +328,22 @@ def merge(lease_json, plan: str | None = None) -> Path:
         old = store["items"].get(key, {})
         if old.get("status") == "done" and entry.get("status") != "done":
             continue
+        earlier_s = old.get("wall_time_all_s", old.get("wall_time_s")) or 0 if old.get("status") != "done" else 0
+        entry = entry | {"wall_time_all_s": round(earlier_s + (entry.get("wall_time_s") or 0), 1)}  # every lease's
         if entry.get("status") != "done":
             runs = finished_members(old) | finished_members(entry)
             entry = entry | {"runs": list(runs.values())}
+            if not entry.get("resume") and old.get("resume"):  # this lease kept none: the older state still holds
+                entry["resume"] = old["resume"]
         store["items"][key] = entry | {"environment": new["environment"]}
-        tar = lease_json.parent / f"resume-{key}.tar"
-        if entry.get("resume") and tar.exists():
-            resume_store().mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(tar, resume_store() / tar.name)
-        elif entry.get("status") == "done":
-            (resume_store() / f"resume-{key}.tar").unlink(missing_ok=True)
+        if entry.get("status") == "done":
+            lease_resume.clear(key, resume_store())
+        elif entry.get("resume") and not lease_resume.keep(key, entry["resume"], lease_json.parent, resume_store()):
+            print(f"lease-merge: the resume state of {key} is not beside {lease_json.name}; it is not kept")
     _write(path, store)
+    rows = chapter_rows(store["items"], PLANS.get(plan, ()))
+    if rows or gpu_times_path().exists():
+        _write(gpu_times_path(), {"paper": rows})
     for b in new.get("bundles") or []:  # metrics-only runs for the book, kept under their content's hash
         src = lease_json.parent / Path(str(b["file"])).name
         if not src.exists():

@@ -23,6 +23,7 @@ from grokkit import config as presets
 from grokkit.book.execute import results_dir
 from grokkit.engines.ensemble import train_ensemble
 from grokkit.hooks.trackers import DefectTracker
+from grokkit.training.cache import run_key
 
 SAFETY = 1.3
 SCAN = "results/gpu/h200-session1.json"  # the ensemble throughput scan (member-steps/s by N, fp32)
@@ -92,10 +93,12 @@ def hook_overhead(hooks) -> float:
     return 1.0 + sum(4 * h.K / h.every for h in hooks if isinstance(h, DefectTracker))
 
 
-def estimate_s(item, members, rates: dict, factor: float = 1.0) -> float:
+def estimate_s(item, members, rates: dict, factor: float = 1.0, started: dict | None = None) -> float:
     """Seconds the item's members need: the step staircase (a stack shrinks as members stop) x the
-    costliest member's hook overhead x its step cost relative to the papers' model (`item.cost`) x SAFETY."""
-    steps = sorted(steps_of(item, c) for c, _ in members)
+    costliest member's hook overhead x its step cost relative to the papers' model (`item.cost`) x SAFETY.
+    started: {cache key: step} of runs that resume there (a resumable item's earlier leases)."""
+    started = started or {}
+    steps = sorted(max(0, steps_of(item, c) - (started.get(run_key(c, h)) or 0)) for c, h in members)
     overhead = max((hook_overhead(h) for _, h in members), default=1.0)
     overhead *= max((item.cost(c) for c, _ in members), default=1.0) if item.cost else 1.0
     total, done = 0.0, 0

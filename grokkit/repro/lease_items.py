@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import re
 
+import torch
+
 from grokkit import book
 from grokkit import config as presets
 from grokkit import geometry as G
 from grokkit.book.settings import PAPER_GRID, PHASE_TRAIN_FRACS
-from grokkit.hooks.base import GradientProjection
+from grokkit.hooks.base import AttentionSketch, GradientProjection
 from grokkit.hooks.trackers import DefectTracker
 from grokkit.model import build_model, n_params
 from grokkit.papers import NUMBERS
@@ -349,6 +351,76 @@ def per_run_24(run, dry, needed=()):
     return {"24": {"runs": [rec]}}
 
 
+# --- 25: the slow regime (one run per seed, longer than a lease: resumed lease after lease) -----------------------
+
+SLOW_SEEDS = tuple(NUMBERS[25]["t90_seeds"])  # the paper's two runs, seeds 42 and 137
+SLOW_SNAPSHOT_EVERY = 2_000  # the paper's attention snapshots, folded into a sketch (none kept)
+SLOW_SKETCH_ROWS = 24  # rows of each matrix's sketch (grokkit.geometry.sketch); its error is reported per run
+SLOW_THETA_EVERY = 80_000  # θ checkpoints where ρ is measured (the paper states none)
+RHO_SEED = 0  # the generator of ρ's one commutator sample per checkpoint (as the authors' one sample)
+
+
+def slow_config(seed: int):
+    """Target 25's run: the slow regime (presets.SLOW: 3 layers, lr 5e-5, wd 0.1, β2 0.999, add, the paper's 800k
+    cap and 1,000-step evaluations), no attention snapshots kept (`slow_hooks` sketches them) and θ every
+    SLOW_THETA_EVERY steps: the whole run's state travels between leases in its resume state (`resume_bytes`)."""
+    return presets.SLOW.replace(seed=seed, snapshot_every=0, checkpoint_every=SLOW_THETA_EVERY)
+
+
+def slow_hooks(every: int = SLOW_SNAPSHOT_EVERY, rows: int = SLOW_SKETCH_ROWS) -> tuple:
+    """The paper's attention snapshots (every 2,000 steps), folded into a Frequent Directions sketch per matrix."""
+    return (AttentionSketch(every, rows),)
+
+
+def resume_bytes(config, rows: int = SLOW_SKETCH_ROWS) -> int:
+    """The bytes of a slow run's resume state at its cap: weights and AdamW's two moments, every θ checkpoint and
+    attention snapshot kept (step 0 included; float32), and the attention sketch (float32 rows and step-0
+    matrix, float64 sum, per matrix)."""
+    P = n_params(build_model(config))
+    attn = config.n_layers * 4 * config.d_model**2  # W_Q, W_K, W_V, W_O of every layer
+    count = lambda every: config.max_steps // every + 1 if every else 0
+    kept = 4 * (3 * P + count(config.snapshot_every) * attn + count(config.checkpoint_every) * P)
+    return kept + attn * (4 * (rows + 1) + 8)
+
+
+def slow_members(seed):
+    def members(dry):
+        if dry:
+            tiny = _TINY.replace(n_layers=3, seed=seed, snapshot_every=20, checkpoint_every=20)
+            return [(tiny, slow_hooks(20, 4))]  # 4 sketch rows: the dry run lets energy go, as a long run does
+        return [(slow_config(seed), slow_hooks())]
+
+    return members
+
+
+def per_run_25(run, dry, needed=()):
+    """Per run: t90 (first evaluation at ≥ 0.9), t98 (×3) and the cap; ρ = ‖δ_⊥‖/‖δ‖ of one commutator sample at
+    each θ checkpoint against the run's own execution basis (M3: every attention snapshot, every 2,000 steps, up to
+    the stop step, 2 PCs per matrix; from the run's sketch, whose error it states: the largest Davis–Kahan bound on
+    the sine of a matrix's angle to the exact directions), its minimum by both formulas, and a random basis's ρ of
+    the same dimension."""
+    model = run.model()
+    B, sketch = G.sketch_execution_basis(run)
+    gen = torch.Generator().manual_seed(RHO_SEED)
+    rho = G.rho_by_checkpoint(run, B, generator=gen)
+    rec = {
+        "seed": run.config.seed,
+        "t90": run.grok_step(0.9, 1)[0],
+        "t98": run.grok_step()[0],
+        "cap": run.config.max_steps,
+        "final_step": run.info.get("final_step"),
+        "rho_min": {f: min(v) for f, v in rho.items() if f != "steps"},
+        "rho_checkpoints": rho["steps"],
+        "K": int(B.shape[1]),
+        "P": n_params(model),
+        "random_rho": G.random_rho(int(B.shape[1]), n_params(model)),
+        "snapshots": min(v["snapshots"] for v in sketch.values()),
+        "sketch_sin_bound_max": max(v["sin_bound"] for v in sketch.values()),
+        "sketch_shrink_share_max": max(v["shrink"] / max(v["top"][-1], 1e-300) for v in sketch.values()),
+    }
+    return {"25": {"runs": [rec]}}
+
+
 FINISH = {
     5: _f5,
     6: _f6,
@@ -361,6 +433,7 @@ FINISH = {
     22: lambda m, dry: m,
     24: lambda m, dry: m,
     23: lambda m, dry: m,
+    25: lambda m, dry: m,
 }
 
 

@@ -22,6 +22,34 @@ def resume_store() -> Path:
     return results_dir() / "gpu" / "resume"
 
 
+def chapter_rows(items: dict, plan_items) -> dict:
+    """{chapter: row} for the chapters whose paper-profile runs the plan's items train (`Item.chapter`), where
+    every such item is done in the stored `items`: the items' wall time on the GPU machine, summed over the leases
+    that trained them ("wall_time_all_s"), with the machine and what the time covers (its runs' training, in the
+    lease's mode; the chapter's measurements not included: a lower bound of executing it there)."""
+    by: dict = {}
+    for it in plan_items:
+        if it.chapter:
+            by.setdefault(it.chapter, []).append(it.key)
+    rows = {}
+    for chapter, keys in sorted(by.items()):
+        entries = [items.get(k) or {} for k in keys]
+        if not all(e.get("status") == "done" for e in entries):
+            continue
+        gpus = sorted({(e.get("environment") or {}).get("gpu") or "GPU" for e in entries})
+        modes = sorted({json.dumps(e.get("mode") or {}, sort_keys=True) for e in entries})
+        wall = sum(e.get("wall_time_all_s", e.get("wall_time_s")) or 0 for e in entries)
+        rows[chapter] = {
+            "wall_time_s": round(wall, 1),
+            "machine": f"{' and '.join(gpus)} (the GPU lease)",
+            "lower_bound": True,
+            "basis": f"the training of its paper-profile runs by {len(keys)} GPU lease items (mode "
+            f"{' / '.join(modes)}); its measurements are not included",
+            "items": keys,
+        }
+    return rows
+
+
 def _read(path: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 

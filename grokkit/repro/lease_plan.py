@@ -18,8 +18,10 @@ run per item, its estimate scaled by `cost`: the parameter ratio). The `01-phase
 target: they train Chapter 1's phase grid on the papers' model (grokkit.book.settings.PAPER_GRID, one weight
 decay and seed per item, its five train fractions), exactly (no precision override: the book loads these runs
 by their configs), and come back as metrics-only run bundles that `make lease-merge` keeps in
-results/bundles/ (Chapter 1's explorer then shows the papers' model). Left to later plans: 25 (600k steps,
-across leases by resume).
+results/bundles/ (Chapter 1's explorer then shows the papers' model). Target 25's items train the slow regime,
+one seed each (≈ 600k steps, longer than a lease): `resumable`, they run in parts lease after lease, their resume
+state (the run's whole series so far) travelling through results/gpu/resume/; `exact`, so every lease trains
+the same run whatever its mode.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from dataclasses import dataclass, field
 from grokkit import book
 from grokkit.book.settings import PAPER_GRID, PAPER_GRID_SEEDS, PHASE_TRAIN_FRACS, PHASE_WEIGHT_DECAYS
 from grokkit.papers import NUMBERS
+from grokkit.repro.helpers import CH1
 from grokkit.repro.lease_items import (
     DELETION_DELAY,
     DELETION_FAIL,
@@ -36,6 +39,7 @@ from grokkit.repro.lease_items import (
     LEAD_LRS,
     SCALES,
     SEEDS,
+    SLOW_SEEDS,
     TRI_CAPS,
     ch1,
     control_members,
@@ -54,11 +58,13 @@ from grokkit.repro.lease_items import (
     per_run_21,
     per_run_23,
     per_run_24,
+    per_run_25,
     per_run_none,
     phase_paper_members,
     projection_configs,
     projection_members,
     scaling_members,
+    slow_members,
     step_cost,
     tri_baseline,
     tri_kstar_members,
@@ -82,6 +88,8 @@ class Item:
     exact: bool = False  # train with the configs as given (only runtime overrides of the lease's mode): runs
     #                      that the book loads by their config, such as the phase grid's
     bundle: str | None = None  # its runs come back as metrics-only run bundles OUT/<bundle>-<sha256>.tar (lease.py)
+    resumable: bool = False  # longer than a lease: runs in parts, lease after lease, from its resume state (lease.py)
+    chapter: str | None = None  # the chapter whose paper-profile runs it trains (the GPU row of its chapter times)
 
     @property
     def target(self) -> int | None:
@@ -138,6 +146,7 @@ def _plan() -> tuple:
             per_run_5_6,
             "Chapter 1 at the paper profile: the 4 grokking ops × 3 seeds (snapshots every 100, inline defect)",
             expected=lambda c: 4_000,
+            chapter=CH1,
         ),
     ]
     for op in ("x2_xy_y2", "x3_xy"):
@@ -150,6 +159,7 @@ def _plan() -> tuple:
                     control_members(op, s),
                     per_run_5_6,
                     f"Chapter 1 at the paper profile: {op}, seed {s}, 200k steps (snapshots every 100, inline defect)",
+                    chapter=CH1,
                 )
             )
     for s in SEEDS:
@@ -161,6 +171,7 @@ def _plan() -> tuple:
                 lambda dry, s=s: [book.op_member(ch1(dry), "add", s, weight_decay=0.0)],
                 per_run_5_6,
                 f"Chapter 1 at the paper profile: add at weight decay 0, seed {s}, 50k steps",
+                chapter=CH1 if s == ch1(False).base.seed else None,  # the chapter loads the one seed's control
             )
         )
     for op in book.GROKKING_OPS:
@@ -245,8 +256,27 @@ def _plan() -> tuple:
                     "(metrics-only runs come back as a bundle)",
                     exact=True,
                     bundle="phase-paper",
+                    chapter=CH1,
                 )
             )
+    slow_t98 = NUMBERS[25]["t98_seeds"]
+    for s in SLOW_SEEDS:  # target 25: one run per seed, resumed across leases (exact: every lease trains one run)
+        items.append(
+            Item(
+                f"25-slow-{s}",
+                (25,),
+                0.5,
+                slow_members(s),
+                per_run_25,
+                f"the slow regime (3 layers, lr 5e-5, wd 0.1, β2 0.999, add), seed {s}, the paper's 800k cap, "
+                "resumed across leases; the paper's attention snapshots (every 2k steps) folded into a 24-row sketch "
+                "per matrix for the execution basis, θ every 80k steps for ρ",
+                expected=lambda c, s=s: slow_t98[s] + 2 * c.eval_every,
+                cost=step_cost,
+                exact=True,
+                resumable=True,
+            )
+        )
     for lr in LEAD_LRS:  # one item per rate; per operation at 1e-4; per operation and seed at 3e-5
         ops_blocks = [(op,) for op in book.GROKKING_OPS] if lr <= 1e-4 else [book.GROKKING_OPS]
         for ops in ops_blocks:

@@ -29,7 +29,7 @@ from grokkit.store import published
 from grokkit.store.bundle import import_bundle
 from grokkit.store.rootdir import LOCKS, RunsDirError, default_root, writable_root
 from grokkit.store.runs import CorruptRun, Run
-from grokkit.training.train import train
+from grokkit.training.train import Interrupted, train
 
 __all__ = [
     "default_root",
@@ -82,8 +82,8 @@ def load_cached(path, verbose: bool = True) -> Run | None:
 
 
 def load_or_train(
-    config: Config, hooks=(), *, root=None, progress: bool = True, verbose: bool = True, bundle=None
-) -> Run:
+    config: Config, hooks=(), *, root=None, progress: bool = True, verbose: bool = True, bundle=None, deadline=None
+) -> Run | None:
     """Return the cached run of (config, hooks) or train it (resuming an interrupted training).
 
     root: the cache directory (default `default_root()`). bundle: a run bundle (path or file://,
@@ -91,7 +91,9 @@ def load_or_train(
     then loads from it, or is trained if the bundle does not hold it. A bundle that fails its checks
     raises BundleError (nothing is imported from it). A root that cannot take the run raises
     RunsDirError before training starts. Another process training the same run is waited for. A run
-    published trimmed (grokkit.store.published) trains here in full when a series it lacks is read."""
+    published trimmed (grokkit.store.published) trains here in full when a series it lacks is read.
+    deadline (a time.perf_counter() value): a training still running at its first evaluation past it stops
+    there and returns None, its resume state kept in root/<key>.partial (the next call resumes it)."""
     path = run_dir(config, hooks, root)
     run = load_cached(path, verbose=False)  # without the lock: a corrupt entry is said and replaced below
     if run is not None:
@@ -103,10 +105,16 @@ def load_or_train(
             return attach_full(run, config, hooks, path.parent, progress)
         if verbose:
             print(f"grokkit: the bundle {bundle} does not hold run {path.name}; training it")
-    return attach_full(_train_locked(path, config, hooks, progress, verbose), config, hooks, path.parent, progress)
+    try:
+        run = _train_locked(path, config, hooks, progress, verbose, deadline=deadline)
+    except Interrupted:
+        return None
+    return attach_full(run, config, hooks, path.parent, progress)
 
 
-def _train_locked(path: Path, config: Config, hooks, progress: bool, verbose: bool, replace_trimmed=False) -> Run:
+def _train_locked(
+    path: Path, config: Config, hooks, progress: bool, verbose: bool, replace_trimmed=False, deadline=None
+) -> Run:
     """Under the run's file lock: the run stored meanwhile (a whole one, with `replace_trimmed`), else trained."""
     (writable_root(path.parent) / LOCKS).mkdir(exist_ok=True)
     lock = FileLock(path.parent / LOCKS / f"{path.name}.lock")
@@ -122,7 +130,7 @@ def _train_locked(path: Path, config: Config, hooks, progress: bool, verbose: bo
             return run
         shutil.rmtree(path, ignore_errors=True)  # a corrupt entry (said above), or a trimmed copy to replace
         partial = path.with_name(path.name + ".partial")
-        run = train(config, hooks, progress=progress, resume_dir=partial)
+        run = train(config, hooks, progress=progress, resume_dir=partial, deadline=deadline)
         run.save(path)
         shutil.rmtree(partial, ignore_errors=True)
         return run

@@ -32,18 +32,35 @@ from grokkit.training.resume import load_state, save_state
 from grokkit.training.steps import graphed, make_optimizer, make_step
 from grokkit.training.stopping import StopRule
 
-__all__ = ["train", "resolve_device", "seed_everything"]  # the device helpers live in grokkit.training.device
+# the device helpers live in grokkit.training.device
+__all__ = ["train", "Interrupted", "resolve_device", "seed_everything"]
 
 
-def train(config: Config, hooks=(), *, progress: bool = True, resume_dir=None, resume_every_s: float = 60.0) -> Run:
-    """Train one run. `resume_dir`: where to keep resume state (and resume from, if present). On a CPU it
-    trains on one torch thread (grokkit.training.device.one_cpu_thread: the same bits however it is trained)."""
+class Interrupted(Exception):
+    """Training stopped at its `deadline`: the resume state in `resume_dir` holds it at `step`."""
+
+    def __init__(self, step: int, resume_dir):
+        super().__init__(f"stopped at step {step:,} by the deadline; resume state in {resume_dir}")
+        self.step, self.resume_dir = step, resume_dir
+
+
+def train(
+    config: Config, hooks=(), *, progress: bool = True, resume_dir=None, resume_every_s: float = 60.0, deadline=None
+) -> Run:
+    """Train one run. `resume_dir`: where to keep resume state (and resume from, if present). `deadline` (a
+    time.perf_counter() value; needs `resume_dir`): at the first evaluation past it the state is saved and
+    `Interrupted` raised (a later call resumes there, and gives the run an uninterrupted training gives). On a CPU
+    it trains on one torch thread (grokkit.training.device.one_cpu_thread: the same bits however it is trained)."""
+    if deadline is not None and resume_dir is None:
+        raise ValueError("a deadline needs a resume_dir: the state it stops at must be kept")
     device = resolve_device(config.device)
     with one_cpu_thread(device):
-        return _train(config, hooks, device, progress, resume_dir, resume_every_s)
+        return _train(config, hooks, device, progress, resume_dir, resume_every_s, deadline)
 
 
-def _train(config: Config, hooks, device: torch.device, progress: bool, resume_dir, resume_every_s: float) -> Run:
+def _train(
+    config: Config, hooks, device: torch.device, progress: bool, resume_dir, resume_every_s: float, deadline=None
+) -> Run:
     if device.type == "cpu":
         torch.set_flush_denormal(True)  # denormals in AdamW's state slow long CPU runs ~1.5x
     seed_everything(config.seed)
@@ -94,12 +111,18 @@ def _train(config: Config, hooks, device: torch.device, progress: bool, resume_d
         if ctx.step % config.eval_every == 0:  # 9. evaluate; 10. the stop rule (one host sync per evaluation)
             stop.update(ctx.step, *_evaluate_into(ctx, history, hooks))
             bar.update(config.eval_every, _postfix(history), stop.stop_at)
-            if resume_dir is not None and time.perf_counter() - last_save > resume_every_s:
+            late = deadline is not None and time.perf_counter() >= deadline and not stop.done(ctx.step)
+            if resume_dir is not None and (late or time.perf_counter() - last_save > resume_every_s):
                 save_state(resume_dir, key, model, opt, gen, ctx, history, stop, wall + time.perf_counter() - t0, hooks)
                 last_save = time.perf_counter()
+            if late:
+                bar.close()
+                raise Interrupted(ctx.step, resume_dir)
     bar.close()
     wall += time.perf_counter() - t0
     stop.check_weights(ctx.step, model.parameters())
+    for h in hooks:
+        h.on_end(ctx)
     info = run_info(key, hooks, device, wall, ctx.step, stop.stopped_early, **stop.info())
     weights = {n: p.detach().cpu().clone() for n, p in model.named_parameters()}
     return Run(
