@@ -84,7 +84,10 @@ def test_the_hook_gives_the_execution_basis_of_the_snapshots_and_resumes_exactly
     assert B.shape == exact.shape and G.largest_principal_angle(B, exact) < 0.05
     assert all(v["snapshots"] == 11 and v["shrink"] == 0 for v in info.values())
     small = gk.train(RUN, [AttentionSketch(20, rows=4)], progress=False)  # the same weights, a 4-row sketch
-    _, info4 = G.sketch_execution_basis(small)
+    B4, info4 = G.sketch_execution_basis(small)
+    same, again = G.sketch_execution_basis(run, rows=4)  # the kept snapshots folded into 4 rows: what the hook holds
+    assert G.largest_principal_angle(same, B4) < 1e-4  # up to the last bits of eigh on another thread count
+    assert all(again[k]["shrink"] == pytest.approx(v["shrink"], rel=1e-9) for k, v in info4.items())
     assert all(v["shrink"] > 0 for v in info4.values())
     snaps = small.attention_trajectory()[1]
     checked = 0

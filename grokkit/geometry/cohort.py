@@ -208,22 +208,40 @@ def run_execution_basis(run, every: int = 1) -> torch.Tensor:
     return execution_basis(attn, matrix_offsets(model), n_params(model))
 
 
-def sketch_execution_basis(run, per_matrix: int = 2) -> tuple[torch.Tensor, dict]:
-    """(M3) A run's execution basis from its attention sketch (grokkit.hooks.base.AttentionSketch: every
-    snapshot of the run folded in, none kept): per matrix the top `per_matrix` centred directions of the
-    sketched covariance, zero-padded and QR'd as `execution_basis`. Returns (B, {matrix: {"snapshots",
-    "shrink" (the energy the sketch let go; 0: exact), "sin_bound" (Davis–Kahan: sine of the largest angle to
-    the exact directions, at most), "top" (the sketched eigenvalues)}})."""
+def _sketches(run, rows: int | None) -> dict:
+    """{"L{i}.W_*": FrequentDirections}: the run's own sketch (AttentionSketch), or with `rows` its attention
+    snapshots (up to the stop step) folded into sketches of that many rows, as the hook would have."""
+    if rows is not None:
+        out = {}
+        for (layer, mat), snaps in run.attention_trajectory()[1].items():
+            fd = out[f"L{layer}.{mat}"] = FrequentDirections(snaps[0].numel(), rows)
+            for s in snaps:
+                fd.update(s.double() - snaps[0].double())
+        return out
     names = sorted({n.split("/", 1)[1].rsplit(".", 1)[0] for n in run.tensors if n.startswith("attn_sketch/")})
     if not names:
         raise KeyError("this run has no attention sketch (grokkit.hooks.base.AttentionSketch)")
-    model = run.model()
-    vecs, info = {}, {}
+    out = {}
     for key in names:
         part = lambda p: run.tensors[f"attn_sketch/{key}.{p}"]["value"][-1]
         filled, n, shrink = part("meta").tolist()
         state = {"B": part("rows"), "filled": int(filled), "n": int(n), "sum": part("sum"), "shrink": shrink}
-        top = FrequentDirections.from_state(state).top(per_matrix)
+        out[key] = FrequentDirections.from_state(state)
+    return out
+
+
+def sketch_execution_basis(run, per_matrix: int = 2, rows: int | None = None) -> tuple[torch.Tensor, dict]:
+    """(M3) A run's execution basis from its attention sketch (grokkit.hooks.base.AttentionSketch: every
+    snapshot of the run folded in, none kept): per matrix the top `per_matrix` centred directions of the
+    sketched covariance, zero-padded and QR'd as `execution_basis`. `rows`: instead, the run's snapshots folded
+    into sketches of that many rows (what a sketch of that size gives, for a run that kept its snapshots).
+    Returns (B, {matrix: {"snapshots", "shrink" (the energy the sketch let go; 0: exact), "sin_bound"
+    (Davis–Kahan: sine of the largest angle to the exact directions, at most), "top" (the sketched eigenvalues)}})."""
+    model = run.model()
+    vecs, info = {}, {}
+    for key, fd in _sketches(run, rows).items():
+        top = fd.top(per_matrix)
+        n, shrink = fd.n, fd.shrink
         layer, mat = key[1:].split(".")
         vecs[(int(layer), mat)] = top.components
         info[key] = {"snapshots": int(n), "shrink": shrink, "sin_bound": top.sin_bound, "top": top.eigenvalues.tolist()}
