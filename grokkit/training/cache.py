@@ -20,6 +20,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import overload
 
 from filelock import FileLock, Timeout
 
@@ -79,6 +80,25 @@ def load_cached(path, verbose: bool = True) -> Run | None:
         if verbose:
             print(f"grokkit: cached run is corrupt, retraining ({e})")
         return None
+
+
+@overload
+def load_or_train(
+    config: Config,
+    hooks=(),
+    *,
+    root=None,
+    progress: bool = True,
+    verbose: bool = True,
+    bundle=None,
+    deadline: None = None,
+) -> Run: ...
+
+
+@overload
+def load_or_train(
+    config: Config, hooks=(), *, root=None, progress: bool = True, verbose: bool = True, bundle=None, deadline: float
+) -> Run | None: ...
 
 
 def load_or_train(
