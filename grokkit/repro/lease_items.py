@@ -5,6 +5,7 @@ dict}, and FINISH[target], which completes the merged parts into the keys the ta
 
 from __future__ import annotations
 
+import math
 import re
 
 import torch
@@ -401,6 +402,7 @@ def per_run_25(run, dry, needed=()):
     the same dimension."""
     model = run.model()
     B, sketch = G.sketch_execution_basis(run)
+    bound = max(v["sin_bound"] for v in sketch.values())
     gen = torch.Generator().manual_seed(RHO_SEED)
     rho = G.rho_by_checkpoint(run, B, generator=gen)
     rec = {
@@ -415,7 +417,7 @@ def per_run_25(run, dry, needed=()):
         "P": n_params(model),
         "random_rho": G.random_rho(int(B.shape[1]), n_params(model)),
         "snapshots": min(v["snapshots"] for v in sketch.values()),
-        "sketch_sin_bound_max": max(v["sin_bound"] for v in sketch.values()),
+        "sketch_sin_bound_max": bound if math.isfinite(bound) else None,  # None: the sketch's gap gives no bound
         "sketch_shrink_share_max": max(v["shrink"] / max(v["top"][-1], 1e-300) for v in sketch.values()),
     }
     return {"25": {"runs": [rec]}}
