@@ -7,6 +7,7 @@ import tarfile
 
 import pytest
 import torch
+from test_train import PassedAfter
 
 from grokkit.repro import lease, lease_estimate, lease_measure, lease_plan, lease_resume, reproduce, targets
 
@@ -242,15 +243,7 @@ def test_a_resumable_item_runs_in_parts_lease_after_lease_to_the_uninterrupted_r
     monkeypatch.setattr(lease, "resume_store", lambda: tmp_path / "results" / "gpu" / "resume")
     monkeypatch.setattr(lease_resume, "PART_BYTES", 2**20)  # the state (≈ 4 MiB when dry) in several pieces
     real = lease.run_many
-
-    class FirstEvaluation:  # a deadline not yet passed when the run starts, and passed at its first evaluation
-        calls = 0
-
-        def __le__(self, now):  # time.perf_counter() >= deadline
-            self.calls += 1
-            return self.calls > 1
-
-    cut = lambda members, deadline=None, **kw: real(members, deadline=FirstEvaluation(), **kw)
+    cut = lambda members, deadline=None, **kw: real(members, deadline=PassedAfter(1), **kw)
     monkeypatch.setattr(lease, "run_many", cut)  # the budget runs out during the run: it stops at its first evaluation
     out, lines = tmp_path / "out", []
     mode = {"precision": "bf16"}  # not applied to an exact item
@@ -475,17 +468,10 @@ def test_the_resume_state_a_slow_run_leaves_is_what_resume_bytes_counts(tmp_path
     from grokkit.repro import lease_items
     from grokkit.training.train import Interrupted
 
-    class SecondEvaluation:  # a deadline passed at the run's second evaluation
-        calls = 0
-
-        def __le__(self, now):
-            self.calls += 1
-            return self.calls > 1
-
     config = lease_items.slow_config(42).replace(max_steps=300, eval_every=100, checkpoint_every=100, device="cpu")
     hooks = lease_items.slow_hooks(every=100)
-    with pytest.raises(Interrupted) as stopped:
-        gk.train(config, hooks, progress=False, resume_dir=tmp_path / "r", deadline=SecondEvaluation())
+    with pytest.raises(Interrupted) as stopped:  # at the run's 2nd evaluation
+        gk.train(config, hooks, progress=False, resume_dir=tmp_path / "r", deadline=PassedAfter(1))
     assert stopped.value.step == 200  # θ at 0, 100, 200: one checkpoint fewer than at the cap
     size = sum(p.stat().st_size for p in (tmp_path / "r").iterdir())
     P = gk.n_params(gk.build_model(config))

@@ -6,11 +6,12 @@ import math
 
 import pytest
 import torch
+from test_train import Interrupt
 
 import grokkit as gk
 from grokkit import geometry as G
 from grokkit.geometry.sketch import FrequentDirections
-from grokkit.hooks.base import AttentionSketch, Hook
+from grokkit.hooks.base import AttentionSketch
 
 RUN = gk.presets.FAST.replace(max_steps=200, snapshot_every=20, checkpoint_every=0, stop_threshold=None)
 
@@ -68,15 +69,6 @@ def test_a_sketch_saved_and_restored_goes_on_as_one_that_never_stopped():
     assert torch.equal(again.B, whole.B) and torch.equal(again.sum, whole.sum) and again.shrink == whole.shrink
 
 
-class _Stop(Hook):
-    def __init__(self, at):
-        self.at = at
-
-    def on_step(self, ctx):
-        if ctx.step == self.at:
-            raise KeyboardInterrupt
-
-
 def test_the_hook_gives_the_execution_basis_of_the_snapshots_and_resumes_exactly(tmp_path):
     run = gk.train(RUN, [AttentionSketch(20, rows=32)], progress=False)  # 11 snapshots: nothing let go
     B, info = G.sketch_execution_basis(run)
@@ -102,8 +94,9 @@ def test_the_hook_gives_the_execution_basis_of_the_snapshots_and_resumes_exactly
         checked += v["sin_bound"] < 1
     assert checked >= 4  # the bound says something for most matrices
     with pytest.raises(KeyboardInterrupt):
-        gk.train(RUN, [AttentionSketch(20, rows=4), _Stop(130)], progress=False, resume_dir=tmp_path, resume_every_s=0)
-    resumed = gk.train(RUN, [AttentionSketch(20, rows=4), _Stop(-1)], progress=False, resume_dir=tmp_path)
+        stopped = [AttentionSketch(20, rows=4), Interrupt(130)]
+        gk.train(RUN, stopped, progress=False, resume_dir=tmp_path, resume_every_s=0)
+    resumed = gk.train(RUN, [AttentionSketch(20, rows=4), Interrupt(-1)], progress=False, resume_dir=tmp_path)
     for name, t in small.tensors.items():
         if name.startswith("attn_sketch/"):
             assert torch.equal(resumed.tensors[name]["value"], t["value"]), name

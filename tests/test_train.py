@@ -96,14 +96,17 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path):
         assert torch.equal(resumed.tensors[name]["value"], t["value"]), name
 
 
-class _FirstEvaluation:
-    """A deadline not yet passed when training starts, and passed at its first evaluation."""
+class PassedAfter:
+    """A deadline that has not passed the first `n` times it is asked (time.perf_counter() >= deadline), and has
+    from then on. With n = 1: under run_many (which asks once before a run starts) a run stops at its first
+    evaluation; under train or load_or_train, at its second."""
 
-    calls = 0
+    def __init__(self, n: int = 1):
+        self.n, self.calls = n, 0
 
-    def __le__(self, now):  # time.perf_counter() >= deadline
+    def __le__(self, now):
         self.calls += 1
-        return self.calls > 1
+        return self.calls > self.n
 
 
 def test_a_deadline_stops_a_run_at_an_evaluation_and_it_resumes_to_the_same_result(tmp_path):
@@ -122,7 +125,7 @@ def test_a_deadline_stops_a_run_at_an_evaluation_and_it_resumes_to_the_same_resu
     assert all(torch.equal(resumed.weights[n], w) for n, w in whole.weights.items())
     # through the cache: None, the state kept in root/<key>.partial; the next call resumes it
     root = tmp_path / "cache"
-    assert load_or_train(cfg, root=root, progress=False, deadline=_FirstEvaluation()) is None
+    assert load_or_train(cfg, root=root, progress=False, deadline=PassedAfter(1)) is None
     assert (gk.run_dir(cfg, root=root).with_name(gk.run_dir(cfg).name + ".partial") / "state.pt").exists()
     runs, _, timing = gk.run_many([(cfg, ())], root=root, engine="sequential", progress=False, deadline=0.0)
     assert runs == [None] and timing["unfinished"] == 1  # a past deadline starts nothing

@@ -44,7 +44,7 @@ from grokkit.geometry.pca import (
     random_walk_null,
     trajectory_pca,
 )
-from grokkit.geometry.sketch import FrequentDirections
+from grokkit.geometry.sketch import FrequentDirections, MatrixSketches
 from grokkit.model import attention_from_params, matrix_offsets, n_params, unflatten
 
 SERIES = {"exact": "defect", "authors": "defect_authors"}  # the inline tracker's series, per formula
@@ -212,12 +212,11 @@ def _sketches(run, rows: int | None) -> dict:
     """{"L{i}.W_*": FrequentDirections}: the run's own sketch (AttentionSketch), or with `rows` its attention
     snapshots (up to the stop step) folded into sketches of that many rows, as the hook would have."""
     if rows is not None:
-        out = {}
+        sketches = MatrixSketches(rows)
         for (layer, mat), snaps in run.attention_trajectory()[1].items():
-            fd = out[f"L{layer}.{mat}"] = FrequentDirections(snaps[0].numel(), rows)
             for s in snaps:
-                fd.update(s.double() - snaps[0].double())
-        return out
+                sketches.add(f"L{layer}.{mat}", s)
+        return sketches.fd
     names = sorted({n.split("/", 1)[1].rsplit(".", 1)[0] for n in run.tensors if n.startswith("attn_sketch/")})
     if not names:
         raise KeyError("this run has no attention sketch (grokkit.hooks.base.AttentionSketch)")
@@ -241,10 +240,14 @@ def sketch_execution_basis(run, per_matrix: int = 2, rows: int | None = None) ->
     vecs, info = {}, {}
     for key, fd in _sketches(run, rows).items():
         top = fd.top(per_matrix)
-        n, shrink = fd.n, fd.shrink
         layer, mat = key[1:].split(".")
         vecs[(int(layer), mat)] = top.components
-        info[key] = {"snapshots": int(n), "shrink": shrink, "sin_bound": top.sin_bound, "top": top.eigenvalues.tolist()}
+        info[key] = {
+            "snapshots": fd.n,
+            "shrink": fd.shrink,
+            "sin_bound": top.sin_bound,
+            "top": top.eigenvalues.tolist(),
+        }
     return orthonormal(_embed(vecs, matrix_offsets(model), n_params(model))), info
 
 

@@ -91,4 +91,34 @@ class FrequentDirections:
         return Top((Q @ vecs[:, :k]).T.contiguous(), vals[:k].clone(), self.shrink, bound)
 
 
-__all__ = ["FrequentDirections", "Top"]
+class MatrixSketches:
+    """One sketch per named matrix of a trajectory: each matrix's first value is kept (float32) and every value
+    folded in as its deviation from it (float64), as `trajectory_pca` centres rows W_t − W_0."""
+
+    def __init__(self, rows: int):
+        self.rows = rows
+        self.first: dict = {}
+        self.fd: dict = {}
+
+    def add(self, key: str, w: torch.Tensor) -> None:
+        w = w.detach().float().cpu()
+        if key not in self.first:
+            self.first[key] = w.clone()
+            self.fd[key] = FrequentDirections(w.numel(), self.rows)
+        self.fd[key].update(w.double() - self.first[key].double())
+
+    def state_dict(self) -> dict:
+        return {"first": dict(self.first), "fd": {k: fd.state_dict() for k, fd in self.fd.items()}}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.first = {k: v.float().clone() for k, v in state["first"].items()}
+        self.fd = {k: FrequentDirections.from_state(s) for k, s in state["fd"].items()}
+
+    @staticmethod
+    def state_bytes(n_matrices: int, numel: int, rows: int) -> int:
+        """The bytes of the state of `n_matrices` sketches of `numel`-entry matrices: float32 rows and first
+        value, float64 sum."""
+        return n_matrices * numel * (4 * (rows + 1) + 8)
+
+
+__all__ = ["FrequentDirections", "MatrixSketches", "Top"]

@@ -22,7 +22,7 @@ import hashlib
 import torch
 
 from grokkit.geometry.commutator import commutator_defect
-from grokkit.geometry.sketch import FrequentDirections
+from grokkit.geometry.sketch import MatrixSketches
 from grokkit.model import attention_weights, flatten, unflatten
 
 
@@ -71,43 +71,35 @@ class AttentionSketch(Every):
     layer at step 0 and every `every` steps, as AttentionSnapshots sees them, folded into a Frequent Directions
     sketch of `rows` rows per matrix (grokkit.geometry.sketch: deviations from step 0, their exact sum, the energy
     let go). Its state (float32 rows) travels with the run's resume state; at the end it is stored as tensors
-    'attn_sketch/L{i}.W_*.{rows,sum,first,meta}' (meta: rows filled, snapshots seen, energy let go), from which
+    'attn_sketch/L{i}.W_*.{rows,sum,meta}' (meta: rows filled, snapshots seen, energy let go), from which
     grokkit.geometry.sketch_execution_basis builds the execution basis (M3)."""
 
     def __init__(self, every: int, rows: int = 24):
         super().__init__(every)
         self.rows = rows
         self.key = f"attn_sketch(every={every},rows={rows})"
-        self.first: dict = {}
-        self.fd: dict = {}
+        self.sketches = MatrixSketches(rows)
 
     def on_start(self, ctx):  # a fresh training starts a fresh sketch (a resumed one loads its state instead)
-        self.first, self.fd = {}, {}
+        self.sketches = MatrixSketches(self.rows)
         self.act(ctx)
 
     def act(self, ctx):
         for (layer, name), w in attention_weights(ctx.model).items():
-            key = f"L{layer}.{name}"
-            w = w.detach().float().cpu()
-            if key not in self.first:
-                self.first[key] = w.clone()
-                self.fd[key] = FrequentDirections(w.numel(), self.rows)
-            self.fd[key].update(w.double() - self.first[key].double())
+            self.sketches.add(f"L{layer}.{name}", w)
 
     def on_end(self, ctx):
-        for key, fd in self.fd.items():
+        for key, fd in self.sketches.fd.items():
             ctx.record_tensor(f"attn_sketch/{key}.rows", fd.B.clone())
             ctx.record_tensor(f"attn_sketch/{key}.sum", fd.sum.clone())
-            ctx.record_tensor(f"attn_sketch/{key}.first", self.first[key].reshape(-1).clone())
             meta = torch.tensor([fd.filled, fd.n, fd.shrink], dtype=torch.float64)  # rows in use, snapshots, Δ
             ctx.record_tensor(f"attn_sketch/{key}.meta", meta)
 
     def state_dict(self) -> dict:
-        return {"first": dict(self.first), "fd": {k: fd.state_dict() for k, fd in self.fd.items()}}
+        return self.sketches.state_dict()
 
     def load_state_dict(self, state: dict) -> None:
-        self.first = {k: v.float().clone() for k, v in state["first"].items()}
-        self.fd = {k: FrequentDirections.from_state(s) for k, s in state["fd"].items()}
+        self.sketches.load_state_dict(state)
 
 
 class ParameterCheckpoints(Every):

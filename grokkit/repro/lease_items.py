@@ -14,6 +14,7 @@ from grokkit import book
 from grokkit import config as presets
 from grokkit import geometry as G
 from grokkit.book.settings import PAPER_GRID, PHASE_TRAIN_FRACS
+from grokkit.geometry.sketch import MatrixSketches
 from grokkit.hooks.base import AttentionSketch, GradientProjection
 from grokkit.hooks.trackers import DefectTracker
 from grokkit.model import build_model, n_params
@@ -381,7 +382,7 @@ def resume_bytes(config, rows: int = SLOW_SKETCH_ROWS) -> int:
     attn = config.n_layers * 4 * config.d_model**2  # W_Q, W_K, W_V, W_O of every layer
     count = lambda every: config.max_steps // every + 1 if every else 0
     kept = 4 * (3 * P + count(config.snapshot_every) * attn + count(config.checkpoint_every) * P)
-    return kept + attn * (4 * (rows + 1) + 8)
+    return kept + MatrixSketches.state_bytes(config.n_layers * 4, config.d_model**2, rows)
 
 
 def slow_members(seed):
