@@ -476,3 +476,17 @@ def test_the_resume_state_a_slow_run_leaves_is_what_resume_bytes_counts(tmp_path
     size = sum(p.stat().st_size for p in (tmp_path / "r").iterdir())
     P = gk.n_params(gk.build_model(config))
     assert P == 422_881 and 0 <= lease_items.resume_bytes(config) - size <= 4 * P + 2**16
+
+
+def test_a_resumed_runs_estimate_counts_only_the_steps_left():
+    from grokkit.training.cache import run_key
+
+    item = next(it for it in lease.PLANS["paper-scorecard"] if it.key == "25-slow-42")
+    ((config, hooks),) = members = item.members(False)
+    rates = {1: 2000.0, 16: 4000.0}
+    whole = lease_estimate.estimate_s(item, members, rates)
+    steps = lease_estimate.steps_of(item, config)
+    assert steps == 614_000  # the paper's t98 for seed 42 and the stop rule's two more evaluations
+    half = lease_estimate.estimate_s(item, members, rates, started={run_key(config, hooks): steps // 2})
+    assert half == pytest.approx(whole / 2)
+    assert lease_estimate.estimate_s(item, members, rates, started={run_key(config, hooks): 10**7}) == 0.0
